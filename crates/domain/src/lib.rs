@@ -1,0 +1,25 @@
+//! MSP Desk business rules: the one home for every rule that the server, the desktop app and
+//! the reports share.
+//!
+//! Everything here is pure (no I/O, no clock unless passed in) and every constructor validates:
+//! a value of one of these types is known to be good, so code that receives one need not check
+//! again. Constructors never panic; bad input gets an error whose `Display` is a sentence fit to
+//! show a user.
+
+mod color;
+mod domain_name;
+mod ids;
+mod money;
+mod period;
+mod quotas;
+mod text;
+mod url;
+
+pub use color::{HexColor, HexColorError};
+pub use domain_name::{DomainName, DomainNameError};
+pub use ids::{ClientId, IdError, TenantId};
+pub use money::{parse_currency, Currency, Money, MoneyError};
+pub use period::{Period, PeriodError};
+pub use quotas::{Compliance, ComplianceStatus, QuotaExceeded, QuotaKind, Quotas, Usage};
+pub use text::{CompanyName, CompanyNameError, Email, EmailError};
+pub use url::{HttpsUrl, HttpsUrlError};

@@ -1,0 +1,13 @@
+fn main() {
+    // Commands the app defines. Listing them makes Tauri generate one permission per command
+    // (`allow-app-info`, ...), so a capability must grant each one explicitly.
+    let manifest = tauri_build::AppManifest::new().commands(&["app_info"]);
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(manifest);
+    if let Err(error) = tauri_build::try_build(attributes) {
+        // A build script reports failure by panicking; show the whole chain first.
+        eprintln!("tauri-build failed: {error:#}");
+        std::process::exit(1);
+    }
+}

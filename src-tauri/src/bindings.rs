@@ -1,0 +1,68 @@
+//! TypeScript bindings for the types the UI receives, generated from Rust with ts-rs into
+//! `ui/src/bindings/`. This test fails when a committed binding is stale or missing; run it with
+//! `UPDATE_BINDINGS=1` (or `cargo xtask bindings`) to rewrite them. The types each root refers
+//! to are followed, so listing the roots is enough.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use ts_rs::{Config, TypeVisitor, TS};
+
+struct Checker {
+    cfg: Config,
+    dir: PathBuf,
+    update: bool,
+    seen: BTreeSet<PathBuf>,
+    stale: Vec<String>,
+}
+
+impl TypeVisitor for Checker {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        let Some(path) = T::output_path() else {
+            return;
+        };
+        if !self.seen.insert(path.clone()) {
+            return;
+        }
+        let path = self.dir.join(path);
+        let want = T::export_to_string(&self.cfg).unwrap();
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        if have != want {
+            if self.update {
+                std::fs::create_dir_all(&self.dir).unwrap();
+                std::fs::write(&path, want).unwrap();
+            } else {
+                self.stale.push(path.display().to_string());
+            }
+        }
+        T::visit_dependencies(self);
+    }
+}
+
+#[test]
+fn ui_bindings_are_current() {
+    let mut checker = Checker {
+        // JSON numbers arrive in JavaScript as `number`; our u64 counters stay far below 2^53.
+        cfg: Config::new().with_large_int("number"),
+        dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/src/bindings"),
+        update: std::env::var_os("UPDATE_BINDINGS").is_some(),
+        seen: BTreeSet::new(),
+        stale: Vec::new(),
+    };
+    checker.visit::<crate::AppInfo>();
+    checker.visit::<crate::IpcError>();
+    checker.visit::<mspdesk_domain::Quotas>();
+    checker.visit::<mspdesk_domain::Usage>();
+    checker.visit::<mspdesk_domain::Compliance>();
+
+    assert!(
+        checker.seen.len() >= 8,
+        "expected the roots and their dependencies, got {:?}",
+        checker.seen
+    );
+    assert!(
+        checker.stale.is_empty(),
+        "stale TypeScript bindings (run `cargo xtask bindings`): {:?}",
+        checker.stale
+    );
+}

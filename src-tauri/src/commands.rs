@@ -1,0 +1,34 @@
+//! `#[tauri::command]`s: each one a few lines that hand off to a library crate.
+
+use serde::Serialize;
+use tauri::Manager;
+
+use crate::error::IpcError;
+
+/// What the About panel shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct AppInfo {
+    /// Product name, e.g. "MSP Desk".
+    pub name: String,
+    /// The app's version (from Cargo.toml, via tauri.conf.json).
+    pub version: String,
+    /// Where the app keeps its local store and logs.
+    pub data_dir: String,
+    /// Where the rotating log files are.
+    pub log_dir: String,
+}
+
+#[tauri::command]
+pub fn app_info(app: tauri::AppHandle) -> Result<AppInfo, IpcError> {
+    let data_dir = app
+        .path()
+        .app_data_dir()
+        .map_err(|e| IpcError::internal("Could not find the data folder", &e))?;
+    let info = app.package_info();
+    Ok(AppInfo {
+        name: info.name.clone(),
+        version: info.version.to_string(),
+        log_dir: data_dir.join("logs").display().to_string(),
+        data_dir: data_dir.display().to_string(),
+    })
+}

@@ -1,0 +1,15 @@
+import { MantineProvider } from "@mantine/core";
+import { render } from "@testing-library/react";
+import type { ReactElement } from "react";
+import { MemoryRouter } from "react-router";
+
+import { theme } from "../theme";
+
+/** Renders a component inside the providers the app uses, at `route`. */
+export function renderApp(ui: ReactElement, route = "/") {
+  return render(
+    <MantineProvider theme={theme}>
+      <MemoryRouter initialEntries={[route]}>{ui}</MemoryRouter>
+    </MantineProvider>,
+  );
+}

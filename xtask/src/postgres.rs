@@ -1,0 +1,166 @@
+//! A private, throw-away PostgreSQL cluster for tests (and for `run`): initdb in a temporary
+//! folder, listening only on 127.0.0.1 at a free port, stopped and deleted on drop. postgres
+//! refuses to run as root, so when we are root the cluster runs as the `postgres` user.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::proc::{self, cmd};
+
+#[derive(Debug)]
+pub struct Cluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    run_as: Option<&'static str>,
+    port: u16,
+}
+
+impl Cluster {
+    pub fn start() -> Result<Self> {
+        let bin = bin_dir()?;
+        let run_as = proc::is_root().then_some("postgres");
+        let dir = std::env::temp_dir().join(format!("mspdesk-pg-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        if let Some(user) = run_as {
+            proc::run(&mut cmd("chown", &[user, &dir.to_string_lossy()]))?;
+        }
+        let port = proc::free_port()?;
+        let cluster = Self {
+            dir,
+            bin,
+            run_as,
+            port,
+        };
+        let data = cluster.dir.join("data");
+        let data = data.to_string_lossy();
+        let log = cluster.dir.join("postgres.log");
+        cluster
+            .pg(
+                "initdb",
+                &[
+                    "-D",
+                    &data,
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ],
+            )
+            .stdout(std::process::Stdio::null())
+            .status()
+            .context("initdb")?
+            .success()
+            .then_some(())
+            .context("initdb failed")?;
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            cluster.port,
+            cluster.dir.to_string_lossy()
+        );
+        let started = cluster
+            .pg(
+                "pg_ctl",
+                &[
+                    "-D",
+                    &data,
+                    "-o",
+                    &options,
+                    "-l",
+                    &log.to_string_lossy(),
+                    "-w",
+                    "start",
+                ],
+            )
+            .stdout(std::process::Stdio::null())
+            .status()
+            .context("pg_ctl start")?;
+        if !started.success() {
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            bail!("PostgreSQL did not start:\n{log}");
+        }
+        Ok(cluster)
+    }
+
+    /// The owner role's connection string.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Runs one SQL statement through psql and returns its unaligned output.
+    pub fn psql(&self, sql: &str) -> Result<String> {
+        let out = cmd(
+            &self.bin.join("psql").to_string_lossy(),
+            &[&self.url(), "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+        )
+        .output()
+        .context("psql")?;
+        if !out.status.success() {
+            bail!("psql: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    fn pg(&self, program: &str, args: &[&str]) -> Command {
+        let program = self.bin.join(program);
+        let program = program.to_string_lossy();
+        let mut c = match self.run_as {
+            Some(user) => {
+                let mut c = cmd("runuser", &["-u", user, "--", &program]);
+                c.args(args);
+                c
+            }
+            None => cmd(&program, args),
+        };
+        // Run from a folder the postgres user can read, whatever our own cwd is.
+        c.current_dir(&self.dir);
+        c
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let _ = self
+            .pg(
+                "pg_ctl",
+                &["-D", &data.to_string_lossy(), "-m", "fast", "-w", "stop"],
+            )
+            .stdout(std::process::Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The folder with initdb and pg_ctl: Debian keeps them in /usr/lib/postgresql/<major>/bin
+/// (newest wins); elsewhere they are on PATH.
+fn bin_dir() -> Result<PathBuf> {
+    let debian = Path::new("/usr/lib/postgresql");
+    if let Ok(entries) = std::fs::read_dir(debian) {
+        let mut versions: Vec<(u32, PathBuf)> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let major = e.file_name().to_string_lossy().parse().ok()?;
+                let bin = e.path().join("bin");
+                bin.join("initdb").is_file().then_some((major, bin))
+            })
+            .collect();
+        versions.sort();
+        if let Some((_, bin)) = versions.pop() {
+            return Ok(bin);
+        }
+    }
+    if let Some(out) = proc::output(&mut cmd("pg_config", &["--bindir"])) {
+        let bin = PathBuf::from(out.trim());
+        if bin.join("initdb").is_file() {
+            return Ok(bin);
+        }
+    }
+    bail!("PostgreSQL server programs (initdb, pg_ctl) not found: run `cargo xtask setup`")
+}

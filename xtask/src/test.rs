@@ -1,0 +1,329 @@
+//! `cargo xtask test`: every check and test, in one command, with one summary line.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::postgres::Cluster;
+use crate::proc::{self, cmd};
+use crate::{run::build_app, setup};
+
+/// What one stage counted.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    fn check(ok: bool) -> Self {
+        if ok {
+            Self {
+                passed: 1,
+                failed: 0,
+            }
+        } else {
+            Self {
+                passed: 0,
+                failed: 1,
+            }
+        }
+    }
+
+    /// Counts parsed from a runner's output; a runner that failed without reporting a failed
+    /// test (it did not compile, it crashed) counts as one failure.
+    fn from_runner(ok: bool, passed: u64, failed: u64) -> Self {
+        let failed = if !ok && failed == 0 { 1 } else { failed };
+        Self { passed, failed }
+    }
+}
+
+struct Report {
+    stages: Vec<(String, Tally, Duration)>,
+}
+
+impl Report {
+    fn stage(&mut self, name: &str, f: impl FnOnce() -> Result<Tally>) {
+        eprintln!("\n=== {name} ===");
+        let started = Instant::now();
+        let tally = f().unwrap_or_else(|e| {
+            eprintln!("{name}: {e:#}");
+            Tally::check(false)
+        });
+        self.stages
+            .push((name.to_owned(), tally, started.elapsed()));
+    }
+
+    fn total(&self) -> Tally {
+        self.stages
+            .iter()
+            .fold(Tally::default(), |acc, (_, t, _)| Tally {
+                passed: acc.passed + t.passed,
+                failed: acc.failed + t.failed,
+            })
+    }
+}
+
+/// Runs everything; returns whether all passed.
+pub fn run(root: &Path) -> Result<bool> {
+    let started = Instant::now();
+    setup::run(root)?;
+    let mut report = Report { stages: Vec::new() };
+
+    // The UI is built first: the app embeds ui/dist at compile time.
+    report.stage("ui build (tsc + vite)", || {
+        Ok(Tally::check(
+            proc::run(&mut ui_npm(root, &["run", "build"])).is_ok(),
+        ))
+    });
+    report.stage("cargo fmt --check", || {
+        Ok(Tally::check(
+            proc::run(&mut cmd("cargo", &["fmt", "--all", "--check"])).is_ok(),
+        ))
+    });
+    report.stage("cargo clippy", || {
+        Ok(Tally::check(
+            proc::run(&mut cmd(
+                "cargo",
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ))
+            .is_ok(),
+        ))
+    });
+
+    let cluster = Cluster::start();
+    report.stage("postgres (private test cluster)", || {
+        let cluster = cluster.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        let version = cluster.psql("show server_version")?;
+        eprintln!("PostgreSQL {version} at {}", cluster.url());
+        Ok(Tally::check(!version.is_empty()))
+    });
+    report.stage("rust tests", || rust_tests(root, cluster.as_ref().ok()));
+    drop(cluster);
+
+    report.stage("ui unit tests (vitest)", || ui_tests(root));
+    report.stage("end-to-end (tauri-driver, Xvfb)", || end_to_end(root));
+
+    eprintln!("\n=== summary ===");
+    for (name, t, took) in &report.stages {
+        eprintln!(
+            "{name:<34} {:>4} passed {:>3} failed {:>7.1} s",
+            t.passed,
+            t.failed,
+            took.as_secs_f64()
+        );
+    }
+    eprintln!("total time {:.1} s", started.elapsed().as_secs_f64());
+    let total = report.total();
+    println!("{} passed, {} failed", total.passed, total.failed);
+    Ok(total.failed == 0)
+}
+
+fn ui_npm(root: &Path, args: &[&str]) -> std::process::Command {
+    let mut c = cmd("npm", args);
+    c.current_dir(root.join("ui"));
+    c
+}
+
+/// A temporary folder under the target directory, emptied first.
+fn scratch(root: &Path, name: &str) -> Result<PathBuf> {
+    let dir = target_dir(root).join("xtask").join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+fn rust_tests(root: &Path, cluster: Option<&Cluster>) -> Result<Tally> {
+    let data_home = scratch(root, "rust-tests-data")?;
+    let mut test = cmd("cargo", &["test", "--workspace", "--no-fail-fast"]);
+    if let Some(cluster) = cluster {
+        test.env("MSPDESK_TEST_DATABASE_URL", cluster.url());
+    }
+    let (ok, out) = proc::run_teed(&mut keyring_session(test, &data_home))?;
+    let (mut passed, mut failed) = (0, 0);
+    for line in out.lines() {
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            passed += count_before(rest, " passed");
+            failed += count_before(rest, " failed");
+        }
+    }
+    Ok(Tally::from_runner(ok, passed, failed))
+}
+
+/// In "ok. 12 passed; 0 failed; ...", the number before `label`.
+fn count_before(text: &str, label: &str) -> u64 {
+    text.split(';')
+        .find_map(|part| {
+            let part = part
+                .trim()
+                .trim_start_matches("ok.")
+                .trim_start_matches("FAILED.");
+            part.trim().strip_suffix(label)?.trim().parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+fn ui_tests(root: &Path) -> Result<Tally> {
+    let out_file = scratch(root, "vitest")?.join("results.json");
+    let out_arg = format!("--outputFile.json={}", out_file.display());
+    let ok = proc::run(&mut ui_npm(
+        root,
+        &[
+            "exec",
+            "--",
+            "vitest",
+            "run",
+            "--reporter=default",
+            "--reporter=json",
+            &out_arg,
+        ],
+    ))
+    .is_ok();
+    let json: serde_json::Value = std::fs::read_to_string(&out_file)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    let n = |key: &str| {
+        json.get(key)
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    };
+    Ok(Tally::from_runner(
+        ok,
+        n("numPassedTests"),
+        n("numFailedTests"),
+    ))
+}
+
+fn end_to_end(root: &Path) -> Result<Tally> {
+    if !cfg!(target_os = "linux") {
+        // tauri-driver has no WebDriver for WKWebView (macOS); Windows needs msedgedriver.
+        eprintln!("end-to-end tests run on Linux only; skipped");
+        return Ok(Tally::default());
+    }
+    let binary = build_app(root)?;
+    let data_home = scratch(root, "e2e-data")?;
+    let shots = scratch(root, "e2e-screenshots")?;
+    let tap = scratch(root, "e2e-results")?.join("results.tap");
+
+    let display = crate::run::Xvfb::start()?;
+    let port = proc::free_port()?;
+    let native_port = proc::free_port()?;
+    let driver = setup::tauri_driver_path().context("tauri-driver is not installed")?;
+    let mut driver_cmd = cmd(
+        &driver.to_string_lossy(),
+        &[
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ],
+    );
+    driver_cmd.env("DISPLAY", display.name());
+    let _driver = crate::run::Background::spawn(keyring_session(driver_cmd, &data_home))?;
+    crate::run::wait_for_port(port, Duration::from_secs(20))?;
+
+    let tap_arg = format!("--test-reporter-destination={}", tap.display());
+    let mut node = cmd(
+        "node",
+        &[
+            "--test",
+            "--test-concurrency=1",
+            "--test-reporter=spec",
+            "--test-reporter-destination=stdout",
+            "--test-reporter=tap",
+            &tap_arg,
+        ],
+    );
+    node.current_dir(root.join("tests/e2e"))
+        .env("TAURI_DRIVER_PORT", port.to_string())
+        .env("MSPDESK_APP", &binary)
+        .env("MSPDESK_DATA_HOME", &data_home)
+        .env("MSPDESK_SCREENSHOTS", &shots);
+    let ok = proc::run(&mut node).is_ok();
+    let tap = std::fs::read_to_string(&tap).unwrap_or_default();
+    let count = |label: &str| {
+        tap.lines()
+            .find_map(|l| l.strip_prefix(label)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    eprintln!("screenshots: {}", shots.display());
+    Ok(Tally::from_runner(ok, count("# pass "), count("# fail ")))
+}
+
+/// Wraps a command so it runs in a private D-Bus session with an unlocked gnome-keyring and its
+/// own XDG_DATA_HOME: the OS keyring, for real, and nothing of the developer's own touched.
+/// Where those tools are missing (not Linux) the command runs as it is.
+pub fn keyring_session(inner: std::process::Command, data_home: &Path) -> std::process::Command {
+    if !(cfg!(target_os = "linux")
+        && proc::have("dbus-run-session")
+        && proc::have("gnome-keyring-daemon"))
+    {
+        return inner;
+    }
+    let mut c = cmd(
+        "dbus-run-session",
+        &[
+            "--",
+            "sh",
+            "-c",
+            // The password only unlocks a throw-away keyring in data_home.
+            "printf test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec \"$@\"",
+            "sh",
+        ],
+    );
+    c.arg(inner.get_program()).args(inner.get_args());
+    for (key, value) in inner.get_envs() {
+        match value {
+            Some(v) => c.env(key, v),
+            None => c.env_remove(key),
+        };
+    }
+    if let Some(dir) = inner.get_current_dir() {
+        c.current_dir(dir);
+    }
+    c.env("XDG_DATA_HOME", data_home);
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_cargo_test_results() {
+        let ok =
+            "ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s";
+        assert_eq!(count_before(ok, " passed"), 12);
+        assert_eq!(count_before(ok, " failed"), 0);
+        let bad = "FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out";
+        assert_eq!(count_before(bad, " passed"), 3);
+        assert_eq!(count_before(bad, " failed"), 2);
+    }
+
+    #[test]
+    fn a_failed_runner_without_counts_is_one_failure() {
+        let t = Tally::from_runner(false, 0, 0);
+        assert_eq!((t.passed, t.failed), (0, 1));
+        let t = Tally::from_runner(false, 5, 2);
+        assert_eq!((t.passed, t.failed), (5, 2));
+        let t = Tally::from_runner(true, 5, 0);
+        assert_eq!((t.passed, t.failed), (5, 0));
+    }
+}
