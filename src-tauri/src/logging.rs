@@ -13,6 +13,8 @@ const KEEP_LOG_FILES: usize = 14;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoggingError {
+    #[error("could not create the log folder {dir}: {source}")]
+    Create { dir: String, source: std::io::Error },
     #[error("could not open the log folder {dir}: {source}")]
     Open {
         dir: String,
@@ -25,6 +27,12 @@ pub enum LoggingError {
 pub struct LogGuard(#[allow(dead_code)] WorkerGuard);
 
 fn file_writer(dir: &Path) -> Result<(NonBlocking, WorkerGuard), LoggingError> {
+    // The appender would create the folder itself, but prunes old files before that and
+    // complains on stderr when the folder is missing.
+    std::fs::create_dir_all(dir).map_err(|source| LoggingError::Create {
+        dir: dir.display().to_string(),
+        source,
+    })?;
     let appender = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix("mspdesk")
@@ -86,7 +94,8 @@ mod tests {
         std::fs::write(&file, b"").unwrap();
         let err = file_writer(&file).unwrap_err();
         assert!(
-            err.to_string().starts_with("could not open the log folder"),
+            err.to_string()
+                .starts_with("could not create the log folder"),
             "{err}"
         );
         std::fs::remove_file(&file).unwrap();

@@ -59,6 +59,8 @@ describe("MSP Desk window", () => {
   }
 
   async function screenshot(name) {
+    // WebKitGTK paints a moment after the DOM changes.
+    await browser.pause(400);
     const png = await browser.takeScreenshot();
     writeFileSync(join(env("MSPDESK_SCREENSHOTS"), `${name}.png`), png, "base64");
   }
