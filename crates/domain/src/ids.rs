@@ -26,6 +26,7 @@ macro_rules! uuid_v7_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = uuid::Uuid))]
         #[serde(try_from = "Uuid", into = "Uuid")]
         pub struct $name(Uuid);
 

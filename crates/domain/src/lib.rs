@@ -6,20 +6,26 @@
 //! again. Constructors never panic; bad input gets an error whose `Display` is a sentence fit to
 //! show a user.
 
+mod catalog;
 mod color;
 mod domain_name;
 mod ids;
 mod money;
 mod period;
+mod plans;
+mod prices;
 mod quotas;
 mod text;
 mod url;
 
+pub use catalog::{template, CatalogMode, Template, TEMPLATES};
 pub use color::{HexColor, HexColorError};
 pub use domain_name::{DomainName, DomainNameError};
 pub use ids::{ClientId, IdError, TenantId};
 pub use money::{parse_currency, Currency, Money, MoneyError};
 pub use period::{Period, PeriodError};
+pub use plans::{DefaultPlan, DEFAULT_PLANS};
+pub use prices::{ListPrice, Provider, DEFAULT_PRICES};
 pub use quotas::{Compliance, ComplianceStatus, QuotaExceeded, QuotaKind, Quotas, Usage};
-pub use text::{CompanyName, CompanyNameError, Email, EmailError};
+pub use text::{CompanyName, CompanyNameError, Email, EmailError, Label, LabelError};
 pub use url::{HttpsUrl, HttpsUrlError};

@@ -22,10 +22,15 @@ pub enum MoneyError {
 /// An amount of money. On the wire: `{"amount": "12.34", "currency": "EUR"}` (the amount is a
 /// decimal string, so JSON number precision never enters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
+    /// A decimal string, e.g. "12.34".
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12.34"))]
     amount: Decimal,
+    /// ISO 4217 code, e.g. "EUR".
     #[serde(with = "currency_code")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
     currency: Currency,
 }
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// The four quotas of the Control Panel, named as on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QuotaKind {
     /// Cloud OS instances the client can register.
@@ -51,6 +52,7 @@ impl fmt::Display for QuotaKind {
 /// A client's limits. `None` means unlimited; negative limits cannot be expressed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Quotas {
     pub max_servers: Option<u32>,
@@ -61,6 +63,7 @@ pub struct Quotas {
 
 /// A create refused because it would take usage past a limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[error("quota {quota} exceeded: the limit is {limit} and {usage} already in use")]
 pub struct QuotaExceeded {
     pub quota: QuotaKind,
@@ -117,6 +120,7 @@ impl Quotas {
 /// What a client uses now, measured against [`Quotas`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
     /// Active (not deleted) servers.
     pub servers: u64,
@@ -142,6 +146,7 @@ impl Usage {
 /// The badge the client list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ComplianceStatus {
     Compliant,
@@ -154,6 +159,7 @@ pub enum ComplianceStatus {
 /// A client's compliance with its quotas, with the quotas behind the status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Compliance {
     pub status: ComplianceStatus,
     /// Quotas whose usage is above the limit.

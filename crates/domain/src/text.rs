@@ -249,3 +249,81 @@ mod tests {
         }
     }
 }
+
+/// The longest [`Label`], in characters.
+pub const LABEL_MAX_CHARS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {LABEL_MAX_CHARS} characters, this one has {0}")]
+    TooLong(usize),
+    #[error("must not contain control characters such as line breaks or tabs")]
+    ControlCharacter,
+}
+
+/// A short single-line name: a server's name, a person's name, a region or a server type.
+/// Trimmed, 1..=100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Label(String);
+
+impl Label {
+    pub fn parse(input: &str) -> Result<Self, LabelError> {
+        let text = input.trim();
+        if text.is_empty() {
+            return Err(LabelError::Empty);
+        }
+        if text.chars().any(char::is_control) {
+            return Err(LabelError::ControlCharacter);
+        }
+        let chars = text.chars().count();
+        if chars > LABEL_MAX_CHARS {
+            return Err(LabelError::TooLong(chars));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Label {
+    type Error = LabelError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Label> for String {
+    fn from(l: Label) -> String {
+        l.0
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn accepts_and_rejects() {
+        assert_eq!(Label::parse("  web-01 ").unwrap().as_str(), "web-01");
+        assert_eq!(Label::parse("Zoë Müller").unwrap().as_str(), "Zoë Müller");
+        assert_eq!(Label::parse(""), Err(LabelError::Empty));
+        assert_eq!(Label::parse("a\tb"), Err(LabelError::ControlCharacter));
+        assert_eq!(
+            Label::parse(&"x".repeat(101)),
+            Err(LabelError::TooLong(101))
+        );
+        assert!(Label::parse(&"x".repeat(100)).is_ok());
+    }
+}

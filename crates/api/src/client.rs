@@ -1,0 +1,385 @@
+//! A typed client for the Control Panel API: one method per route. The desktop app syncs with
+//! it, and the server's integration tests drive the server through it, so it is exercised
+//! against the real server from the start.
+
+use reqwest::{header, Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use url::Url;
+use uuid::Uuid;
+
+use crate::types::*;
+use crate::{Problem, ProblemCode, API_PREFIX};
+use mspdesk_domain::ClientId;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The server answered with an error (problem+json).
+    #[error("{0}")]
+    Problem(Box<Problem>),
+    /// No answer: connection refused, reset, timed out.
+    #[error("could not reach the Control Panel: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// An answer that is not what the contract says.
+    #[error("unexpected answer from the Control Panel (HTTP {status}): {message}")]
+    Unexpected { status: u16, message: String },
+    #[error("invalid server URL: {0}")]
+    BadUrl(String),
+}
+
+impl ApiError {
+    /// The problem code, when the server answered with one.
+    #[must_use]
+    pub fn code(&self) -> Option<ProblemCode> {
+        match self {
+            ApiError::Problem(p) => Some(p.code),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            ApiError::Problem(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// The formatted `If-Match` value for a resource version.
+#[must_use]
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: Url,
+    token: Option<String>,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base", &self.base.as_str())
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl ApiClient {
+    /// A client for the server at `base` (e.g. `http://127.0.0.1:8080`), without a token.
+    pub fn new(base: &str) -> Result<Self, ApiError> {
+        let base = Url::parse(base).map_err(|e| ApiError::BadUrl(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(ApiError::BadUrl(format!(
+                "{} is not http(s)",
+                base.scheme()
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(ApiError::Transport)?;
+        Ok(Self {
+            http,
+            base,
+            token: None,
+        })
+    }
+
+    /// The same client, sending `token` as its bearer token.
+    #[must_use]
+    pub fn with_token(&self, token: impl Into<String>) -> Self {
+        Self {
+            token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    #[must_use]
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// A request to `path` (under `/api/v1` unless it starts with `/` outside it), with the
+    /// bearer token. For routes and headers the typed methods do not cover (tests use it).
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let mut url = self.base.clone();
+        url.set_path(path);
+        let req = self.http.request(method, url);
+        match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    fn api(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request(method, &format!("{API_PREFIX}{path}"))
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T, ApiError> {
+        let resp = req.send().await.map_err(ApiError::Transport)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(ApiError::Transport)?;
+        if status.is_success() {
+            let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            return serde_json::from_slice(body).map_err(|e| ApiError::Unexpected {
+                status: status.as_u16(),
+                message: e.to_string(),
+            });
+        }
+        Err(problem_from(status, &bytes))
+    }
+
+    async fn send_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        req: RequestBuilder,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.send(req.json(body)).await
+    }
+
+    // --- public --------------------------------------------------------------------------
+
+    pub async fn health(&self) -> Result<Health, ApiError> {
+        self.send(self.request(Method::GET, "/health")).await
+    }
+
+    pub async fn openapi(&self) -> Result<serde_json::Value, ApiError> {
+        self.send(self.api(Method::GET, "/openapi.json")).await
+    }
+
+    // --- auth ------------------------------------------------------------------------------
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<LoginResponse, ApiError> {
+        let body = LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        };
+        self.send_json(self.api(Method::POST, "/auth/login"), &body)
+            .await
+    }
+
+    pub async fn client_token(&self, client: ClientId) -> Result<ClientToken, ApiError> {
+        self.send(self.api(Method::POST, &format!("/clients/{client}/token")))
+            .await
+    }
+
+    // --- MSP scope -------------------------------------------------------------------------
+
+    pub async fn plans(&self) -> Result<List<Plan>, ApiError> {
+        self.send(self.api(Method::GET, "/plans")).await
+    }
+
+    pub async fn prices(&self) -> Result<List<Price>, ApiError> {
+        self.send(self.api(Method::GET, "/prices")).await
+    }
+
+    pub async fn create_client(
+        &self,
+        body: &CreateClient,
+        idempotency_key: Option<&str>,
+    ) -> Result<Client, ApiError> {
+        let req = with_idempotency(self.api(Method::POST, "/clients"), idempotency_key);
+        self.send_json(req, body).await
+    }
+
+    pub async fn list_clients(
+        &self,
+        q: Option<&str>,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<ClientSummary>, ApiError> {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if let Some(q) = q {
+            query.push(("q", q.to_owned()));
+        }
+        if let Some(limit) = limit {
+            query.push(("limit", limit.to_string()));
+        }
+        if let Some(cursor) = cursor {
+            query.push(("cursor", cursor.to_owned()));
+        }
+        self.send(self.api(Method::GET, "/clients").query(&query))
+            .await
+    }
+
+    pub async fn get_client(&self, id: ClientId) -> Result<Client, ApiError> {
+        self.send(self.api(Method::GET, &format!("/clients/{id}")))
+            .await
+    }
+
+    pub async fn update_client(
+        &self,
+        id: ClientId,
+        body: &UpdateClient,
+        version: i64,
+    ) -> Result<Client, ApiError> {
+        let req = self
+            .api(Method::PATCH, &format!("/clients/{id}"))
+            .header(header::IF_MATCH, etag(version));
+        self.send_json(req, body).await
+    }
+
+    pub async fn set_quotas(
+        &self,
+        id: ClientId,
+        body: &QuotasInput,
+        version: i64,
+    ) -> Result<Client, ApiError> {
+        let req = self
+            .api(Method::PUT, &format!("/clients/{id}/quotas"))
+            .header(header::IF_MATCH, etag(version));
+        self.send_json(req, body).await
+    }
+
+    pub async fn delete_client(&self, id: ClientId) -> Result<(), ApiError> {
+        self.send(self.api(Method::DELETE, &format!("/clients/{id}")))
+            .await
+    }
+
+    pub async fn audit(
+        &self,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<AuditEntry>, ApiError> {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if let Some(limit) = limit {
+            query.push(("limit", limit.to_string()));
+        }
+        if let Some(cursor) = cursor {
+            query.push(("cursor", cursor.to_owned()));
+        }
+        self.send(self.api(Method::GET, "/audit").query(&query))
+            .await
+    }
+
+    // --- tenant scope ----------------------------------------------------------------------
+
+    pub async fn tenant(&self) -> Result<Client, ApiError> {
+        self.send(self.api(Method::GET, "/tenant")).await
+    }
+
+    pub async fn create_server(
+        &self,
+        body: &CreateServer,
+        idempotency_key: Option<&str>,
+    ) -> Result<Server, ApiError> {
+        let req = with_idempotency(self.api(Method::POST, "/servers"), idempotency_key);
+        self.send_json(req, body).await
+    }
+
+    pub async fn servers(&self) -> Result<List<Server>, ApiError> {
+        self.send(self.api(Method::GET, "/servers")).await
+    }
+
+    pub async fn server(&self, id: Uuid) -> Result<Server, ApiError> {
+        self.send(self.api(Method::GET, &format!("/servers/{id}")))
+            .await
+    }
+
+    pub async fn delete_server(&self, id: Uuid) -> Result<Server, ApiError> {
+        self.send(self.api(Method::DELETE, &format!("/servers/{id}")))
+            .await
+    }
+
+    pub async fn create_user(
+        &self,
+        body: &CreateUser,
+        idempotency_key: Option<&str>,
+    ) -> Result<User, ApiError> {
+        let req = with_idempotency(self.api(Method::POST, "/users"), idempotency_key);
+        self.send_json(req, body).await
+    }
+
+    pub async fn users(&self) -> Result<List<User>, ApiError> {
+        self.send(self.api(Method::GET, "/users")).await
+    }
+
+    pub async fn delete_user(&self, id: Uuid) -> Result<(), ApiError> {
+        self.send(self.api(Method::DELETE, &format!("/users/{id}")))
+            .await
+    }
+
+    pub async fn templates(&self) -> Result<List<TemplateInfo>, ApiError> {
+        self.send(self.api(Method::GET, "/catalog/templates")).await
+    }
+
+    pub async fn catalog(&self) -> Result<Catalog, ApiError> {
+        self.send(self.api(Method::GET, "/catalog")).await
+    }
+
+    pub async fn set_catalog(
+        &self,
+        body: &UpdateCatalog,
+        version: i64,
+    ) -> Result<Catalog, ApiError> {
+        let req = self
+            .api(Method::PUT, "/catalog")
+            .header(header::IF_MATCH, etag(version));
+        self.send_json(req, body).await
+    }
+
+    pub async fn install_app(
+        &self,
+        server: Uuid,
+        body: &InstallApp,
+        idempotency_key: Option<&str>,
+    ) -> Result<App, ApiError> {
+        let req = with_idempotency(
+            self.api(Method::POST, &format!("/servers/{server}/apps")),
+            idempotency_key,
+        );
+        self.send_json(req, body).await
+    }
+
+    pub async fn apps(&self, server: Uuid) -> Result<List<App>, ApiError> {
+        self.send(self.api(Method::GET, &format!("/servers/{server}/apps")))
+            .await
+    }
+
+    pub async fn uninstall_app(&self, server: Uuid, app: Uuid) -> Result<(), ApiError> {
+        self.send(self.api(Method::DELETE, &format!("/servers/{server}/apps/{app}")))
+            .await
+    }
+
+    pub async fn branding(&self) -> Result<Branding, ApiError> {
+        self.send(self.api(Method::GET, "/branding")).await
+    }
+
+    pub async fn set_branding(
+        &self,
+        body: &UpdateBranding,
+        version: i64,
+    ) -> Result<Branding, ApiError> {
+        let req = self
+            .api(Method::PUT, "/branding")
+            .header(header::IF_MATCH, etag(version));
+        self.send_json(req, body).await
+    }
+
+    pub async fn usage(&self, period: &str) -> Result<UsageReport, ApiError> {
+        self.send(self.api(Method::GET, "/usage").query(&[("period", period)]))
+            .await
+    }
+}
+
+fn with_idempotency(req: RequestBuilder, key: Option<&str>) -> RequestBuilder {
+    match key {
+        Some(k) => req.header("Idempotency-Key", k),
+        None => req,
+    }
+}
+
+fn problem_from(status: StatusCode, body: &[u8]) -> ApiError {
+    match serde_json::from_slice::<Problem>(body) {
+        Ok(p) => ApiError::Problem(Box::new(p)),
+        Err(_) => ApiError::Unexpected {
+            status: status.as_u16(),
+            message: String::from_utf8_lossy(body).chars().take(300).collect(),
+        },
+    }
+}

@@ -1,0 +1,94 @@
+//! Database access: the pool, migrations, and the per-request tenant transaction.
+//!
+//! Every request that touches tenant data runs in a [`TenantTx`]: a transaction that first
+//! switches to the `mspdesk_app` role (which owns nothing and cannot bypass row-level security)
+//! and sets `app.tenant_id` for this transaction only. Both settings end with the transaction,
+//! so nothing carries over to the next request on the same pooled connection.
+
+use std::time::Duration;
+
+use mspdesk_domain::TenantId;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+use crate::error::AppResult;
+
+/// The role requests run as. Created by the first migration.
+pub const APP_ROLE: &str = "mspdesk_app";
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/server");
+
+/// Connects to `url` (the owner role) with a pool of `size` connections.
+pub async fn connect(url: &str, size: u32) -> Result<PgPool, sqlx::Error> {
+    let options: PgConnectOptions = url.parse()?;
+    PgPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.application_name("control-panel"))
+        .await
+}
+
+/// Applies the migrations in `migrations/server` that have not run yet.
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}
+
+/// A transaction scoped to one tenant, as the app role.
+#[derive(Debug)]
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    tenant: TenantId,
+}
+
+impl TenantTx {
+    pub async fn begin(pool: &PgPool, tenant: TenantId) -> AppResult<Self> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET LOCAL ROLE mspdesk_app")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(Self { tx, tenant })
+    }
+
+    /// The tenant every query of this transaction is for.
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> AppResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Serialises creates of one kind within this tenant until the transaction ends, so that
+    /// the quota check and the insert are atomic (across all server instances, since the lock
+    /// lives in PostgreSQL).
+    pub async fn lock(&mut self, what: &str) -> AppResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("{}:{what}", self.tenant))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A transaction for checking a login: as the app role, with no tenant, seeing only the
+/// operator whose e-mail is being checked.
+pub async fn login_tx(pool: &PgPool, email: &str) -> AppResult<Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL ROLE mspdesk_app")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT set_config('app.login_email', $1, true)")
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}

@@ -1,0 +1,150 @@
+//! The server's one error type. Every failure of every handler becomes an RFC 9457
+//! problem+json response here; internal errors are logged with their details and answered with
+//! a bare 500.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use mspdesk_api::problem::PROBLEM_JSON;
+use mspdesk_api::{FieldError, Problem, ProblemCode};
+use mspdesk_domain::QuotaExceeded;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    QuotaExceeded(QuotaExceeded),
+    #[error("template {0} is not in the catalog")]
+    NotInCatalog(String),
+    #[error("conflict on {field}: {detail}")]
+    Conflict { field: &'static str, detail: String },
+    #[error("version conflict (current {0})")]
+    VersionConflict(i64),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("If-Match required")]
+    PreconditionRequired,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn validation(field: &str, message: impl std::fmt::Display) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    fn problem(&self) -> Problem {
+        match self {
+            AppError::BadRequest(detail) => {
+                Problem::new(ProblemCode::BadRequest, Some(detail.clone()))
+            }
+            AppError::Unauthorized(detail) => {
+                Problem::new(ProblemCode::Unauthorized, Some((*detail).to_owned()))
+            }
+            AppError::Forbidden(detail) => {
+                Problem::new(ProblemCode::Forbidden, Some((*detail).to_owned()))
+            }
+            AppError::NotFound => Problem::new(ProblemCode::NotFound, None),
+            AppError::QuotaExceeded(q) => {
+                let mut p = Problem::new(ProblemCode::QuotaExceeded, Some(q.to_string()));
+                p.quota = Some(q.quota);
+                p.limit = Some(q.limit);
+                p.usage = Some(q.usage);
+                p
+            }
+            AppError::NotInCatalog(template) => {
+                let mut p = Problem::new(
+                    ProblemCode::NotInCatalog,
+                    Some(format!("{template} is not in this client's app catalog")),
+                );
+                p.template_id = Some(template.clone());
+                p
+            }
+            AppError::Conflict { field, detail } => {
+                let mut p = Problem::new(ProblemCode::Conflict, Some(detail.clone()));
+                p.field = Some((*field).to_owned());
+                p
+            }
+            AppError::VersionConflict(current) => {
+                let mut p = Problem::new(
+                    ProblemCode::VersionConflict,
+                    Some(format!(
+                        "the resource changed; its current version is {current}"
+                    )),
+                );
+                p.current_version = Some(*current);
+                p
+            }
+            AppError::PayloadTooLarge => Problem::new(ProblemCode::PayloadTooLarge, None),
+            AppError::Validation(errors) => {
+                let mut p = Problem::new(ProblemCode::ValidationFailed, None);
+                p.errors = Some(errors.clone());
+                p
+            }
+            AppError::PreconditionRequired => Problem::new(
+                ProblemCode::PreconditionRequired,
+                Some("send If-Match with the version you based this change on".to_owned()),
+            ),
+            AppError::Internal(_) => Problem::new(ProblemCode::Internal, None),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let problem = self.problem();
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response()
+    }
+}
+
+/// Database errors: unique violations on known constraints become conflicts; anything else is
+/// internal (logged, never shown).
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        if let Some(db) = e.as_database_error() {
+            if db.is_unique_violation() {
+                let (field, detail) = match db.constraint() {
+                    Some("branding_custom_domain") => (
+                        "custom_domain",
+                        "this custom domain is already used by another client",
+                    ),
+                    Some("users_tenant_email") => {
+                        ("email", "a user with this e-mail already exists")
+                    }
+                    Some("operators_email") => {
+                        ("email", "an operator with this e-mail already exists")
+                    }
+                    _ => ("id", "the resource already exists"),
+                };
+                return AppError::Conflict {
+                    field,
+                    detail: detail.to_owned(),
+                };
+            }
+            if db.is_foreign_key_violation() && db.constraint() == Some("servers_tenant_id_fkey") {
+                return AppError::Conflict {
+                    field: "servers",
+                    detail: "the client has servers (deleted ones are kept for billing history)"
+                        .to_owned(),
+                };
+            }
+        }
+        AppError::Internal(e.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

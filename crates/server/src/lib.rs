@@ -1,0 +1,107 @@
+//! `control-panel`: the multi-tenant Control Panel API that MSP Desk syncs with.
+//!
+//! - [`routes`]: the HTTP surface (axum), described by OpenAPI (utoipa) from the same code.
+//! - [`auth`]: JWTs (EdDSA, keys shared through the database), argon2id passwords, and the
+//!   extractors that make the tenant a typed value taken only from a verified token.
+//! - [`db`]: the per-request tenant transaction (app role + `app.tenant_id`, so row-level
+//!   security applies) and migrations.
+//! - [`store`]: every query, each taking the tenant transaction.
+//! - [`error`]: the one error type, rendered as RFC 9457 problem+json.
+
+pub mod auth;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+/// Request bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub keys: Arc<auth::Keys>,
+    /// Checked against when a login names an unknown e-mail (same cost as a wrong password).
+    pub dummy_hash: Arc<String>,
+    pub openapi: Arc<serde_json::Value>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("keys", &self.keys)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] auth::KeyError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl AppState {
+    /// Loads (or creates) the signing keys and prepares shared state. The schema must be
+    /// migrated.
+    pub async fn new(pool: PgPool) -> Result<Self, StartError> {
+        let keys = auth::Keys::load_or_create(&pool).await?;
+        let dummy_hash = tokio::task::spawn_blocking(auth::dummy_hash)
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let (_, doc) = routes::api();
+        let openapi = serde_json::to_value(&doc).map_err(std::io::Error::other)?;
+        Ok(Self {
+            pool,
+            keys,
+            dummy_hash: Arc::new(dummy_hash),
+            openapi: Arc::new(openapi),
+        })
+    }
+}
+
+/// Migrates the schema and syncs the template library.
+pub async fn migrate(pool: &PgPool) -> Result<(), StartError> {
+    db::migrate(pool).await?;
+    store::setup::sync_templates(pool).await?;
+    Ok(())
+}
+
+/// The whole application as an axum router.
+pub fn app(state: AppState) -> axum::Router {
+    let (router, _) = routes::api();
+    router
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes; then stops accepting and lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    tracing::info!(addr = %listener.local_addr()?, "control panel listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    tracing::info!("control panel stopped");
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! Apps installed on a client's servers.
+
+use chrono::{DateTime, Utc};
+use mspdesk_api::types::App;
+use mspdesk_domain::QuotaKind;
+use uuid::Uuid;
+
+use crate::db::TenantTx;
+use crate::error::{AppError, AppResult};
+
+type Row = (Uuid, Uuid, String, DateTime<Utc>);
+
+fn app((id, server_id, template_id, created_at): Row) -> App {
+    App {
+        id,
+        server_id,
+        template_id,
+        created_at,
+    }
+}
+
+/// Installs a template on a server: the template must exist and be in the client's catalog,
+/// the server must be active, and `max_apps_per_server` is checked under the server's lock.
+pub async fn install(tx: &mut TenantTx, server_id: Uuid, template_id: &str) -> AppResult<App> {
+    let server = super::servers::get(tx, server_id).await?;
+    let template_id = template_id.trim();
+    if mspdesk_domain::template(template_id).is_none() {
+        return Err(AppError::validation(
+            "template_id",
+            "is not a template of the library",
+        ));
+    }
+    if server.deleted_at.is_some() {
+        return Err(AppError::Conflict {
+            field: "server_id",
+            detail: "the server is deleted".to_owned(),
+        });
+    }
+    let catalog = super::catalog::get(tx).await?;
+    if !catalog.mode.allows(template_id, &catalog.enabled) {
+        return Err(AppError::NotInCatalog(template_id.to_owned()));
+    }
+    tx.lock(&format!("apps:{server_id}")).await?;
+    let (quotas, _) = super::clients::own_quotas(tx).await?;
+    let on_server: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM apps WHERE tenant_id = $1 AND server_id = $2")
+            .bind(tx.tenant().as_uuid())
+            .bind(server_id)
+            .fetch_one(tx.conn())
+            .await?;
+    quotas
+        .check_create(QuotaKind::MaxAppsPerServer, super::count(on_server), 1)
+        .map_err(AppError::QuotaExceeded)?;
+    let row: Row = sqlx::query_as(
+        "INSERT INTO apps (tenant_id, id, server_id, template_id) VALUES ($1, $2, $3, $4)
+         RETURNING id, server_id, template_id, created_at",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(Uuid::now_v7())
+    .bind(server_id)
+    .bind(template_id)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(app(row))
+}
+
+pub async fn list(tx: &mut TenantTx, server_id: Uuid) -> AppResult<Vec<App>> {
+    // 404 for a server that is not the tenant's.
+    super::servers::get(tx, server_id).await?;
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, server_id, template_id, created_at FROM apps
+         WHERE tenant_id = $1 AND server_id = $2 ORDER BY created_at, id",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(server_id)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(app).collect())
+}
+
+pub async fn uninstall(tx: &mut TenantTx, server_id: Uuid, app_id: Uuid) -> AppResult<()> {
+    let deleted =
+        sqlx::query("DELETE FROM apps WHERE tenant_id = $1 AND server_id = $2 AND id = $3")
+            .bind(tx.tenant().as_uuid())
+            .bind(server_id)
+            .bind(app_id)
+            .execute(tx.conn())
+            .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! A client's app catalog. A client without a stored catalog has the default one: mode `all`,
+//! version 1.
+
+use mspdesk_api::types::{Catalog, NewCatalog, TemplateInfo};
+use mspdesk_domain::CatalogMode;
+
+use crate::db::TenantTx;
+use crate::error::{AppError, AppResult};
+
+pub async fn templates(tx: &mut TenantTx) -> AppResult<Vec<TemplateInfo>> {
+    let rows: Vec<(String, String, String, String, i32)> = sqlx::query_as(
+        "SELECT id, name, category, description, size_mb FROM templates ORDER BY category, name",
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, category, description, size_mb)| TemplateInfo {
+            id,
+            name,
+            category,
+            description,
+            size_mb: u32::try_from(size_mb).unwrap_or(0),
+        })
+        .collect())
+}
+
+pub async fn get(tx: &mut TenantTx) -> AppResult<Catalog> {
+    let row: Option<(String, Vec<String>, i64)> =
+        sqlx::query_as("SELECT mode, enabled, version FROM catalogs WHERE tenant_id = $1")
+            .bind(tx.tenant().as_uuid())
+            .fetch_optional(tx.conn())
+            .await?;
+    Ok(match row {
+        None => Catalog {
+            mode: CatalogMode::All,
+            enabled: Vec::new(),
+            version: 1,
+        },
+        Some((mode, enabled, version)) => Catalog {
+            mode: CatalogMode::parse(&mode).unwrap_or_default(),
+            enabled,
+            version,
+        },
+    })
+}
+
+/// Replaces the catalog if `version` is current (412 otherwise).
+pub async fn put(tx: &mut TenantTx, new: &NewCatalog, version: i64) -> AppResult<Catalog> {
+    let tenant = tx.tenant().as_uuid();
+    // Serialise writers of this catalog, including the very first one (no row to lock yet).
+    tx.lock("catalog").await?;
+    let current = get(tx).await?;
+    if current.version != version {
+        return Err(AppError::VersionConflict(current.version));
+    }
+    let (mode, enabled, version): (String, Vec<String>, i64) = sqlx::query_as(
+        "INSERT INTO catalogs (tenant_id, mode, enabled, version) VALUES ($1, $2, $3, $4 + 1)
+         ON CONFLICT (tenant_id) DO UPDATE SET mode = $2, enabled = $3, version = catalogs.version + 1, updated_at = now()
+         RETURNING mode, enabled, version",
+    )
+    .bind(tenant)
+    .bind(new.mode.as_str())
+    .bind(&new.enabled)
+    .bind(version)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(Catalog {
+        mode: CatalogMode::parse(&mode).unwrap_or_default(),
+        enabled,
+        version,
+    })
+}

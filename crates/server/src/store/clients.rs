@@ -1,0 +1,324 @@
+//! Clients, as their MSP sees them (and as a client sees itself).
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use mspdesk_api::types::{Client, ClientChanges, ClientSummary, NewClient, Page};
+use mspdesk_domain::{ClientId, Compliance, Quotas, Usage};
+use uuid::Uuid;
+
+use super::{count, quota_col, quotas_from};
+use crate::db::TenantTx;
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    company_name: String,
+    contact_email: String,
+    plan_id: Uuid,
+    plan_name: String,
+    max_servers: Option<i32>,
+    max_users: Option<i32>,
+    max_apps_per_server: Option<i32>,
+    storage_quota_gb: Option<i32>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    servers: i64,
+    storage_gb: i64,
+    users: i64,
+    busiest: i64,
+}
+
+/// Clients with their live usage. Callers add the WHERE clause.
+const SELECT: &str = "
+SELECT c.id, c.company_name, c.contact_email, c.plan_id, p.name AS plan_name,
+       c.max_servers, c.max_users, c.max_apps_per_server, c.storage_quota_gb,
+       c.version, c.created_at, c.updated_at,
+       (SELECT count(*) FROM servers s WHERE s.tenant_id = c.id AND s.deleted_at IS NULL) AS servers,
+       (SELECT coalesce(sum(s.storage_gb), 0)::bigint FROM servers s
+         WHERE s.tenant_id = c.id AND s.deleted_at IS NULL) AS storage_gb,
+       (SELECT count(*) FROM users u WHERE u.tenant_id = c.id) AS users,
+       (SELECT coalesce(max(n), 0)::bigint FROM (
+            SELECT count(*) AS n FROM apps a JOIN servers s ON s.id = a.server_id
+            WHERE a.tenant_id = c.id AND s.deleted_at IS NULL GROUP BY a.server_id) per_server) AS busiest
+FROM clients c JOIN plans p ON p.id = c.plan_id
+";
+
+impl Row {
+    fn quotas(&self) -> Quotas {
+        quotas_from([
+            self.max_servers,
+            self.max_users,
+            self.max_apps_per_server,
+            self.storage_quota_gb,
+        ])
+    }
+
+    fn usage(&self) -> Usage {
+        Usage {
+            servers: count(self.servers),
+            users: count(self.users),
+            storage_gb: count(self.storage_gb),
+            busiest_server_apps: count(self.busiest),
+        }
+    }
+
+    fn id(&self) -> AppResult<ClientId> {
+        ClientId::try_from(self.id)
+            .map_err(|e| AppError::Internal(format!("client id {}: {e}", self.id)))
+    }
+
+    fn into_client(self) -> AppResult<Client> {
+        let (quotas, usage) = (self.quotas(), self.usage());
+        Ok(Client {
+            id: self.id()?,
+            compliance: Compliance::evaluate(&quotas, &usage),
+            quotas,
+            usage: usage.into(),
+            company_name: self.company_name,
+            contact_email: self.contact_email,
+            plan_id: self.plan_id,
+            plan_name: self.plan_name,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+
+    fn into_summary(self) -> AppResult<ClientSummary> {
+        let (quotas, usage) = (self.quotas(), self.usage());
+        Ok(ClientSummary {
+            id: self.id()?,
+            compliance: Compliance::evaluate(&quotas, &usage),
+            server_count: usage.servers,
+            user_count: usage.users,
+            company_name: self.company_name,
+            contact_email: self.contact_email,
+            plan_id: self.plan_id,
+            plan_name: self.plan_name,
+            version: self.version,
+        })
+    }
+}
+
+/// Creates a client of the transaction's MSP; quotas default to the plan's.
+pub async fn create(tx: &mut TenantTx, new: &NewClient) -> AppResult<Client> {
+    let plan = super::plans::get(tx, new.plan_id)
+        .await?
+        .ok_or_else(|| AppError::validation("plan_id", "is not one of your plans"))?;
+    let quotas = new.quotas.unwrap_or(plan.default_quotas);
+    let id = ClientId::new();
+    sqlx::query(
+        "INSERT INTO clients (tenant_id, id, company_name, contact_email, plan_id,
+                              max_servers, max_users, max_apps_per_server, storage_quota_gb)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(id.as_uuid())
+    .bind(new.company_name.as_str())
+    .bind(new.contact_email.as_str())
+    .bind(plan.id)
+    .bind(quota_col(quotas.max_servers))
+    .bind(quota_col(quotas.max_users))
+    .bind(quota_col(quotas.max_apps_per_server))
+    .bind(quota_col(quotas.storage_quota_gb))
+    .execute(tx.conn())
+    .await?;
+    get(tx, id).await
+}
+
+/// One of the MSP's clients; another MSP's client is "not found".
+pub async fn get(tx: &mut TenantTx, id: ClientId) -> AppResult<Client> {
+    let row: Option<Row> =
+        sqlx::query_as(&format!("{SELECT} WHERE c.id = $1 AND c.tenant_id = $2"))
+            .bind(id.as_uuid())
+            .bind(tx.tenant().as_uuid())
+            .fetch_optional(tx.conn())
+            .await?;
+    row.ok_or(AppError::NotFound)?.into_client()
+}
+
+/// The client whose tenant the transaction is in (for `GET /tenant`).
+pub async fn own(tx: &mut TenantTx) -> AppResult<Client> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE c.id = $1"))
+        .bind(tx.tenant().as_uuid())
+        .fetch_optional(tx.conn())
+        .await?;
+    row.ok_or(AppError::NotFound)?.into_client()
+}
+
+/// The quotas and usage of the transaction's client tenant, for checks at creation.
+pub async fn own_quotas(tx: &mut TenantTx) -> AppResult<(Quotas, Usage)> {
+    let client = own(tx).await?;
+    Ok((
+        client.quotas,
+        Usage {
+            servers: client.usage.servers,
+            users: client.usage.users,
+            storage_gb: client.usage.storage_gb,
+            busiest_server_apps: client.usage.busiest_server_apps,
+        },
+    ))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Cursor {
+    name: String,
+    id: Uuid,
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(c).unwrap_or_default())
+}
+
+fn decode_cursor(s: &str) -> AppResult<Cursor> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| AppError::BadRequest("cursor is not valid".into()))
+}
+
+/// Escapes LIKE wildcards so a search for "50%" means the text "50%".
+fn like_pattern(q: &str) -> String {
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The MSP's clients by company name, `limit` at a time, optionally filtered by a search text
+/// matched against company name and contact e-mail.
+pub async fn list(
+    tx: &mut TenantTx,
+    q: Option<&str>,
+    limit: u32,
+    cursor: Option<&str>,
+) -> AppResult<Page<ClientSummary>> {
+    let after = cursor.map(decode_cursor).transpose()?;
+    let pattern = q.map(str::trim).filter(|q| !q.is_empty()).map(like_pattern);
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE c.tenant_id = $1
+           AND ($2::text IS NULL OR c.company_name ILIKE $2 OR c.contact_email ILIKE $2)
+           AND ($3::text IS NULL OR (lower(c.company_name), c.id) > ($3, $4))
+         ORDER BY lower(c.company_name), c.id
+         LIMIT $5"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(pattern)
+    .bind(after.as_ref().map(|c| c.name.clone()))
+    .bind(after.as_ref().map(|c| c.id))
+    .bind(i64::from(limit) + 1)
+    .fetch_all(tx.conn())
+    .await?;
+    let more = rows.len() > limit as usize;
+    let items = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(Row::into_summary)
+        .collect::<AppResult<Vec<_>>>()?;
+    let next_cursor = if more {
+        items.last().map(|c| {
+            encode_cursor(&Cursor {
+                name: c.company_name.to_lowercase(),
+                id: c.id.as_uuid(),
+            })
+        })
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// After a versioned `UPDATE`: no row changed means a stale version (412 with the current
+/// one) or no such client (404).
+async fn after_update(tx: &mut TenantTx, id: ClientId, rows: u64) -> AppResult<Client> {
+    let current = get(tx, id).await?;
+    if rows == 0 {
+        return Err(AppError::VersionConflict(current.version));
+    }
+    Ok(current)
+}
+
+pub async fn update(
+    tx: &mut TenantTx,
+    id: ClientId,
+    changes: &ClientChanges,
+    version: i64,
+) -> AppResult<Client> {
+    if let Some(plan_id) = changes.plan_id {
+        if super::plans::get(tx, plan_id).await?.is_none() {
+            return Err(AppError::validation("plan_id", "is not one of your plans"));
+        }
+    }
+    let tenant = tx.tenant().as_uuid();
+    let rows = sqlx::query(
+        "UPDATE clients SET company_name = coalesce($4, company_name),
+                            contact_email = coalesce($5, contact_email),
+                            plan_id = coalesce($6, plan_id),
+                            version = version + 1, updated_at = now()
+         WHERE id = $1 AND tenant_id = $2 AND version = $3",
+    )
+    .bind(id.as_uuid())
+    .bind(tenant)
+    .bind(version)
+    .bind(changes.company_name.as_ref().map(|n| n.as_str()))
+    .bind(changes.contact_email.as_ref().map(|e| e.as_str()))
+    .bind(changes.plan_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    after_update(tx, id, rows).await
+}
+
+/// Replaces the quotas. Lowering a limit below usage removes nothing.
+pub async fn set_quotas(
+    tx: &mut TenantTx,
+    id: ClientId,
+    quotas: &Quotas,
+    version: i64,
+) -> AppResult<Client> {
+    let tenant = tx.tenant().as_uuid();
+    let rows = sqlx::query(
+        "UPDATE clients SET max_servers = $4, max_users = $5, max_apps_per_server = $6,
+                            storage_quota_gb = $7, version = version + 1, updated_at = now()
+         WHERE id = $1 AND tenant_id = $2 AND version = $3",
+    )
+    .bind(id.as_uuid())
+    .bind(tenant)
+    .bind(version)
+    .bind(quota_col(quotas.max_servers))
+    .bind(quota_col(quotas.max_users))
+    .bind(quota_col(quotas.max_apps_per_server))
+    .bind(quota_col(quotas.storage_quota_gb))
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    after_update(tx, id, rows).await
+}
+
+/// Deletes a client that has no servers (its users, catalog and branding go with it).
+pub async fn delete(tx: &mut TenantTx, id: ClientId) -> AppResult<()> {
+    let client = get(tx, id).await?;
+    let servers: i64 = sqlx::query_scalar("SELECT count(*) FROM servers WHERE tenant_id = $1")
+        .bind(client.id.as_uuid())
+        .fetch_one(tx.conn())
+        .await?;
+    if servers > 0 {
+        return Err(AppError::Conflict {
+            field: "servers",
+            detail: format!(
+                "the client has {servers} servers (deleted ones are kept for billing history); it cannot be deleted"
+            ),
+        });
+    }
+    sqlx::query("DELETE FROM clients WHERE id = $1 AND tenant_id = $2")
+        .bind(id.as_uuid())
+        .bind(tx.tenant().as_uuid())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

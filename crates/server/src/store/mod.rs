@@ -1,0 +1,37 @@
+//! Data access. Every function takes the request's [`TenantTx`](crate::db::TenantTx) and
+//! filters by its tenant in SQL, on top of the row-level security that PostgreSQL enforces for
+//! the same tenant: isolation holds twice.
+
+pub mod apps;
+pub mod audit;
+pub mod branding;
+pub mod catalog;
+pub mod clients;
+pub mod idempotency;
+pub mod plans;
+pub mod servers;
+pub mod setup;
+pub mod users;
+
+use mspdesk_domain::Quotas;
+
+/// Quota columns as read from a row (`integer`, NULL = unlimited).
+pub(crate) fn quotas_from(cols: [Option<i32>; 4]) -> Quotas {
+    let q = |v: Option<i32>| v.and_then(|n| u32::try_from(n).ok());
+    Quotas {
+        max_servers: q(cols[0]),
+        max_users: q(cols[1]),
+        max_apps_per_server: q(cols[2]),
+        storage_quota_gb: q(cols[3]),
+    }
+}
+
+/// A quota as a column value.
+pub(crate) fn quota_col(v: Option<u32>) -> Option<i32> {
+    v.map(|n| i32::try_from(n).unwrap_or(i32::MAX))
+}
+
+/// A count from SQL (`bigint`, never negative) as `u64`.
+pub(crate) fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

@@ -1,0 +1,111 @@
+//! Plans and the price table.
+
+use mspdesk_api::types::{Plan, Price, PriceSnapshot};
+use mspdesk_domain::Provider;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::quotas_from;
+use crate::db::TenantTx;
+use crate::error::AppResult;
+
+type PlanRow = (
+    Uuid,
+    String,
+    Decimal,
+    String,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+);
+
+fn plan(r: PlanRow) -> Plan {
+    Plan {
+        id: r.0,
+        name: r.1,
+        license_fee_per_instance: r.2,
+        currency: r.3,
+        default_quotas: quotas_from([r.4, r.5, r.6, r.7]),
+    }
+}
+
+const PLAN_COLUMNS: &str =
+    "id, name, license_fee, currency, max_servers, max_users, max_apps_per_server, storage_quota_gb";
+
+/// The MSP's plans, cheapest first.
+pub async fn list(tx: &mut TenantTx) -> AppResult<Vec<Plan>> {
+    let rows: Vec<PlanRow> = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans WHERE tenant_id = $1 ORDER BY license_fee, name"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(plan).collect())
+}
+
+/// One of the MSP's plans.
+pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<Option<Plan>> {
+    let row: Option<PlanRow> = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(plan))
+}
+
+type PriceRow = (String, String, String, Decimal, Decimal, String);
+
+/// The MSP's price table.
+pub async fn prices(tx: &mut TenantTx) -> AppResult<Vec<Price>> {
+    let rows: Vec<PriceRow> = sqlx::query_as(
+        "SELECT provider, server_type, description, hourly, monthly, currency FROM prices
+         WHERE tenant_id = $1 ORDER BY provider, monthly, server_type",
+    )
+    .bind(tx.tenant().as_uuid())
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |(provider, server_type, description, hourly, monthly, currency)| {
+                Some(Price {
+                    provider: Provider::parse(&provider)?,
+                    server_type,
+                    description,
+                    price: PriceSnapshot {
+                        hourly,
+                        monthly,
+                        currency,
+                    },
+                })
+            },
+        )
+        .collect())
+}
+
+/// The current price of a server type in the price table of the MSP of the transaction's
+/// client tenant.
+pub async fn price_for_client(
+    tx: &mut TenantTx,
+    provider: Provider,
+    server_type: &str,
+) -> AppResult<Option<PriceSnapshot>> {
+    let row: Option<(Decimal, Decimal, String)> = sqlx::query_as(
+        "SELECT p.hourly, p.monthly, p.currency FROM prices p
+         JOIN clients c ON c.tenant_id = p.tenant_id
+         WHERE c.id = $1 AND p.provider = $2 AND p.server_type = $3",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(provider.as_str())
+    .bind(server_type)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|(hourly, monthly, currency)| PriceSnapshot {
+        hourly,
+        monthly,
+        currency,
+    }))
+}

@@ -1,0 +1,153 @@
+//! Cloud OS instances of a client tenant.
+
+use chrono::{DateTime, Utc};
+use mspdesk_api::types::{NewServer, PriceSnapshot, Server};
+use mspdesk_domain::{Period, Provider, QuotaKind};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::db::TenantTx;
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    name: String,
+    provider: String,
+    server_type: String,
+    storage_gb: i32,
+    region: Option<String>,
+    hourly: Decimal,
+    monthly: Decimal,
+    currency: String,
+    created_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str =
+    "id, name, provider, server_type, storage_gb, region, hourly, monthly, currency, created_at, deleted_at";
+
+impl Row {
+    fn into_server(self) -> AppResult<Server> {
+        Ok(Server {
+            id: self.id,
+            provider: Provider::parse(&self.provider).ok_or_else(|| {
+                AppError::Internal(format!("server {} has provider {}", self.id, self.provider))
+            })?,
+            name: self.name,
+            server_type: self.server_type,
+            storage_gb: u32::try_from(self.storage_gb).unwrap_or(0),
+            region: self.region,
+            price: PriceSnapshot {
+                hourly: self.hourly,
+                monthly: self.monthly,
+                currency: self.currency,
+            },
+            created_at: self.created_at,
+            deleted_at: self.deleted_at,
+        })
+    }
+}
+
+/// Registers a server after checking `max_servers` and `storage_quota_gb` under the tenant's
+/// server lock, so concurrent creates cannot overshoot. The price is snapshotted from the MSP's
+/// price table (or taken from the request for `other`).
+pub async fn create(tx: &mut TenantTx, new: &NewServer) -> AppResult<Server> {
+    tx.lock("servers").await?;
+    let price = match (&new.price, new.provider) {
+        (Some(p), _) => p.clone(),
+        (None, provider) => super::plans::price_for_client(tx, provider, new.server_type.as_str())
+            .await?
+            .ok_or_else(|| {
+                AppError::validation(
+                    "server_type",
+                    format!("is not in the price table for {provider}"),
+                )
+            })?,
+    };
+    // A historical instance (deleted_at set) takes no quota now.
+    if new.deleted_at.is_none() {
+        let (quotas, usage) = super::clients::own_quotas(tx).await?;
+        quotas
+            .check_create(QuotaKind::MaxServers, usage.servers, 1)
+            .map_err(AppError::QuotaExceeded)?;
+        quotas
+            .check_create(
+                QuotaKind::StorageQuotaGb,
+                usage.storage_gb,
+                u64::from(new.storage_gb),
+            )
+            .map_err(AppError::QuotaExceeded)?;
+    }
+    let row: Row = sqlx::query_as(&format!(
+        "INSERT INTO servers (tenant_id, id, name, provider, server_type, storage_gb, region,
+                              hourly, monthly, currency, created_at, deleted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         RETURNING {COLUMNS}"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(Uuid::now_v7())
+    .bind(new.name.as_str())
+    .bind(new.provider.as_str())
+    .bind(new.server_type.as_str())
+    .bind(i32::try_from(new.storage_gb).unwrap_or(i32::MAX))
+    .bind(new.region.as_ref().map(|r| r.as_str()))
+    .bind(price.hourly)
+    .bind(price.monthly)
+    .bind(&price.currency)
+    .bind(new.created_at)
+    .bind(new.deleted_at)
+    .fetch_one(tx.conn())
+    .await?;
+    row.into_server()
+}
+
+pub async fn list(tx: &mut TenantTx) -> AppResult<Vec<Server>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM servers WHERE tenant_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .fetch_all(tx.conn())
+    .await?;
+    rows.into_iter().map(Row::into_server).collect()
+}
+
+pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<Server> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM servers WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    row.ok_or(AppError::NotFound)?.into_server()
+}
+
+/// Marks a server deleted now (kept for billing), which frees its quota. Deleting a deleted
+/// server changes nothing.
+pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<Server> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "UPDATE servers SET deleted_at = coalesce(deleted_at, greatest(now(), created_at))
+         WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    row.ok_or(AppError::NotFound)?.into_server()
+}
+
+/// The instances active at any moment of `period`.
+pub async fn active_in(tx: &mut TenantTx, period: Period) -> AppResult<Vec<Server>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM servers
+         WHERE tenant_id = $1 AND created_at < $3 AND (deleted_at IS NULL OR deleted_at > $2)
+         ORDER BY created_at, id"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(period.start())
+    .bind(period.end())
+    .fetch_all(tx.conn())
+    .await?;
+    rows.into_iter().map(Row::into_server).collect()
+}

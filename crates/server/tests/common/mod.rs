@@ -1,0 +1,182 @@
+//! Test harness: a fresh database per test on the PostgreSQL cluster that `cargo xtask test`
+//! starts (`MSPDESK_TEST_DATABASE_URL`), the real server on 127.0.0.1:0, and the typed client.
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+
+use mspdesk_api::client::ApiClient;
+use mspdesk_api::types::{ClientToken, CreateClient, QuotasInput};
+use mspdesk_domain::{ClientId, Email, TenantId};
+use mspdesk_server::{db, store, AppState};
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The cluster's URL, or a failure that says how to get one.
+pub fn cluster_url() -> String {
+    std::env::var("MSPDESK_TEST_DATABASE_URL").expect(
+        "MSPDESK_TEST_DATABASE_URL is not set: run the tests with `cargo xtask test`, which starts a private PostgreSQL cluster",
+    )
+}
+
+/// Creates an empty database and returns its URL.
+pub async fn fresh_database() -> String {
+    let admin_url = cluster_url();
+    let admin = PgPool::connect(&admin_url)
+        .await
+        .expect("connect to the test cluster");
+    let name = format!("test_{}", Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    admin.close().await;
+    let (base, _) = admin_url.rsplit_once('/').expect("URL has a database");
+    format!("{base}/{name}")
+}
+
+/// A migrated database with a pool of `pool_size`.
+pub async fn database(pool_size: u32) -> (String, PgPool) {
+    let url = fresh_database().await;
+    let pool = db::connect(&url, pool_size).await.expect("connect");
+    mspdesk_server::migrate(&pool).await.expect("migrate");
+    (url, pool)
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub url: String,
+    pub db_url: String,
+    pub pool: PgPool,
+    pub api: ApiClient,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// Stops accepting connections; in-flight requests finish.
+    pub fn shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The server on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with_pool(10).await
+}
+
+pub async fn spawn_app_with_pool(pool_size: u32) -> TestApp {
+    let (db_url, pool) = database(pool_size).await;
+    spawn_on(db_url, pool).await
+}
+
+/// Another server instance on an existing database (as behind a load balancer).
+pub async fn spawn_on(db_url: String, pool: PgPool) -> TestApp {
+    let state = AppState::new(pool.clone()).await.expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        mspdesk_server::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("serve");
+    });
+    let url = format!("http://{addr}");
+    TestApp {
+        addr,
+        api: ApiClient::new(&url).expect("client"),
+        url,
+        db_url,
+        pool,
+        shutdown: Some(tx),
+        task: Some(task),
+    }
+}
+
+/// An MSP with a signed-in operator.
+pub struct Msp {
+    pub tenant: TenantId,
+    pub api: ApiClient,
+    pub email: String,
+}
+
+pub async fn msp(app: &TestApp) -> Msp {
+    let email = format!("ops-{}@msp.example", Uuid::now_v7().simple());
+    let parsed = Email::parse(&email).expect("email");
+    let created = store::setup::create_msp(&app.pool, "Test MSP", &parsed, PASSWORD)
+        .await
+        .expect("create msp");
+    let login = app.api.login(&email, PASSWORD).await.expect("login");
+    assert_eq!(login.tenant_id, created.tenant);
+    Msp {
+        tenant: created.tenant,
+        api: app.api.with_token(login.token),
+        email,
+    }
+}
+
+/// A client of `msp` with the given quotas, and a client-scope API.
+pub struct Tenant {
+    pub id: ClientId,
+    pub api: ApiClient,
+    pub version: i64,
+}
+
+pub async fn client(msp: &Msp, name: &str, quotas: QuotasInput) -> Tenant {
+    let plans = msp.api.plans().await.expect("plans");
+    let plan = plans.items.first().expect("a plan");
+    let created = msp
+        .api
+        .create_client(
+            &CreateClient {
+                company_name: name.to_owned(),
+                contact_email: "contact@client.example".to_owned(),
+                plan_id: plan.id.to_string(),
+                quotas: Some(quotas),
+            },
+            None,
+        )
+        .await
+        .expect("create client");
+    let token: ClientToken = msp
+        .api
+        .client_token(created.id)
+        .await
+        .expect("client token");
+    Tenant {
+        id: created.id,
+        api: msp.api.with_token(token.token),
+        version: created.version,
+    }
+}
+
+pub fn unlimited() -> QuotasInput {
+    QuotasInput::default()
+}
+
+pub fn server_body(name: &str, storage_gb: i64) -> mspdesk_api::types::CreateServer {
+    mspdesk_api::types::CreateServer {
+        name: name.to_owned(),
+        provider: "hetzner".to_owned(),
+        server_type: "cx22".to_owned(),
+        storage_gb,
+        region: None,
+        created_at: None,
+        deleted_at: None,
+        price: None,
+    }
+}
