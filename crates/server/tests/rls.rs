@@ -1,0 +1,237 @@
+//! The database enforces isolation on its own: row-level security on every tenant table,
+//! forced, with a policy for every command the app role may run; the app role owns nothing and
+//! cannot bypass RLS; and nothing leaks between requests through pooled connections.
+
+mod common;
+
+use common::*;
+use mspdesk_api::types::CreateUser;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// What is wrong with row-level security in this database (empty: nothing).
+async fn rls_problems(pool: &PgPool) -> Vec<String> {
+    let tables: Vec<(String, bool, bool)> = sqlx::query_as(
+        "SELECT c.relname::text, c.relrowsecurity, c.relforcerowsecurity
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind = 'r'
+           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(
+        tables.len() >= 10,
+        "expected the tenant tables, found {tables:?}"
+    );
+    let mut problems = Vec::new();
+    for (table, enabled, forced) in tables {
+        if !enabled {
+            problems.push(format!("{table}: row-level security is not enabled"));
+        }
+        if !forced {
+            problems.push(format!("{table}: row-level security is not forced"));
+        }
+        for (privilege, cmd) in [
+            ("SELECT", "r"),
+            ("INSERT", "a"),
+            ("UPDATE", "w"),
+            ("DELETE", "d"),
+        ] {
+            let granted: bool =
+                sqlx::query_scalar("SELECT has_table_privilege('mspdesk_app', $1, $2)")
+                    .bind(&table)
+                    .bind(privilege)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            if !granted {
+                continue;
+            }
+            let policies: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+                 WHERE c.relname = $1 AND (p.polcmd = $2::\"char\" OR p.polcmd = '*')",
+            )
+            .bind(&table)
+            .bind(cmd)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            if policies == 0 {
+                problems.push(format!(
+                    "{table}: the app role may {privilege} but no policy covers it"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[tokio::test]
+async fn every_tenant_table_has_forced_rls_and_policies() {
+    let (_, pool) = database(2).await;
+    assert_eq!(rls_problems(&pool).await, Vec::<String>::new());
+
+    // The check notices a dropped policy and disabled RLS (so it can fail).
+    sqlx::query("DROP POLICY servers_read ON servers")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE users NO FORCE ROW LEVEL SECURITY")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        rls_problems(&pool).await,
+        [
+            "servers: the app role may SELECT but no policy covers it",
+            "users: row-level security is not forced"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn app_role_owns_nothing_and_cannot_bypass() {
+    let (_, pool) = database(2).await;
+    let (superuser, bypass): (bool, bool) =
+        sqlx::query_as("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'mspdesk_app'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(!superuser && !bypass);
+    let owned: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = 'mspdesk_app'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(owned, 0);
+}
+
+#[tokio::test]
+async fn unfiltered_queries_as_the_app_role_see_only_the_current_tenant() {
+    let app = spawn_app().await;
+    let msp = msp(&app).await;
+    let a = client(&msp, "A", unlimited()).await;
+    let b = client(&msp, "B", unlimited()).await;
+    for (t, n) in [(&a, 3), (&b, 2)] {
+        for i in 0..n {
+            t.api
+                .create_server(&server_body(&format!("s{i}"), 1), None)
+                .await
+                .unwrap();
+            t.api
+                .create_user(
+                    &CreateUser {
+                        email: format!("u{i}@x.example"),
+                        name: "U".into(),
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
+        }
+    }
+    let as_tenant = |tenant: Option<Uuid>| {
+        let pool = app.pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("SET LOCAL ROLE mspdesk_app")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            if let Some(t) = tenant {
+                sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+                    .bind(t.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            // No WHERE clause at all: only RLS decides.
+            let servers: Vec<Uuid> = sqlx::query_scalar("SELECT tenant_id FROM servers")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+            let users: Vec<Uuid> = sqlx::query_scalar("SELECT tenant_id FROM users")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+            let clients: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM clients")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+            // Writing into another tenant is refused by the policy's WITH CHECK.
+            let other = Uuid::now_v7();
+            let insert = sqlx::query("INSERT INTO audit_log (tenant_id, id, actor_id, action, target_type, target_id) VALUES ($1, $2, $2, 'x', 'x', 'x')")
+                .bind(other)
+                .bind(Uuid::now_v7())
+                .execute(&mut *tx)
+                .await;
+            tx.rollback().await.unwrap();
+            (servers, users, clients, insert.is_err())
+        }
+    };
+    let a_id = a.id.as_uuid();
+    let (servers, users, clients, refused) = as_tenant(Some(a_id)).await;
+    assert_eq!(servers, vec![a_id; 3]);
+    assert_eq!(users, vec![a_id; 3]);
+    assert_eq!(clients, vec![a_id]);
+    assert!(refused);
+    let b_id = b.id.as_uuid();
+    let (servers, _, _, _) = as_tenant(Some(b_id)).await;
+    assert_eq!(servers, vec![b_id; 2]);
+    // No tenant set: nothing at all.
+    let (servers, users, clients, _) = as_tenant(None).await;
+    assert!(servers.is_empty() && users.is_empty() && clients.is_empty());
+    // The MSP sees its clients' rows (for lists and billing), all of them.
+    let (servers, _, clients, _) = as_tenant(Some(msp.tenant.as_uuid())).await;
+    assert_eq!(servers.len(), 5);
+    assert_eq!(clients.len(), 2);
+}
+
+#[tokio::test]
+async fn nothing_leaks_through_a_single_pooled_connection() {
+    let app = spawn_app_with_pool(1).await;
+    let msp = msp(&app).await;
+    let a = client(&msp, "Leak A", unlimited()).await;
+    let b = client(&msp, "Leak B", unlimited()).await;
+    let a_server = a
+        .api
+        .create_server(&server_body("only-a", 1), None)
+        .await
+        .unwrap();
+    let b_server = b
+        .api
+        .create_server(&server_body("only-b", 1), None)
+        .await
+        .unwrap();
+    let mut cross = 0;
+    for i in 0..300 {
+        let (api, own, other) = if i % 2 == 0 {
+            (&a.api, a_server.id, b_server.id)
+        } else {
+            (&b.api, b_server.id, a_server.id)
+        };
+        let ids: Vec<Uuid> = api
+            .servers()
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        if ids != [own] || ids.contains(&other) {
+            cross += 1;
+        }
+    }
+    assert_eq!(cross, 0);
+    // After the requests, the pooled connection carries neither the tenant nor the role.
+    let (tenant, role): (Option<String>, String) =
+        sqlx::query_as("SELECT current_setting('app.tenant_id', true), current_user::text")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(tenant.unwrap_or_default().is_empty());
+    assert_ne!(role, "mspdesk_app");
+}

@@ -1,0 +1,68 @@
+//! Graceful shutdown: a request in flight when the server is told to stop still completes,
+//! and what it wrote is kept.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+#[tokio::test]
+async fn in_flight_requests_finish_on_shutdown() {
+    let mut app = spawn_app().await;
+    let msp = msp(&app).await;
+    let t = client(&msp, "Shutdown", unlimited()).await;
+
+    // Hold the tenant's server-creation lock from outside, so the request waits mid-flight.
+    let mut blocker = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("{}:servers", t.id))
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let api = t.api.clone();
+    let request =
+        tokio::spawn(async move { api.create_server(&server_body("late", 5), None).await });
+
+    // Wait until the request is blocked on the lock inside the server.
+    let mut waiting = false;
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if n > 0 {
+            waiting = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(waiting, "the request never reached the lock");
+
+    app.shutdown();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Stopped accepting: a new connection is refused.
+    assert!(tokio::net::TcpStream::connect(app.addr).await.is_err());
+    // The in-flight request is still alive; let it through.
+    assert!(!request.is_finished());
+    blocker.commit().await.unwrap();
+
+    let created = request
+        .await
+        .unwrap()
+        .expect("the in-flight request completes");
+    assert_eq!(created.name, "late");
+    let task = app.task.take().unwrap();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM servers WHERE id = $1")
+        .bind(created.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+}
