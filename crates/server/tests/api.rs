@@ -1,5 +1,6 @@
 //! The API end to end through the typed client: clients, quotas, servers, users, catalog,
 //! apps, branding, usage, audit, If-Match, Idempotency-Key, validation, OpenAPI.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Several server instances on one database behave as one: they share signing keys, and the
 //! quota lock holds across them.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
 

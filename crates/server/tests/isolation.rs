@@ -1,5 +1,6 @@
 //! Tenant isolation: another tenant's ids are "not found" on every route that takes an id, and
 //! the owner's data is unchanged afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Token verification: every forged, tampered, expired or misaddressed token is a 401.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
 

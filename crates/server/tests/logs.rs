@@ -1,4 +1,5 @@
 //! Logs never contain tokens or passwords, even at the most verbose level.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Quotas hold under concurrency: N simultaneous creates against a limit of k create exactly k,
 //! every time, for servers, storage, users and apps per server.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
 

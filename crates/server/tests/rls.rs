@@ -1,6 +1,7 @@
 //! The database enforces isolation on its own: row-level security on every tenant table,
 //! forced, with a policy for every command the app role may run; the app role owns nothing and
 //! cannot bypass RLS; and nothing leaks between requests through pooled connections.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Graceful shutdown: a request in flight when the server is told to stop still completes,
 //! and what it wrote is kept.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
 
