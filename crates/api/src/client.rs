@@ -361,6 +361,21 @@ impl ApiClient {
         self.send_json(req, body).await
     }
 
+    /// Uploads a logo or favicon (PNG, JPEG, WebP or ICO) and points the branding at it.
+    pub async fn upload_asset(
+        &self,
+        kind: mspdesk_domain::AssetKind,
+        bytes: Vec<u8>,
+        version: i64,
+    ) -> Result<Branding, ApiError> {
+        let req = self
+            .api(Method::PUT, &format!("/branding/assets/{kind}"))
+            .header(header::IF_MATCH, etag(version))
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes);
+        self.send(req).await
+    }
+
     pub async fn usage(&self, period: &str) -> Result<UsageReport, ApiError> {
         self.send(self.api(Method::GET, "/usage").query(&[("period", period)]))
             .await

@@ -719,11 +719,37 @@ pub struct UpdateBranding {
 /// The largest custom CSS accepted, in bytes.
 pub const CUSTOM_CSS_MAX_BYTES: usize = 64 * 1024;
 
+/// Where uploaded branding images are served: `{ASSET_PATH_PREFIX}{tenant}/{kind}`.
+pub const ASSET_PATH_PREFIX: &str = "/api/v1/public/assets/";
+
+/// The public path of an uploaded image; `v` changes with the content, so caches refresh.
+#[must_use]
+pub fn asset_path(tenant: TenantId, kind: mspdesk_domain::AssetKind, sha256: &str) -> String {
+    let v: String = sha256.chars().take(12).collect();
+    format!("{ASSET_PATH_PREFIX}{tenant}/{kind}?v={v}")
+}
+
+/// A logo or favicon: an https URL elsewhere, or the image uploaded to this server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageRef {
+    Url(HttpsUrl),
+    /// The tenant's uploaded image of this kind (the server fills in its path).
+    Uploaded,
+}
+
+fn image_ref(s: &str) -> Result<ImageRef, mspdesk_domain::HttpsUrlError> {
+    if s.starts_with(ASSET_PATH_PREFIX) {
+        Ok(ImageRef::Uploaded)
+    } else {
+        HttpsUrl::parse(s).map(ImageRef::Url)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewBranding {
     pub company_name: Option<CompanyName>,
-    pub logo_url: Option<HttpsUrl>,
-    pub favicon_url: Option<HttpsUrl>,
+    pub logo_url: Option<ImageRef>,
+    pub favicon_url: Option<ImageRef>,
     pub primary_color: Option<HexColor>,
     pub secondary_color: Option<HexColor>,
     pub accent_color: Option<HexColor>,
@@ -738,13 +764,10 @@ impl UpdateBranding {
             "company_name",
             optional(self.company_name.as_deref(), CompanyName::parse),
         );
-        let logo_url = f.check(
-            "logo_url",
-            optional(self.logo_url.as_deref(), HttpsUrl::parse),
-        );
+        let logo_url = f.check("logo_url", optional(self.logo_url.as_deref(), image_ref));
         let favicon_url = f.check(
             "favicon_url",
-            optional(self.favicon_url.as_deref(), HttpsUrl::parse),
+            optional(self.favicon_url.as_deref(), image_ref),
         );
         let mut color = |field: &str, v: &Option<String>| {
             f.check(field, optional(v.as_deref(), HexColor::parse))

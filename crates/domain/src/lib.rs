@@ -6,6 +6,7 @@
 //! again. Constructors never panic; bad input gets an error whose `Display` is a sentence fit to
 //! show a user.
 
+mod assets;
 mod catalog;
 mod color;
 mod domain_name;
@@ -18,6 +19,7 @@ mod quotas;
 mod text;
 mod url;
 
+pub use assets::{sniff_image, AssetError, AssetKind, ASSET_MAX_BYTES};
 pub use catalog::{template, CatalogMode, Template, TEMPLATES};
 pub use color::{HexColor, HexColorError};
 pub use domain_name::{DomainName, DomainNameError};

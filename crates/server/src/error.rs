@@ -18,6 +18,9 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// No route matches the path.
+    #[error("no such route")]
+    NoRoute,
     #[error("{0}")]
     QuotaExceeded(QuotaExceeded),
     #[error("template {0} is not in the catalog")]
@@ -53,6 +56,9 @@ impl AppError {
                 Problem::new(ProblemCode::Forbidden, Some((*detail).to_owned()))
             }
             AppError::NotFound => Problem::new(ProblemCode::NotFound, None),
+            AppError::NoRoute => {
+                Problem::new(ProblemCode::NotFound, Some("no such route".to_owned()))
+            }
             AppError::QuotaExceeded(q) => {
                 let mut p = Problem::new(ProblemCode::QuotaExceeded, Some(q.to_string()));
                 p.quota = Some(q.quota);

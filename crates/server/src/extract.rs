@@ -115,3 +115,24 @@ pub fn to_value(body: &impl Serialize) -> AppResult<serde_json::Value> {
 pub fn respond(status: StatusCode, body: &impl Serialize) -> AppResult<Response> {
     Ok(json_response(status, &to_value(body)?))
 }
+
+/// A raw request body (an uploaded file); a body over the route's limit is a 413 problem.
+#[derive(Debug)]
+pub struct RawBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest(rejection.body_text())
+                }
+            })
+    }
+}

@@ -890,32 +890,138 @@ async fn openapi_documents_every_route() {
         "GET /api/v1/branding",
         "PUT /api/v1/branding",
         "GET /api/v1/usage",
+        "PUT /api/v1/branding/assets/{kind}",
+        "GET /api/v1/public/assets/{tenant}/{kind}",
     ];
     want.sort();
     assert_eq!(got, want);
-    // Every documented route answers (not 404/405) on the running server.
+    // Every documented route is routed on the running server: a wrong method is 405, and an
+    // unknown path is the fallback's 404 "no such route" (other 404s are "not found" of a
+    // resource).
+    let unrouted = app
+        .api
+        .request(Method::GET, "/api/v1/nothing-here")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unrouted.status(), StatusCode::NOT_FOUND);
+    let problem: mspdesk_api::Problem = unrouted.json().await.unwrap();
+    assert_eq!(problem.detail.as_deref(), Some("no such route"));
     for route in &want {
         let (method, path) = route.split_once(' ').unwrap();
         let path = path
             .replace("{id}", &uuid::Uuid::now_v7().to_string())
-            .replace("{app_id}", &uuid::Uuid::now_v7().to_string());
+            .replace("{app_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{tenant}", &uuid::Uuid::now_v7().to_string())
+            .replace("{kind}", "logo");
         let resp = app
             .api
             .request(method.parse().unwrap(), &path)
             .send()
             .await
             .unwrap();
-        // axum answers an unknown route with a bare 404 and a wrong method with 405; our own
-        // 404s are problem+json.
         let status = resp.status();
-        let is_problem = resp
-            .headers()
-            .get("content-type")
-            .is_some_and(|v| v == "application/problem+json");
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{route}");
-        assert!(
-            status != StatusCode::NOT_FOUND || is_problem,
-            "{route}: unrouted"
+        let text = resp.text().await.unwrap();
+        assert!(!text.contains("no such route"), "{route} is not routed");
+    }
+}
+
+#[tokio::test]
+async fn branding_assets_upload_and_serve() {
+    let app = spawn_app().await;
+    let msp = msp(&app).await;
+    let a = client(&msp, "Assets", unlimited()).await;
+    let png = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../icons/32x32.png"
+    ))
+    .unwrap();
+
+    let branding = a
+        .api
+        .upload_asset(mspdesk_domain::AssetKind::Logo, png.clone(), 1)
+        .await
+        .unwrap();
+    assert_eq!(branding.version, 2);
+    let path = branding.logo_url.clone().unwrap();
+    assert!(
+        path.starts_with(&format!("/api/v1/public/assets/{}/logo?v=", a.id)),
+        "{path}"
+    );
+
+    // Served publicly, byte for byte, with safe headers.
+    let (route, _) = path.split_once('?').unwrap();
+    let served = reqwest::get(format!("{}{route}", app.url)).await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(served.bytes().await.unwrap().to_vec(), png);
+
+    // SVG, HTML, empty and oversized bodies are refused by content; stale versions too.
+    let svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>".to_vec();
+    for (body, code) in [
+        (svg, ProblemCode::ValidationFailed),
+        (b"<html></html>".to_vec(), ProblemCode::ValidationFailed),
+        (Vec::new(), ProblemCode::ValidationFailed),
+        (
+            vec![0u8; mspdesk_domain::ASSET_MAX_BYTES + 4096],
+            ProblemCode::PayloadTooLarge,
+        ),
+    ] {
+        let err = a
+            .api
+            .upload_asset(mspdesk_domain::AssetKind::Favicon, body, 2)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(code));
+    }
+    let stale = a
+        .api
+        .upload_asset(mspdesk_domain::AssetKind::Favicon, png.clone(), 1)
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Some(ProblemCode::VersionConflict));
+
+    // Saving the branding as read keeps the uploaded logo; pointing at an upload that does not
+    // exist is refused.
+    let current = a.api.branding().await.unwrap();
+    let kept = a
+        .api
+        .set_branding(
+            &UpdateBranding {
+                logo_url: current.logo_url.clone(),
+                ..Default::default()
+            },
+            current.version,
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept.logo_url, current.logo_url);
+    let missing = a
+        .api
+        .set_branding(
+            &UpdateBranding {
+                favicon_url: Some(format!("/api/v1/public/assets/{}/favicon", a.id)),
+                ..Default::default()
+            },
+            kept.version,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Some(ProblemCode::ValidationFailed));
+
+    // Another tenant's asset URL with an unknown kind or tenant is 404.
+    for bad in [
+        "/api/v1/public/assets/not-a-uuid/logo",
+        &format!("/api/v1/public/assets/{}/banner", a.id),
+    ] {
+        assert_eq!(
+            reqwest::get(format!("{}{bad}", app.url))
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::NOT_FOUND
         );
     }
 }

@@ -76,12 +76,21 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tenant::uninstall_app))
         .routes(routes!(tenant::get_branding, tenant::put_branding))
         .routes(routes!(tenant::usage))
-        .routes(routes!(public::openapi_json));
+        .routes(routes!(public::asset))
+        .routes(routes!(public::openapi_json))
+        .merge(
+            // Images are larger than JSON bodies: this route has its own limit.
+            OpenApiRouter::new()
+                .routes(routes!(tenant::upload_asset))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    mspdesk_domain::ASSET_MAX_BYTES + 1024,
+                )),
+        );
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(public::health))
         .nest(mspdesk_api::API_PREFIX, v1)
         .split_for_parts();
-    (router, doc)
+    (router.fallback(public::no_route), doc)
 }
 
 /// An id from the path. One that does not parse cannot name anything: 404, like an id of

@@ -9,7 +9,7 @@ use mspdesk_api::types::{
     TemplateInfo, UpdateBranding, UpdateCatalog, UsageReport, User,
 };
 use mspdesk_api::Problem;
-use mspdesk_domain::Period;
+use mspdesk_domain::{AssetKind, Period};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -17,7 +17,7 @@ use super::{parse_id, Query};
 use crate::auth::ClientAdmin;
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
-use crate::extract::{json_response, respond, to_value, Body, IdempotencyKey, IfMatch};
+use crate::extract::{json_response, respond, to_value, Body, IdempotencyKey, IfMatch, RawBody};
 use crate::store::idempotency::{self, Begun};
 use crate::store::{apps, audit, branding, catalog, clients, servers, users};
 use crate::AppState;
@@ -363,4 +363,33 @@ pub async fn usage(
         })
     })
     .await
+}
+
+/// Uploads the logo or favicon (PNG, JPEG, WebP or ICO, at most 512 KiB, checked by content)
+/// and points the branding at it. Needs `If-Match` with the branding's version.
+#[utoipa::path(put, path = "/branding/assets/{kind}", tag = "tenant", security(("bearer" = [])),
+    params(("kind" = AssetKind, Path), ("If-Match" = String, Header)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = Branding), (status = 412, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn upload_asset(
+    State(state): State<AppState>,
+    auth: ClientAdmin,
+    Path(kind): Path<String>,
+    if_match: IfMatch,
+    RawBody(body): RawBody,
+) -> AppResult<Response> {
+    let kind = AssetKind::parse(&kind).ok_or(AppError::NotFound)?;
+    let version = if_match.required()?;
+    let mut tx = TenantTx::begin(&state.pool, auth.tenant).await?;
+    let updated = branding::upload(&mut tx, kind, &body, version).await?;
+    audit::record(
+        &mut tx,
+        auth.actor,
+        "branding.asset",
+        "branding",
+        kind.as_str(),
+    )
+    .await?;
+    tx.commit().await?;
+    respond(StatusCode::OK, &updated)
 }

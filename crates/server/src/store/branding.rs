@@ -1,7 +1,9 @@
 //! A client's white-label branding. A client without stored branding has empty branding at
 //! version 1.
 
-use mspdesk_api::types::{Branding, NewBranding};
+use mspdesk_api::types::{asset_path, Branding, ImageRef, NewBranding};
+use mspdesk_domain::AssetKind;
+use sha2::{Digest, Sha256};
 
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
@@ -58,6 +60,8 @@ pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResul
     if current.version != version {
         return Err(AppError::VersionConflict(current.version));
     }
+    let logo_url = image_url(tx, AssetKind::Logo, new.logo_url.as_ref()).await?;
+    let favicon_url = image_url(tx, AssetKind::Favicon, new.favicon_url.as_ref()).await?;
     let text = |v: &Option<String>| v.clone();
     let row: Row = sqlx::query_as(&format!(
         "INSERT INTO branding (tenant_id, company_name, logo_url, favicon_url, primary_color,
@@ -71,8 +75,8 @@ pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResul
     ))
     .bind(tx.tenant().as_uuid())
     .bind(new.company_name.as_ref().map(|v| v.as_str().to_owned()))
-    .bind(new.logo_url.as_ref().map(|v| v.as_str().to_owned()))
-    .bind(new.favicon_url.as_ref().map(|v| v.as_str().to_owned()))
+    .bind(logo_url)
+    .bind(favicon_url)
     .bind(new.primary_color.map(|c| c.to_string()))
     .bind(new.secondary_color.map(|c| c.to_string()))
     .bind(new.accent_color.map(|c| c.to_string()))
@@ -82,4 +86,95 @@ pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResul
     .fetch_one(tx.conn())
     .await?;
     Ok(row.into())
+}
+
+/// The URL to store for a logo or favicon: an https URL as given, or the path of the tenant's
+/// uploaded image (which must exist).
+async fn image_url(
+    tx: &mut TenantTx,
+    kind: AssetKind,
+    image: Option<&ImageRef>,
+) -> AppResult<Option<String>> {
+    match image {
+        None => Ok(None),
+        Some(ImageRef::Url(url)) => Ok(Some(url.as_str().to_owned())),
+        Some(ImageRef::Uploaded) => {
+            let sha: Option<String> = sqlx::query_scalar(
+                "SELECT sha256 FROM branding_assets WHERE tenant_id = $1 AND kind = $2",
+            )
+            .bind(tx.tenant().as_uuid())
+            .bind(kind.as_str())
+            .fetch_optional(tx.conn())
+            .await?;
+            let sha = sha.ok_or_else(|| {
+                AppError::validation(
+                    &format!("{kind}_url"),
+                    format!("points at an uploaded {kind}, but none is uploaded; upload one first"),
+                )
+            })?;
+            Ok(Some(asset_path(tx.tenant(), kind, &sha)))
+        }
+    }
+}
+
+/// Stores an uploaded logo or favicon (checked by content) and points the branding at it.
+/// Needs the current branding version, like any other branding change.
+pub async fn upload(
+    tx: &mut TenantTx,
+    kind: AssetKind,
+    bytes: &[u8],
+    version: i64,
+) -> AppResult<Branding> {
+    let content_type =
+        mspdesk_domain::sniff_image(bytes).map_err(|e| AppError::validation("body", e))?;
+    let sha: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    tx.lock("branding").await?;
+    let current = get(tx).await?;
+    if current.version != version {
+        return Err(AppError::VersionConflict(current.version));
+    }
+    sqlx::query(
+        "INSERT INTO branding_assets (tenant_id, kind, content_type, bytes, sha256) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, kind) DO UPDATE SET content_type = $3, bytes = $4, sha256 = $5, updated_at = now()",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(kind.as_str())
+    .bind(content_type)
+    .bind(bytes)
+    .bind(&sha)
+    .execute(tx.conn())
+    .await?;
+    let path = asset_path(tx.tenant(), kind, &sha);
+    let (logo, favicon) = match kind {
+        AssetKind::Logo => (Some(path), current.favicon_url),
+        AssetKind::Favicon => (current.logo_url, Some(path)),
+    };
+    let row: Row = sqlx::query_as(&format!(
+        "INSERT INTO branding (tenant_id, logo_url, favicon_url, version) VALUES ($1, $2, $3, $4 + 1)
+         ON CONFLICT (tenant_id) DO UPDATE SET logo_url = $2, favicon_url = $3,
+             version = branding.version + 1, updated_at = now()
+         RETURNING {COLUMNS}"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(logo)
+    .bind(favicon)
+    .bind(version)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(row.into())
+}
+
+/// An uploaded image of the transaction's tenant: (media type, bytes).
+pub async fn asset(tx: &mut TenantTx, kind: AssetKind) -> AppResult<(String, Vec<u8>)> {
+    let row: Option<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT content_type, bytes FROM branding_assets WHERE tenant_id = $1 AND kind = $2",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(kind.as_str())
+    .fetch_optional(tx.conn())
+    .await?;
+    row.ok_or(AppError::NotFound)
 }
