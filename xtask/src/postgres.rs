@@ -1,6 +1,7 @@
-//! A private, throw-away PostgreSQL cluster for tests (and for `run`): initdb in a temporary
-//! folder, listening only on 127.0.0.1 at a free port, stopped and deleted on drop. postgres
-//! refuses to run as root, so when we are root the cluster runs as the `postgres` user.
+//! Private PostgreSQL clusters: a throw-away one for tests (initdb in a temporary folder,
+//! deleted on drop) and a kept one for `run` (under target/, reused across runs). Both listen
+//! only on 127.0.0.1 at a free port and are stopped on drop. postgres refuses to run as root,
+//! so when we are root the cluster runs as the `postgres` user.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,16 +16,27 @@ pub struct Cluster {
     bin: PathBuf,
     run_as: Option<&'static str>,
     port: u16,
+    keep: bool,
 }
 
 impl Cluster {
+    /// A new, empty cluster in a temporary folder, deleted when dropped.
     pub fn start() -> Result<Self> {
-        let bin = bin_dir()?;
-        let run_as = proc::is_root().then_some("postgres");
         let dir = std::env::temp_dir().join(format!("mspdesk-pg-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
+        Self::open(dir, false)
+    }
+
+    /// The cluster kept in `dir` (created on first use); stopped, not deleted, when dropped.
+    pub fn start_in(dir: &Path) -> Result<Self> {
+        Self::open(dir.to_path_buf(), true)
+    }
+
+    fn open(dir: PathBuf, keep: bool) -> Result<Self> {
+        let bin = bin_dir()?;
+        let run_as = proc::is_root().then_some("postgres");
         std::fs::create_dir_all(&dir)?;
         if let Some(user) = run_as {
             proc::run(&mut cmd("chown", &[user, &dir.to_string_lossy()]))?;
@@ -35,30 +47,41 @@ impl Cluster {
             bin,
             run_as,
             port,
+            keep,
         };
-        let data = cluster.dir.join("data");
-        let data = data.to_string_lossy();
+        let data_dir = cluster.dir.join("data");
+        let data = data_dir.to_string_lossy();
         let log = cluster.dir.join("postgres.log");
-        cluster
-            .pg(
-                "initdb",
-                &[
-                    "-D",
-                    &data,
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "-E",
-                    "UTF8",
-                    "--no-sync",
-                ],
-            )
-            .stdout(std::process::Stdio::null())
-            .status()
-            .context("initdb")?
-            .success()
-            .then_some(())
-            .context("initdb failed")?;
+        // A cluster left running by an interrupted run: stop it, we start it on a new port.
+        if data_dir.join("postmaster.pid").exists() {
+            let _ = cluster
+                .pg("pg_ctl", &["-D", &data, "-m", "fast", "-w", "stop"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+        if !data_dir.join("PG_VERSION").exists() {
+            cluster
+                .pg(
+                    "initdb",
+                    &[
+                        "-D",
+                        &data,
+                        "-U",
+                        "postgres",
+                        "--auth=trust",
+                        "-E",
+                        "UTF8",
+                        "--no-sync",
+                    ],
+                )
+                .stdout(std::process::Stdio::null())
+                .status()
+                .context("initdb")?
+                .success()
+                .then_some(())
+                .context("initdb failed")?;
+        }
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             cluster.port,
@@ -134,7 +157,9 @@ impl Drop for Cluster {
             )
             .stdout(std::process::Stdio::null())
             .status();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

@@ -7,21 +7,45 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use crate::postgres::Cluster;
 use crate::proc::{self, cmd};
 use crate::setup;
 use crate::test::target_dir;
+
+/// Where the demo Control Panel listens when the port is free.
+const PREFERRED_SERVER_PORT: u16 = 8080;
 
 pub fn run(root: &Path) -> Result<()> {
     setup::run(root)?;
     proc::run(cmd("npm", &["run", "build"]).current_dir(root.join("ui")))?;
     let binary = build_app(root)?;
+    let server = build_server(root)?;
 
     // Ctrl-C reaches the app (same terminal process group) and it exits; this process must
     // outlive it to stop what it started, so it ignores the signal itself.
     ctrlc::set_handler(|| eprintln!("\nstopping MSP Desk..."))
         .context("installing the Ctrl-C handler")?;
 
+    // The Control Panel on a local PostgreSQL kept under target/, with demo data.
+    let cluster = Cluster::start_in(&target_dir(root).join("xtask").join("dev-db"))?;
+    let database_url = cluster.url();
+    proc::run(cmd(&server.to_string_lossy(), &["seed-demo"]).env("DATABASE_URL", &database_url))?;
+    let port = if std::net::TcpListener::bind(("127.0.0.1", PREFERRED_SERVER_PORT)).is_ok() {
+        PREFERRED_SERVER_PORT
+    } else {
+        proc::free_port()?
+    };
+    let addr = format!("127.0.0.1:{port}");
+    let mut serve = cmd(&server.to_string_lossy(), &["serve"]);
+    serve
+        .env("DATABASE_URL", &database_url)
+        .env("CONTROL_PANEL_ADDR", &addr);
+    let _server = Background::spawn(serve)?;
+    wait_for_port(port, Duration::from_secs(30))?;
+    eprintln!("Control Panel: http://{addr} (API description: http://{addr}/api/v1/openapi.json)");
+
     let mut app = cmd(&binary.to_string_lossy(), &[]);
+    app.env("MSPDESK_SERVER_URL", format!("http://{addr}"));
     let _display = if needs_virtual_display() {
         let display = Xvfb::start()?;
         eprintln!(
@@ -44,6 +68,30 @@ fn needs_virtual_display() -> bool {
     cfg!(target_os = "linux")
         && std::env::var_os("DISPLAY").is_none()
         && std::env::var_os("WAYLAND_DISPLAY").is_none()
+}
+
+/// Builds the Control Panel server and returns its path.
+pub fn build_server(root: &Path) -> Result<PathBuf> {
+    proc::run(&mut cmd(
+        "cargo",
+        &[
+            "build",
+            "--package",
+            "mspdesk-server",
+            "--bin",
+            "control-panel",
+        ],
+    ))?;
+    let exe = if cfg!(windows) {
+        "control-panel.exe"
+    } else {
+        "control-panel"
+    };
+    let path = target_dir(root).join("debug").join(exe);
+    if !path.is_file() {
+        bail!("the build finished but {} is missing", path.display());
+    }
+    Ok(path)
 }
 
 /// Builds the desktop app (debug, serving the embedded ui/dist) and returns its path. The UI
