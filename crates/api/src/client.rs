@@ -178,6 +178,38 @@ impl ApiClient {
         self.send(self.api(Method::GET, "/prices")).await
     }
 
+    pub async fn set_price(
+        &self,
+        provider: mspdesk_domain::Provider,
+        server_type: &str,
+        body: &UpdatePrice,
+    ) -> Result<Price, ApiError> {
+        let req = self.api(Method::PUT, &format!("/prices/{provider}/{server_type}"));
+        self.send_json(req, body).await
+    }
+
+    pub async fn fx(&self) -> Result<FxTableBody, ApiError> {
+        self.send(self.api(Method::GET, "/fx")).await
+    }
+
+    pub async fn set_fx(&self, body: &UpdateFx) -> Result<FxTableBody, ApiError> {
+        self.send_json(self.api(Method::PUT, "/fx"), body).await
+    }
+
+    /// The billing report for `period` (`YYYY-MM`): one client, or all when `client` is None.
+    pub async fn billing_report(
+        &self,
+        period: &str,
+        client: Option<ClientId>,
+    ) -> Result<mspdesk_domain::BillingReport, ApiError> {
+        let mut query = vec![("period", period.to_owned())];
+        if let Some(c) = client {
+            query.push(("client_id", c.to_string()));
+        }
+        self.send(self.api(Method::GET, "/billing/report").query(&query))
+            .await
+    }
+
     pub async fn create_client(
         &self,
         body: &CreateClient,

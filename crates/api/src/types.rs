@@ -180,6 +180,128 @@ pub struct Price {
     pub price: PriceSnapshot,
 }
 
+/// `PUT /prices/{provider}/{server_type}`: a server type's price (created if new).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePrice {
+    #[serde(default)]
+    pub description: Option<String>,
+    pub hourly: String,
+    pub monthly: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPrice {
+    pub description: String,
+    pub price: PriceSnapshot,
+}
+
+impl UpdatePrice {
+    pub fn validate(&self) -> Result<NewPrice, Vec<FieldError>> {
+        let mut f = Fields::default();
+        let description = match self.description.as_deref().map(str::trim) {
+            None | Some("") => Some(String::new()),
+            Some(d) => f.check("description", Label::parse(d)).map(String::from),
+        };
+        let price = PriceInput {
+            hourly: self.hourly.clone(),
+            monthly: self.monthly.clone(),
+            currency: self.currency.clone(),
+        }
+        .check_fields(&mut f, "");
+        if let Some(p) = &price {
+            if p.hourly.is_zero() {
+                f.fail("hourly", "must be more than zero");
+            } else if p.monthly < p.hourly {
+                f.fail(
+                    "monthly",
+                    "must be at least the hourly price (it caps a month of hours)",
+                );
+            }
+        }
+        f.finish(|| {
+            Some(NewPrice {
+                description: description?,
+                price: price?,
+            })
+        })
+    }
+}
+
+/// The MSP's billing currency and exchange rates into it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FxTableBody {
+    /// ISO 4217 code of the billing currency, e.g. "EUR".
+    pub currency: String,
+    /// 1 unit of each listed currency is `rate` units of the billing currency.
+    pub rates: Vec<mspdesk_domain::FxRate>,
+}
+
+/// `PUT /fx`: replaces the billing currency and the rates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateFx {
+    pub currency: String,
+    pub rates: Vec<FxRateInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FxRateInput {
+    pub currency: String,
+    pub rate: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFx {
+    pub currency: mspdesk_domain::Currency,
+    pub rates: Vec<(mspdesk_domain::Currency, Decimal)>,
+}
+
+impl UpdateFx {
+    pub fn validate(&self) -> Result<NewFx, Vec<FieldError>> {
+        let mut f = Fields::default();
+        let base = f.check("currency", mspdesk_domain::parse_currency(&self.currency));
+        let mut rates = Vec::new();
+        for (i, r) in self.rates.iter().enumerate() {
+            let currency = f.check(
+                &format!("rates[{i}].currency"),
+                mspdesk_domain::parse_currency(&r.currency),
+            );
+            let rate = match r.rate.trim().parse::<Decimal>() {
+                Ok(d) if d > Decimal::ZERO => Some(d),
+                _ => {
+                    f.fail(
+                        &format!("rates[{i}].rate"),
+                        "must be a positive decimal such as 0.92",
+                    );
+                    None
+                }
+            };
+            if let (Some(c), Some(b)) = (currency, base) {
+                if c == b {
+                    f.fail(
+                        &format!("rates[{i}].currency"),
+                        "is the billing currency itself",
+                    );
+                } else if rates.iter().any(|(seen, _)| *seen == c) {
+                    f.fail(&format!("rates[{i}].currency"), "is listed twice");
+                }
+            }
+            if let (Some(c), Some(r)) = (currency, rate) {
+                rates.push((c, r));
+            }
+        }
+        f.finish(|| {
+            Some(NewFx {
+                currency: base?,
+                rates,
+            })
+        })
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Clients
 
@@ -374,6 +496,9 @@ pub struct Client {
 /// A row of the client list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ClientSummary {
+    /// The current month to date, in the MSP's billing currency, from the same code as the
+    /// billing report; null when an exchange rate it needs is missing.
+    pub monthly_total: Option<mspdesk_domain::Money>,
     pub id: ClientId,
     pub company_name: String,
     pub contact_email: String,
@@ -510,6 +635,10 @@ impl CreateServer {
 
 impl PriceInput {
     fn check(&self, f: &mut Fields) -> Option<PriceSnapshot> {
+        self.check_fields(f, "price.")
+    }
+
+    fn check_fields(&self, f: &mut Fields, prefix: &str) -> Option<PriceSnapshot> {
         let mut amount = |field: &str, s: &str| -> Option<Decimal> {
             match s.trim().parse::<Decimal>() {
                 Ok(d) if d >= Decimal::ZERO => Some(d),
@@ -523,10 +652,10 @@ impl PriceInput {
                 }
             }
         };
-        let hourly = amount("price.hourly", &self.hourly);
-        let monthly = amount("price.monthly", &self.monthly);
+        let hourly = amount(&format!("{prefix}hourly"), &self.hourly);
+        let monthly = amount(&format!("{prefix}monthly"), &self.monthly);
         let currency = f.check(
-            "price.currency",
+            &format!("{prefix}currency"),
             mspdesk_domain::parse_currency(&self.currency),
         );
         Some(PriceSnapshot {

@@ -7,6 +7,7 @@
 //! show a user.
 
 mod assets;
+mod billing;
 mod catalog;
 mod color;
 mod domain_name;
@@ -20,6 +21,10 @@ mod text;
 mod url;
 
 pub use assets::{sniff_image, AssetError, AssetKind, ASSET_MAX_BYTES};
+pub use billing::{
+    bill_client, billing_report, license_fee, started_hours, BillingError, BillingLine,
+    BillingReport, ClientBill, ClientBillingInput, FxRate, FxTable, PricedInstance,
+};
 pub use catalog::{template, CatalogMode, Template, TEMPLATES};
 pub use color::{HexColor, HexColorError};
 pub use domain_name::{DomainName, DomainNameError};

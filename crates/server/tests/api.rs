@@ -892,6 +892,10 @@ async fn openapi_documents_every_route() {
         "GET /api/v1/usage",
         "PUT /api/v1/branding/assets/{kind}",
         "GET /api/v1/public/assets/{tenant}/{kind}",
+        "PUT /api/v1/prices/{provider}/{server_type}",
+        "GET /api/v1/fx",
+        "PUT /api/v1/fx",
+        "GET /api/v1/billing/report",
     ];
     want.sort();
     assert_eq!(got, want);
@@ -913,7 +917,9 @@ async fn openapi_documents_every_route() {
             .replace("{id}", &uuid::Uuid::now_v7().to_string())
             .replace("{app_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{tenant}", &uuid::Uuid::now_v7().to_string())
-            .replace("{kind}", "logo");
+            .replace("{kind}", "logo")
+            .replace("{provider}", "hetzner")
+            .replace("{server_type}", "cx22");
         let resp = app
             .api
             .request(method.parse().unwrap(), &path)

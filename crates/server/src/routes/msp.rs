@@ -1,14 +1,15 @@
-//! MSP scope: plans, prices, clients, quotas, audit.
+//! MSP scope: plans, prices, FX, clients, quotas, billing, audit.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::Utc;
 use mspdesk_api::types::{
-    AuditEntry, Client, ClientSummary, CreateClient, List, Page, Plan, Price, QuotasInput,
-    UpdateClient,
+    AuditEntry, Client, ClientSummary, CreateClient, FxTableBody, List, Page, Plan, Price,
+    QuotasInput, UpdateClient, UpdateFx, UpdatePrice,
 };
 use mspdesk_api::Problem;
-use mspdesk_domain::ClientId;
+use mspdesk_domain::{BillingReport, ClientId, Period, Provider};
 use serde::Deserialize;
 
 use super::{parse_id, Query};
@@ -17,7 +18,7 @@ use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
 use crate::extract::{json_response, respond, to_value, Body, IdempotencyKey, IfMatch};
 use crate::store::idempotency::{self, Begun};
-use crate::store::{audit, clients, plans};
+use crate::store::{audit, billing, clients, plans};
 use crate::AppState;
 
 /// The MSP's licensing plans.
@@ -221,4 +222,89 @@ pub async fn audit(
     let page = audit::list(&mut tx, limit, query.cursor.as_deref()).await?;
     tx.commit().await?;
     respond(StatusCode::OK, &page)
+}
+
+/// Sets a server type's price (adding it if new). Instances registered from now on get the new
+/// price; existing ones keep the snapshot taken at their registration.
+#[utoipa::path(put, path = "/prices/{provider}/{server_type}", tag = "msp", security(("bearer" = [])),
+    params(("provider" = Provider, Path), ("server_type" = String, Path)), request_body = UpdatePrice,
+    responses((status = 200, body = Price), (status = 422, body = Problem), (status = 404, body = Problem)))]
+pub async fn set_price(
+    State(state): State<AppState>,
+    auth: MspAdmin,
+    Path((provider, server_type)): Path<(String, String)>,
+    Body(body): Body<UpdatePrice>,
+) -> AppResult<Response> {
+    let provider = match Provider::parse(&provider) {
+        Some(p @ (Provider::Hetzner | Provider::Digitalocean)) => p,
+        // `other` instances carry their own price; there is no table for them.
+        _ => return Err(AppError::NotFound),
+    };
+    let server_type = mspdesk_domain::Label::parse(&server_type)
+        .map_err(|e| AppError::validation("server_type", e))?;
+    let new = body.validate().map_err(AppError::Validation)?;
+    let mut tx = TenantTx::begin(&state.pool, auth.tenant).await?;
+    let price = billing::set_price(&mut tx, provider, server_type.as_str(), &new).await?;
+    audit::record(
+        &mut tx,
+        auth.actor,
+        "price.update",
+        "price",
+        &format!("{provider}/{server_type}"),
+    )
+    .await?;
+    tx.commit().await?;
+    respond(StatusCode::OK, &price)
+}
+
+/// The MSP's billing currency and exchange rates.
+#[utoipa::path(get, path = "/fx", tag = "msp", security(("bearer" = [])),
+    responses((status = 200, body = FxTableBody)))]
+pub async fn get_fx(State(state): State<AppState>, auth: MspAdmin) -> AppResult<Response> {
+    let mut tx = TenantTx::begin(&state.pool, auth.tenant).await?;
+    let fx = billing::fx_body(&mut tx).await?;
+    tx.commit().await?;
+    respond(StatusCode::OK, &fx)
+}
+
+/// Replaces the billing currency and exchange rates.
+#[utoipa::path(put, path = "/fx", tag = "msp", security(("bearer" = [])), request_body = UpdateFx,
+    responses((status = 200, body = FxTableBody), (status = 422, body = Problem)))]
+pub async fn put_fx(
+    State(state): State<AppState>,
+    auth: MspAdmin,
+    Body(body): Body<UpdateFx>,
+) -> AppResult<Response> {
+    let new = body.validate().map_err(AppError::Validation)?;
+    let mut tx = TenantTx::begin(&state.pool, auth.tenant).await?;
+    let fx = billing::set_fx(&mut tx, &new).await?;
+    audit::record(&mut tx, auth.actor, "fx.update", "fx", new.currency.code()).await?;
+    tx.commit().await?;
+    respond(StatusCode::OK, &fx)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// A calendar month, `YYYY-MM` (UTC).
+    period: String,
+    /// One client; omitted: all clients.
+    client_id: Option<String>,
+}
+
+/// The billing report for a month: per client (server count, hosting costs, license fees,
+/// total, with one line per instance) and the grand total, in the MSP's billing currency.
+#[utoipa::path(get, path = "/billing/report", tag = "msp", security(("bearer" = [])), params(ReportQuery),
+    responses((status = 200, body = BillingReport), (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn billing_report(
+    State(state): State<AppState>,
+    auth: MspAdmin,
+    Query(query): Query<ReportQuery>,
+) -> AppResult<Response> {
+    let period =
+        Period::parse(&query.period).map_err(|e| AppError::BadRequest(format!("period {e}")))?;
+    let client: Option<ClientId> = query.client_id.as_deref().map(parse_id).transpose()?;
+    let mut tx = TenantTx::begin(&state.pool, auth.tenant).await?;
+    let report = billing::report(&mut tx, period, client, Utc::now()).await?;
+    tx.commit().await?;
+    respond(StatusCode::OK, &report)
 }

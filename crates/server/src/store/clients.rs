@@ -89,6 +89,7 @@ impl Row {
     fn into_summary(self) -> AppResult<ClientSummary> {
         let (quotas, usage) = (self.quotas(), self.usage());
         Ok(ClientSummary {
+            monthly_total: None,
             id: self.id()?,
             compliance: Compliance::evaluate(&quotas, &usage),
             server_count: usage.servers,
@@ -215,11 +216,16 @@ pub async fn list(
     .fetch_all(tx.conn())
     .await?;
     let more = rows.len() > limit as usize;
-    let items = rows
+    let mut items = rows
         .into_iter()
         .take(limit as usize)
         .map(Row::into_summary)
         .collect::<AppResult<Vec<_>>>()?;
+    let ids: Vec<Uuid> = items.iter().map(|c| c.id.as_uuid()).collect();
+    let mut totals = super::billing::month_to_date(tx, &ids, Utc::now()).await?;
+    for item in &mut items {
+        item.monthly_total = totals.remove(&item.id.as_uuid()).flatten();
+    }
     let next_cursor = if more {
         items.last().map(|c| {
             encode_cursor(&Cursor {

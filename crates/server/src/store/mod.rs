@@ -4,6 +4,7 @@
 
 pub mod apps;
 pub mod audit;
+pub mod billing;
 pub mod branding;
 pub mod catalog;
 pub mod clients;

@@ -107,6 +107,12 @@ pub async fn create_msp(
         .execute(tx.conn())
         .await?;
     }
+    // A starting rate so that DigitalOcean's USD prices can be billed in EUR from day one
+    // (ECB reference rate, January 2025); the MSP maintains its table with PUT /fx.
+    sqlx::query("INSERT INTO fx_rates (tenant_id, currency, rate) VALUES ($1, 'USD', 0.96)")
+        .bind(tenant.as_uuid())
+        .execute(tx.conn())
+        .await?;
     tx.commit().await?;
     Ok(NewMsp { tenant, operator })
 }

@@ -1,0 +1,621 @@
+//! Billing: what an instance costs in a calendar month, and the reports built from that.
+//!
+//! - Hetzner (and `other`): every started hour from creation until deletion, capped at the
+//!   monthly price, per calendar month: `min(started_hours * hourly, monthly)`.
+//! - DigitalOcean: per second with a 60-second minimum, capped at the monthly price.
+//! - License fee: the plan's monthly fee per instance, prorated by started active hours over
+//!   the hours of the month (so never more than one month's fee per instance).
+//! - Amounts convert to the report currency with the MSP's FX table, then each line rounds
+//!   half-even to the currency's minor unit; every total is a sum of rounded lines, so CSV,
+//!   PDF and screen agree to the cent.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Currency, Money, Period, Provider};
+
+const SECONDS_PER_HOUR: i64 = 3600;
+/// DigitalOcean bills at least this many seconds for an instance that ran at all.
+const DO_MINIMUM_SECONDS: i64 = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BillingError {
+    #[error("there is no exchange rate from {0} to {1}; add one to the FX table")]
+    MissingRate(String, String),
+    #[error("an amount is too large to compute")]
+    Overflow,
+}
+
+/// An instance with the price snapshot taken when it was registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricedInstance {
+    pub id: Uuid,
+    pub name: String,
+    pub provider: Provider,
+    pub server_type: String,
+    pub hourly: Decimal,
+    pub monthly: Decimal,
+    pub currency: Currency,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl PricedInstance {
+    /// Seconds the instance was up within `period`, counting only time before `as_of` (for a
+    /// month still running).
+    #[must_use]
+    pub fn active_seconds(&self, period: Period, as_of: DateTime<Utc>) -> i64 {
+        let start = self.created_at.max(period.start());
+        let mut end = period.end().min(as_of);
+        if let Some(deleted) = self.deleted_at {
+            end = end.min(deleted);
+        }
+        (end - start).num_seconds().max(0)
+    }
+
+    /// The hosting cost for `seconds` of activity within one month, in the price's currency,
+    /// unrounded.
+    #[must_use]
+    pub fn hosting_cost(&self, seconds: i64) -> Decimal {
+        if seconds <= 0 {
+            return Decimal::ZERO;
+        }
+        let uncapped = match self.provider {
+            Provider::Hetzner | Provider::Other => {
+                Decimal::from(started_hours(seconds)) * self.hourly
+            }
+            Provider::Digitalocean => {
+                Decimal::from(seconds.max(DO_MINIMUM_SECONDS)) * self.hourly
+                    / Decimal::from(SECONDS_PER_HOUR)
+            }
+        };
+        uncapped.min(self.monthly)
+    }
+}
+
+/// Hours begun: 1 second is 1 hour, 3600 seconds is 1 hour, 3601 seconds are 2.
+#[must_use]
+pub fn started_hours(seconds: i64) -> i64 {
+    if seconds <= 0 {
+        0
+    } else {
+        (seconds + SECONDS_PER_HOUR - 1) / SECONDS_PER_HOUR
+    }
+}
+
+/// The license fee for one instance active `seconds` in `period`: the monthly fee prorated by
+/// started hours, at most the whole fee. Unrounded.
+#[must_use]
+pub fn license_fee(monthly_fee: Decimal, seconds: i64, period: Period) -> Decimal {
+    let month_hours = i64::from(period.hours());
+    if month_hours == 0 {
+        return Decimal::ZERO;
+    }
+    let hours = started_hours(seconds).min(month_hours);
+    monthly_fee * Decimal::from(hours) / Decimal::from(month_hours)
+}
+
+/// One exchange rate: 1 unit of `currency` is `rate` units of the report currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FxRate {
+    pub currency: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "0.92"))]
+    pub rate: Decimal,
+}
+
+/// The MSP's exchange rates into its billing currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FxTable {
+    base: Currency,
+    rates: BTreeMap<&'static str, Decimal>,
+}
+
+impl FxTable {
+    #[must_use]
+    pub fn new(base: Currency) -> Self {
+        Self {
+            base,
+            rates: BTreeMap::new(),
+        }
+    }
+
+    /// Adds "1 `currency` = `rate` base units". The base itself is always 1.
+    #[must_use]
+    pub fn with_rate(mut self, currency: Currency, rate: Decimal) -> Self {
+        if currency != self.base {
+            self.rates.insert(currency.code(), rate);
+        }
+        self
+    }
+
+    #[must_use]
+    pub const fn base(&self) -> Currency {
+        self.base
+    }
+
+    /// Converts an amount into the base currency (unrounded).
+    pub fn convert(&self, amount: Decimal, from: Currency) -> Result<Decimal, BillingError> {
+        if from == self.base {
+            return Ok(amount);
+        }
+        let rate = self.rates.get(from.code()).ok_or_else(|| {
+            BillingError::MissingRate(from.code().to_owned(), self.base.code().to_owned())
+        })?;
+        amount.checked_mul(*rate).ok_or(BillingError::Overflow)
+    }
+
+    fn rate_of(&self, currency: Currency) -> Option<FxRate> {
+        self.rates.get(currency.code()).map(|rate| FxRate {
+            currency: currency.code().to_owned(),
+            rate: *rate,
+        })
+    }
+}
+
+/// What billing needs to know about a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientBillingInput {
+    pub client_id: Uuid,
+    pub company_name: String,
+    pub plan_name: String,
+    /// The plan's monthly license fee per instance.
+    pub license_fee: Money,
+    pub instances: Vec<PricedInstance>,
+}
+
+/// One instance's line of a client's bill, in the report currency, rounded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BillingLine {
+    pub instance_id: Uuid,
+    pub instance_name: String,
+    pub provider: Provider,
+    pub server_type: String,
+    /// Hours begun while active in the period.
+    pub active_hours: i64,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub hosting_cost: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub license_fee: Decimal,
+    /// `hosting_cost + license_fee`.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub total: Decimal,
+}
+
+/// A client's bill for the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientBill {
+    pub client_id: Uuid,
+    pub company_name: String,
+    pub plan_name: String,
+    /// Instances active at any time in the period.
+    pub server_count: u64,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub hosting_cost: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub license_fees: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub total: Decimal,
+    pub lines: Vec<BillingLine>,
+}
+
+/// A billing report: one client, or all of them, for one month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BillingReport {
+    /// `YYYY-MM`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2026-11"))]
+    pub period: Period,
+    /// ISO 4217 code of every amount in the report.
+    pub currency: String,
+    /// Amounts count activity up to this instant (the end of the period, or now for the
+    /// current month).
+    pub as_of: DateTime<Utc>,
+    /// The exchange rates used, if any amount was converted.
+    pub fx_rates: Vec<FxRate>,
+    pub clients: Vec<ClientBill>,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub hosting_cost: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub license_fees: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub total: Decimal,
+}
+
+impl BillingReport {
+    /// Number of line items over all clients.
+    #[must_use]
+    pub fn line_count(&self) -> usize {
+        self.clients.iter().map(|c| c.lines.len()).sum()
+    }
+}
+
+fn rounded(amount: Decimal, currency: Currency) -> Decimal {
+    Money::new(amount, currency).rounded().amount()
+}
+
+/// Bills one client for `period`, counting activity up to `as_of`.
+pub fn bill_client(
+    input: &ClientBillingInput,
+    period: Period,
+    as_of: DateTime<Utc>,
+    fx: &FxTable,
+    used: &mut Vec<Currency>,
+) -> Result<ClientBill, BillingError> {
+    let base = fx.base();
+    let mut lines = Vec::new();
+    for inst in &input.instances {
+        let seconds = inst.active_seconds(period, as_of);
+        if seconds == 0 {
+            continue;
+        }
+        let hosting = fx.convert(inst.hosting_cost(seconds), inst.currency)?;
+        let license = fx.convert(
+            license_fee(input.license_fee.amount(), seconds, period),
+            input.license_fee.currency(),
+        )?;
+        for c in [inst.currency, input.license_fee.currency()] {
+            if c != base && !used.contains(&c) {
+                used.push(c);
+            }
+        }
+        let hosting_cost = rounded(hosting, base);
+        let license_fee = rounded(license, base);
+        lines.push(BillingLine {
+            instance_id: inst.id,
+            instance_name: inst.name.clone(),
+            provider: inst.provider,
+            server_type: inst.server_type.clone(),
+            active_hours: started_hours(seconds),
+            hosting_cost,
+            license_fee,
+            total: hosting_cost + license_fee,
+        });
+    }
+    let hosting_cost: Decimal = lines.iter().map(|l| l.hosting_cost).sum();
+    let license_fees: Decimal = lines.iter().map(|l| l.license_fee).sum();
+    Ok(ClientBill {
+        client_id: input.client_id,
+        company_name: input.company_name.clone(),
+        plan_name: input.plan_name.clone(),
+        server_count: lines.len() as u64,
+        hosting_cost,
+        license_fees,
+        total: hosting_cost + license_fees,
+        lines,
+    })
+}
+
+/// The report for `clients` in `period`. Activity counts up to `as_of` (pass the period's end,
+/// or now, whichever is earlier).
+pub fn billing_report(
+    clients: &[ClientBillingInput],
+    period: Period,
+    as_of: DateTime<Utc>,
+    fx: &FxTable,
+) -> Result<BillingReport, BillingError> {
+    let as_of = as_of.min(period.end());
+    let mut used = Vec::new();
+    let bills = clients
+        .iter()
+        .map(|c| bill_client(c, period, as_of, fx, &mut used))
+        .collect::<Result<Vec<_>, _>>()?;
+    let hosting_cost: Decimal = bills.iter().map(|b| b.hosting_cost).sum();
+    let license_fees: Decimal = bills.iter().map(|b| b.license_fees).sum();
+    used.sort_by_key(|c| c.code());
+    Ok(BillingReport {
+        period,
+        currency: fx.base().code().to_owned(),
+        as_of,
+        fx_rates: used.into_iter().filter_map(|c| fx.rate_of(c)).collect(),
+        clients: bills,
+        hosting_cost,
+        license_fees,
+        total: hosting_cost + license_fees,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn inst(
+        provider: Provider,
+        hourly: Decimal,
+        monthly: Decimal,
+        created: &str,
+        deleted: Option<&str>,
+    ) -> PricedInstance {
+        PricedInstance {
+            id: Uuid::now_v7(),
+            name: "i".into(),
+            provider,
+            server_type: "x".into(),
+            hourly,
+            monthly,
+            currency: Currency::EUR,
+            created_at: t(created),
+            deleted_at: deleted.map(t),
+        }
+    }
+
+    fn nov() -> Period {
+        Period::parse("2026-11").unwrap()
+    }
+
+    #[test]
+    fn hetzner_bills_started_hours_capped() {
+        let i = inst(
+            Provider::Hetzner,
+            dec!(0.0121),
+            dec!(7.55),
+            "2026-11-10T10:00:00Z",
+            Some("2026-11-10T12:00:01Z"),
+        );
+        let secs = i.active_seconds(nov(), nov().end());
+        assert_eq!(secs, 7201);
+        assert_eq!(started_hours(secs), 3);
+        assert_eq!(i.hosting_cost(secs), dec!(0.0363));
+        // A whole month hits the cap: 720 h * 0.0121 = 8.712 > 7.55.
+        let all = inst(
+            Provider::Hetzner,
+            dec!(0.0121),
+            dec!(7.55),
+            "2026-01-01T00:00:00Z",
+            None,
+        );
+        assert_eq!(
+            all.hosting_cost(all.active_seconds(nov(), nov().end())),
+            dec!(7.55)
+        );
+        // One second is a started hour.
+        assert_eq!(i.hosting_cost(1), dec!(0.0121));
+        assert_eq!(i.hosting_cost(0), dec!(0));
+    }
+
+    #[test]
+    fn digitalocean_bills_seconds_with_a_minute_minimum() {
+        let d = inst(
+            Provider::Digitalocean,
+            dec!(0.03571),
+            dec!(24.00),
+            "2026-11-01T00:00:00Z",
+            None,
+        );
+        assert_eq!(d.hosting_cost(30), dec!(60) * dec!(0.03571) / dec!(3600));
+        assert_eq!(
+            d.hosting_cost(5400),
+            dec!(5400) * dec!(0.03571) / dec!(3600)
+        );
+        assert_eq!(d.hosting_cost(30 * 24 * 3600), dec!(24.00));
+    }
+
+    #[test]
+    fn license_fee_prorates_by_started_hours() {
+        assert_eq!(license_fee(dec!(19.00), 720 * 3600, nov()), dec!(19.00));
+        assert_eq!(license_fee(dec!(19.00), 360 * 3600, nov()), dec!(9.50));
+        assert_eq!(license_fee(dec!(72.00), 1, nov()), dec!(0.1));
+        assert_eq!(license_fee(dec!(19.00), 0, nov()), dec!(0));
+        // Never more than a month.
+        assert_eq!(license_fee(dec!(19.00), 10_000 * 3600, nov()), dec!(19.00));
+    }
+
+    #[test]
+    fn active_window_clips_to_period_and_as_of() {
+        let i = inst(
+            Provider::Hetzner,
+            dec!(1),
+            dec!(1000),
+            "2026-10-31T23:00:00Z",
+            Some("2026-12-01T01:00:00Z"),
+        );
+        assert_eq!(i.active_seconds(nov(), nov().end()), 720 * 3600);
+        assert_eq!(
+            i.active_seconds(nov(), t("2026-11-02T00:00:00Z")),
+            24 * 3600
+        );
+        assert_eq!(
+            i.active_seconds(Period::parse("2026-09").unwrap(), nov().end()),
+            0
+        );
+        assert_eq!(i.active_seconds(nov(), t("2026-10-01T00:00:00Z")), 0);
+    }
+
+    #[test]
+    fn report_converts_rounds_and_sums_rounded_lines() {
+        let mut usd = inst(
+            Provider::Digitalocean,
+            dec!(0.00893),
+            dec!(6.00),
+            "2026-11-01T00:00:00Z",
+            None,
+        );
+        usd.currency = Currency::USD;
+        let hz = inst(
+            Provider::Hetzner,
+            dec!(0.0060),
+            dec!(3.79),
+            "2026-11-15T08:20:00Z",
+            None,
+        );
+        let client = ClientBillingInput {
+            client_id: Uuid::now_v7(),
+            company_name: "Müller GmbH".into(),
+            plan_name: "Business".into(),
+            license_fee: Money::new(dec!(19.00), Currency::EUR),
+            instances: vec![usd, hz],
+        };
+        let fx = FxTable::new(Currency::EUR).with_rate(Currency::USD, dec!(0.92));
+        let report =
+            billing_report(std::slice::from_ref(&client), nov(), nov().end(), &fx).unwrap();
+        let bill = &report.clients[0];
+        assert_eq!(bill.lines.len(), 2);
+        // 6.00 USD (capped) * 0.92 = 5.52 EUR.
+        assert_eq!(bill.lines[0].hosting_cost, dec!(5.52));
+        assert_eq!(bill.lines[0].license_fee, dec!(19.00));
+        // 15 Nov 08:20 to 1 Dec: 15 days 15 h 40 min -> 376 started hours; 376 * 0.006 = 2.256.
+        assert_eq!(bill.lines[1].active_hours, 376);
+        assert_eq!(bill.lines[1].hosting_cost, dec!(2.26));
+        // 19 * 376 / 720 = 9.9222... -> 9.92
+        assert_eq!(bill.lines[1].license_fee, dec!(9.92));
+        assert_eq!(
+            bill.total,
+            dec!(5.52) + dec!(19.00) + dec!(2.26) + dec!(9.92)
+        );
+        assert_eq!(report.total, bill.total);
+        assert_eq!(
+            report.fx_rates,
+            vec![FxRate {
+                currency: "USD".into(),
+                rate: dec!(0.92)
+            }]
+        );
+
+        let no_rate = FxTable::new(Currency::EUR);
+        assert_eq!(
+            billing_report(&[client], nov(), nov().end(), &no_rate),
+            Err(BillingError::MissingRate("USD".into(), "EUR".into()))
+        );
+    }
+
+    fn arb_provider() -> impl Strategy<Value = Provider> {
+        prop_oneof![
+            Just(Provider::Hetzner),
+            Just(Provider::Digitalocean),
+            Just(Provider::Other)
+        ]
+    }
+
+    prop_compose! {
+        fn arb_instance()(
+            provider in arb_provider(),
+            hourly_milli in 1i64..200_000,
+            cap_hours in 400i64..800,
+            start in 0i64..(120 * 24 * 3600),
+            len in proptest::option::of(0i64..(90 * 24 * 3600)),
+        ) -> PricedInstance {
+            let hourly = Decimal::new(hourly_milli, 6);
+            let origin = Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap();
+            let created_at = origin + Duration::seconds(start);
+            PricedInstance {
+                id: Uuid::nil(),
+                name: "p".into(),
+                provider,
+                server_type: "t".into(),
+                hourly,
+                monthly: hourly * Decimal::from(cap_hours),
+                currency: Currency::EUR,
+                created_at,
+                deleted_at: len.map(|l| created_at + Duration::seconds(l)),
+            }
+        }
+    }
+
+    fn months() -> Vec<Period> {
+        [
+            "2026-08", "2026-09", "2026-10", "2026-11", "2026-12", "2027-01",
+        ]
+        .iter()
+        .map(|p| Period::parse(p).unwrap())
+        .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn a_line_never_exceeds_its_cap(i in arb_instance()) {
+            for p in months() {
+                let cost = i.hosting_cost(i.active_seconds(p, p.end()));
+                prop_assert!(cost <= i.monthly);
+                prop_assert!(cost >= Decimal::ZERO);
+                prop_assert!(license_fee(dec!(19), i.active_seconds(p, p.end()), p) <= dec!(19));
+            }
+        }
+
+        #[test]
+        fn cost_is_monotone_in_time(i in arb_instance(), a in 0i64..(40 * 24 * 3600), b in 0i64..(40 * 24 * 3600)) {
+            let p = Period::parse("2026-10").unwrap();
+            let (early, late) = (p.start() + Duration::seconds(a.min(b)), p.start() + Duration::seconds(a.max(b)));
+            let c1 = i.hosting_cost(i.active_seconds(p, early));
+            let c2 = i.hosting_cost(i.active_seconds(p, late));
+            prop_assert!(c1 <= c2, "{c1} > {c2}");
+            prop_assert!(license_fee(dec!(19), i.active_seconds(p, early), p) <= license_fee(dec!(19), i.active_seconds(p, late), p));
+        }
+
+        #[test]
+        fn outside_the_period_costs_nothing(i in arb_instance()) {
+            for p in months() {
+                let ends_before = i.deleted_at.is_some_and(|d| d <= p.start());
+                let starts_after = i.created_at >= p.end();
+                if ends_before || starts_after {
+                    prop_assert_eq!(i.active_seconds(p, p.end()), 0);
+                    prop_assert_eq!(i.hosting_cost(0), Decimal::ZERO);
+                }
+            }
+        }
+
+        /// An instance running across a month boundary costs, over the two months' reports,
+        /// exactly what two instances cost if it were deleted at the boundary and re-created
+        /// there: billing never double-counts or loses the boundary.
+        #[test]
+        fn splitting_at_a_month_boundary_changes_nothing(i in arb_instance()) {
+            let (oct, nov) = (Period::parse("2026-10").unwrap(), Period::parse("2026-11").unwrap());
+            let boundary = nov.start();
+            prop_assume!(i.created_at < boundary && i.deleted_at.is_none_or(|d| d > boundary));
+            let whole: Decimal = [oct, nov].iter().map(|p| i.hosting_cost(i.active_seconds(*p, p.end()))).sum();
+            let first = PricedInstance { deleted_at: Some(boundary), ..i.clone() };
+            let second = PricedInstance { created_at: boundary, ..i.clone() };
+            let split: Decimal = [oct, nov]
+                .iter()
+                .map(|p| first.hosting_cost(first.active_seconds(*p, p.end())) + second.hosting_cost(second.active_seconds(*p, p.end())))
+                .sum();
+            prop_assert_eq!(whole, split);
+        }
+
+        #[test]
+        fn report_totals_are_sums_of_rounded_lines(instances in proptest::collection::vec(arb_instance(), 0..12)) {
+            let client = ClientBillingInput {
+                client_id: Uuid::nil(),
+                company_name: "c".into(),
+                plan_name: "p".into(),
+                license_fee: Money::new(dec!(19.99), Currency::EUR),
+                instances,
+            };
+            let p = Period::parse("2026-10").unwrap();
+            let r = billing_report(&[client.clone(), client], p, p.end(), &FxTable::new(Currency::EUR)).unwrap();
+            let mut sum = Decimal::ZERO;
+            for bill in &r.clients {
+                for l in &bill.lines {
+                    prop_assert!(l.hosting_cost.scale() <= 2 && l.license_fee.scale() <= 2);
+                    prop_assert_eq!(l.total, l.hosting_cost + l.license_fee);
+                }
+                prop_assert_eq!(bill.total, bill.lines.iter().map(|l| l.total).sum::<Decimal>());
+                sum += bill.total;
+            }
+            prop_assert_eq!(r.total, sum);
+            prop_assert_eq!(r.total, r.hosting_cost + r.license_fees);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! CSV export.
+//!
+//! Two layouts, each with a fixed header row (UTF-8, comma-separated, RFC 4180 quoting):
+//!
+//! `lines` — one row per instance line:
+//! `period,currency,client_id,company_name,instance_id,instance_name,provider,server_type,active_hours,hosting_cost,license_fee,total`
+//!
+//! `summary` — one row per client, then a grand-total row whose `company_name` is `TOTAL` and
+//! whose `client_id` is empty:
+//! `period,currency,client_id,company_name,plan,server_count,hosting_cost,license_fees,total`
+//!
+//! Amounts are plain decimals with the currency's minor units (`12.30`), never localised.
+//! Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab
+//! or carriage return) get a leading `'`, as OWASP recommends; numeric cells are written as
+//! numbers and left alone.
+
+use mspdesk_domain::BillingReport;
+
+/// Which rows a CSV file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One row per instance line (a client's report, or every client's lines).
+    Lines,
+    /// One row per client plus a grand total (the all-clients summary).
+    Summary,
+}
+
+pub const LINES_HEADER: [&str; 12] = [
+    "period",
+    "currency",
+    "client_id",
+    "company_name",
+    "instance_id",
+    "instance_name",
+    "provider",
+    "server_type",
+    "active_hours",
+    "hosting_cost",
+    "license_fee",
+    "total",
+];
+
+pub const SUMMARY_HEADER: [&str; 9] = [
+    "period",
+    "currency",
+    "client_id",
+    "company_name",
+    "plan",
+    "server_count",
+    "hosting_cost",
+    "license_fees",
+    "total",
+];
+
+/// Makes a text cell safe to open in a spreadsheet: a cell that starts with a formula trigger
+/// gets a leading apostrophe, which spreadsheets show as text and do not evaluate.
+#[must_use]
+pub fn neutralise(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_owned(),
+    }
+}
+
+/// Renders the report as CSV in `layout`.
+#[must_use]
+pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let period = report.period.to_string();
+    let currency = neutralise(&report.currency);
+    // Writing to a Vec cannot fail; a failed record would only mean a bug in this function.
+    let mut row = |cells: &[&str]| {
+        let _ = w.write_record(cells);
+    };
+    match layout {
+        Layout::Lines => {
+            row(&LINES_HEADER);
+            for client in &report.clients {
+                let client_id = client.client_id.to_string();
+                let company = neutralise(&client.company_name);
+                for line in &client.lines {
+                    row(&[
+                        &period,
+                        &currency,
+                        &client_id,
+                        &company,
+                        &line.instance_id.to_string(),
+                        &neutralise(&line.instance_name),
+                        line.provider.as_str(),
+                        &neutralise(&line.server_type),
+                        &line.active_hours.to_string(),
+                        &line.hosting_cost.to_string(),
+                        &line.license_fee.to_string(),
+                        &line.total.to_string(),
+                    ]);
+                }
+            }
+        }
+        Layout::Summary => {
+            row(&SUMMARY_HEADER);
+            for client in &report.clients {
+                row(&[
+                    &period,
+                    &currency,
+                    &client.client_id.to_string(),
+                    &neutralise(&client.company_name),
+                    &neutralise(&client.plan_name),
+                    &client.server_count.to_string(),
+                    &client.hosting_cost.to_string(),
+                    &client.license_fees.to_string(),
+                    &client.total.to_string(),
+                ]);
+            }
+            let servers: u64 = report.clients.iter().map(|c| c.server_count).sum();
+            row(&[
+                &period,
+                &currency,
+                "",
+                "TOTAL",
+                "",
+                &servers.to_string(),
+                &report.hosting_cost.to_string(),
+                &report.license_fees.to_string(),
+                &report.total.to_string(),
+            ]);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
