@@ -32,6 +32,7 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "dbus-x11",
     "gnome-keyring",
     "libsecret-tools",
+    "libdbus-1-dev",
     "poppler-utils",
     "postgresql",
     "fonts-dejavu-core",

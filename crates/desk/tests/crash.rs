@@ -1,0 +1,112 @@
+//! Crash safety: a process saving drafts in a loop is killed with SIGKILL, 100 times. The store
+//! opens every time, passes SQLite's integrity check, and holds every draft whose save had
+//! returned before the kill.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mspdesk_desk::{DraftKind, Store};
+
+const ENV: &str = "MSPDESK_CRASH_STORE";
+
+/// The child: saves draft after draft, printing each number once its save has returned. Runs
+/// only when started by the test below (it sets the store path in the environment).
+#[test]
+#[ignore = "the child process of store_survives_sigkill; started by that test"]
+fn child_saves_drafts_until_killed() {
+    let Some(path) = std::env::var_os(ENV) else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = Store::open(std::path::Path::new(&path)).await.unwrap();
+        let start = store
+            .draft(DraftKind::Branding, "tenant")
+            .await
+            .unwrap()
+            .and_then(|d| d.body["n"].as_i64())
+            .unwrap_or(0);
+        for n in start + 1.. {
+            store
+                .save_draft(
+                    DraftKind::Branding,
+                    "tenant",
+                    &serde_json::json!({ "n": n, "pad": "x".repeat(300) }),
+                    1,
+                )
+                .await
+                .unwrap();
+            println!("saved {n}");
+        }
+    });
+}
+
+#[tokio::test]
+async fn store_survives_sigkill() {
+    let dir = std::env::temp_dir().join(format!("mspdesk-crash-{}", uuid::Uuid::now_v7()));
+    let path = dir.join("desk.db");
+    let exe = std::env::current_exe().unwrap();
+    let mut kills = 0;
+    let mut confirmed_total = 0;
+    for round in 0..100u64 {
+        let mut child = Command::new(&exe)
+            .args([
+                "--exact",
+                "child_saves_drafts_until_killed",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(ENV, &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        // Kill at a different moment each round, once some saves have been confirmed.
+        let wait = Duration::from_millis(5 + (round * 37) % 90);
+        let reader = std::thread::spawn(move || {
+            let mut last = 0i64;
+            let mut seen_at: Option<Instant> = None;
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(n) = line.strip_prefix("saved ").and_then(|n| n.parse().ok()) {
+                    last = n;
+                    let first = *seen_at.get_or_insert_with(Instant::now);
+                    if first.elapsed() >= wait {
+                        break;
+                    }
+                }
+            }
+            last
+        });
+        let confirmed = reader.join().unwrap();
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        kills += 1;
+        assert!(confirmed > 0, "round {round}: the child confirmed no save");
+
+        let store = Store::open(&path).await.unwrap();
+        assert!(
+            store.integrity_ok().await.unwrap(),
+            "round {round}: integrity check failed"
+        );
+        let stored = store
+            .draft(DraftKind::Branding, "tenant")
+            .await
+            .unwrap()
+            .unwrap();
+        let n = stored.body["n"].as_i64().unwrap();
+        assert!(
+            n >= confirmed,
+            "round {round}: save {confirmed} returned but the store has {n}"
+        );
+        store.close().await;
+        confirmed_total += confirmed;
+    }
+    assert_eq!(kills, 100);
+    assert!(confirmed_total > 100);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,160 @@
+//! Shared by the desk's tests: the real Control Panel on a fresh database (seeded with the demo
+//! MSP), reached through a TCP proxy the test can take down or make drop a response.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use mspdesk_server::{db, AppState};
+use sqlx::PgPool;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, Mutex};
+use uuid::Uuid;
+
+pub use mspdesk_server::demo::{DEMO_EMAIL, DEMO_PASSWORD};
+
+pub async fn fresh_database() -> (String, PgPool) {
+    let admin_url = std::env::var("MSPDESK_TEST_DATABASE_URL").expect(
+        "MSPDESK_TEST_DATABASE_URL is not set: run the tests with `cargo xtask test`, which starts a private PostgreSQL cluster",
+    );
+    let admin = PgPool::connect(&admin_url).await.unwrap();
+    let name = format!("desk_{}", Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let url = format!("{base}/{name}");
+    let pool = db::connect(&url, 10).await.unwrap();
+    mspdesk_server::migrate(&pool).await.unwrap();
+    (url, pool)
+}
+
+/// A running server instance.
+#[derive(Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    pub async fn start(pool: &PgPool) -> Self {
+        let state = AppState::new(pool.clone()).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            mspdesk_server::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+/// A TCP proxy in front of the server: the desk talks to it; the test decides whether it
+/// forwards, refuses (offline), or swallows the next response (a lost answer).
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    pub addr: SocketAddr,
+    upstream: Arc<Mutex<Option<SocketAddr>>>,
+    drop_next_response: Arc<AtomicBool>,
+    pub dropped: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    pub async fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = Self {
+            addr: listener.local_addr().unwrap(),
+            upstream: Arc::new(Mutex::new(Some(upstream))),
+            drop_next_response: Arc::new(AtomicBool::new(false)),
+            dropped: Arc::new(AtomicBool::new(false)),
+        };
+        let p = proxy.clone();
+        tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                let p = p.clone();
+                tokio::spawn(async move { p.handle(inbound).await });
+            }
+        });
+        proxy
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Refuse connections from now on (None), or forward to a (new) server.
+    pub async fn set_upstream(&self, upstream: Option<SocketAddr>) {
+        *self.upstream.lock().await = upstream;
+    }
+
+    /// The next response from the server is swallowed and the connection closed.
+    pub fn drop_next_response(&self) {
+        self.drop_next_response.store(true, Ordering::SeqCst);
+    }
+
+    async fn handle(&self, mut inbound: TcpStream) {
+        let Some(upstream) = *self.upstream.lock().await else {
+            return; // offline: close at once
+        };
+        let Ok(mut outbound) = TcpStream::connect(upstream).await else {
+            return;
+        };
+        let (mut ri, mut wi) = inbound.split();
+        let (mut ro, mut wo) = outbound.split();
+        let to_server = async {
+            let _ = tokio::io::copy(&mut ri, &mut wo).await;
+            let _ = wo.shutdown().await;
+        };
+        let to_client = async {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let n = match ro.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                if self.drop_next_response.swap(false, Ordering::SeqCst) {
+                    // The server has answered; the client never hears it.
+                    self.dropped.store(true, Ordering::SeqCst);
+                    return;
+                }
+                if wi.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        };
+        // Whichever side ends first ends the connection (a swallowed response closes it).
+        tokio::select! {
+            () = to_server => {},
+            () = to_client => {},
+        }
+    }
+}
+
+/// A fresh temporary data folder.
+pub fn data_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mspdesk-desk-test-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
