@@ -406,3 +406,19 @@ async fn tokens_live_only_in_the_keyring() {
         Err(DeskError::NotSignedIn)
     ));
 }
+
+#[tokio::test]
+async fn expired_client_tokens_are_reminted() {
+    let w = world().await;
+    let desk = signed_in(&w).await;
+    desk.sync(|_| {}).await.unwrap();
+    let client = desk.find_client("Société").await.unwrap();
+    let account = format!("{}/{}", desk.account().server, client.id);
+    // A token that expired long ago (exp = 1) replaces the client's token in the keyring.
+    let expired = "eyJhbGciOiJFZERTQSJ9.eyJleHAiOjF9.c2ln";
+    keyring().set(&account, expired).unwrap();
+    desk.sync(|_| {}).await.unwrap();
+    let now = keyring().get(&account).unwrap().unwrap();
+    assert_ne!(now, expired);
+    assert_eq!(now.split('.').count(), 3);
+}
