@@ -39,12 +39,19 @@ async fn login_sync_list_and_export_reports() {
     let url = format!("http://{}", server.addr);
     let data = data_dir();
 
-    // Each step runs the binary in its own thread: it talks to the server running here.
+    // Each step runs the binary in its own thread: it talks to the server running here. All
+    // output is kept, to check that no token ever shows in it.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let run = |args: Vec<String>, stdin: Option<String>| {
         let data = data.clone();
+        let seen = seen.clone();
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            mspdesk(&data, &args, stdin.as_deref())
+            let out = mspdesk(&data, &args, stdin.as_deref());
+            seen.lock()
+                .unwrap()
+                .push(text(&out.stdout) + &text(&out.stderr));
+            out
         })
     };
     let s = |v: &[&str]| v.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
@@ -266,6 +273,29 @@ async fn login_sync_list_and_export_reports() {
     assert!(run(s(&["sync"]), None).await.unwrap().status.success());
     let conflicts = run(s(&["conflicts", "list"]), None).await.unwrap();
     assert!(text(&conflicts.stdout).contains("no conflicts"));
+
+    // The session token is in the keyring, and in none of the output above.
+    let lookup = Command::new("secret-tool")
+        .args(["search", "--all", "--unlock", "service", "mspdesk"])
+        .output()
+        .unwrap();
+    let listing = text(&lookup.stdout) + &text(&lookup.stderr);
+    let tokens: Vec<&str> = listing
+        .lines()
+        .filter_map(|l| l.strip_prefix("secret = "))
+        .filter(|t| t.split('.').count() == 3)
+        .collect();
+    assert!(
+        tokens.len() >= 4,
+        "the MSP token and one per client: {}",
+        tokens.len()
+    );
+    for out in seen.lock().unwrap().iter() {
+        for token in &tokens {
+            let signature = token.rsplit('.').next().unwrap();
+            assert!(!out.contains(signature), "a token reached the CLI's output");
+        }
+    }
 
     let logout = run(s(&["logout"]), None).await.unwrap();
     assert!(logout.status.success());
