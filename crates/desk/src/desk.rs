@@ -635,6 +635,15 @@ impl Desk {
                 let msp = self.msp_api()?;
                 let client_record = retry(|| msp.get_client(client)).await?;
                 self.pull_client(&client_record).await?;
+                self.store
+                    .put_mirror(
+                        "client",
+                        &self.msp.to_string(),
+                        &tenant,
+                        &client_record,
+                        Some(client_record.version),
+                    )
+                    .await?;
             }
             Some(body) => {
                 self.store
