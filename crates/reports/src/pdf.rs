@@ -333,15 +333,67 @@ fn month_name(report: &BillingReport) -> String {
     )
 }
 
+/// Every character the PDF may show: printable ASCII (labels, numbers, dates), a few marks,
+/// and whatever the report's and the MSP's names contain.
+fn characters(report: &BillingReport, branding: &ReportBranding) -> String {
+    let mut text: String = (' '..='~').collect();
+    text.push_str("…·");
+    text.push_str(&branding.msp_name);
+    for c in &report.clients {
+        text.push_str(&c.company_name);
+        text.push_str(&c.plan_name);
+        for l in &c.lines {
+            text.push_str(&l.instance_name);
+            text.push_str(&l.server_type);
+        }
+    }
+    text
+}
+
+/// The font reduced to the glyphs of `text` (and `.notdef`), with their character mapping, so
+/// a report embeds tens of kilobytes of font instead of the whole font. Falls back to the
+/// whole font if subsetting fails.
+fn subset(ttf: &'static [u8], text: &str) -> Result<ParsedFont, PdfError> {
+    use allsorts::binary::read::ReadScope;
+    use allsorts::font_data::FontData;
+    use allsorts::subset::{subset as allsorts_subset, CmapTarget, SubsetProfile};
+
+    let full = ParsedFont::from_bytes(ttf, 0, &mut Vec::new()).ok_or(PdfError::Font)?;
+    let mut glyphs: Vec<u16> = text
+        .chars()
+        .filter_map(|c| full.lookup_glyph_index(c as u32))
+        .collect();
+    glyphs.sort_unstable();
+    glyphs.dedup();
+    glyphs.retain(|g| *g != 0);
+    glyphs.insert(0, 0);
+    let subset_bytes = ReadScope::new(ttf)
+        .read::<FontData<'_>>()
+        .ok()
+        .and_then(|data| data.table_provider(0).ok())
+        .and_then(|provider| {
+            allsorts_subset(
+                &provider,
+                &glyphs,
+                &SubsetProfile::Minimal,
+                CmapTarget::Unrestricted,
+            )
+            .ok()
+        });
+    Ok(subset_bytes
+        .and_then(|b| ParsedFont::from_bytes(&b, 0, &mut Vec::new()))
+        .unwrap_or(full))
+}
+
 /// Renders the report as a PDF.
 pub fn to_pdf(
     report: &BillingReport,
     layout: Layout,
     branding: &ReportBranding,
 ) -> Result<Vec<u8>, PdfError> {
-    let mut warnings = Vec::new();
-    let regular = ParsedFont::from_bytes(REGULAR_TTF, 0, &mut warnings).ok_or(PdfError::Font)?;
-    let bold = ParsedFont::from_bytes(BOLD_TTF, 0, &mut warnings).ok_or(PdfError::Font)?;
+    let used = characters(report, branding);
+    let regular = subset(REGULAR_TTF, &used)?;
+    let bold = subset(BOLD_TTF, &used)?;
     let title = match (layout, report.clients.as_slice()) {
         (Layout::Summary, _) => "Billing summary: all clients".to_owned(),
         (Layout::Lines, [one]) => format!("Billing report: {}", one.company_name),

@@ -308,6 +308,8 @@ fn pdf_text_has_every_line_the_names_and_the_totals() {
     let report = fixture();
     let pdf = to_pdf(&report, Layout::Lines, &branding()).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
+    // The fonts are subset to the characters used: tens of kilobytes, not the whole fonts.
+    assert!(pdf.len() < 150 * 1024, "{} bytes", pdf.len());
     let text = pdftotext(&pdf);
     for name in [
         "Müller GmbH",
