@@ -211,13 +211,8 @@ impl UpdatePrice {
         }
         .check_fields(&mut f, "");
         if let Some(p) = &price {
-            if p.hourly.is_zero() {
-                f.fail("hourly", "must be more than zero");
-            } else if p.monthly < p.hourly {
-                f.fail(
-                    "monthly",
-                    "must be at least the hourly price (it caps a month of hours)",
-                );
+            if let Err(e) = mspdesk_domain::check_list_price(p.hourly, p.monthly) {
+                f.fail(e.field(), &e.to_string());
             }
         }
         f.finish(|| {
@@ -593,15 +588,8 @@ impl CreateServer {
             .check("region", optional(self.region.as_deref(), Label::parse))
             .flatten();
         let created_at = self.created_at.unwrap_or(now);
-        if created_at > now {
-            f.fail("created_at", "must not be in the future");
-        }
-        if let Some(deleted_at) = self.deleted_at {
-            if deleted_at > now {
-                f.fail("deleted_at", "must not be in the future");
-            } else if deleted_at < created_at {
-                f.fail("deleted_at", "must not be before created_at");
-            }
+        for problem in mspdesk_domain::check_lifetime(created_at, self.deleted_at, now) {
+            f.fail(problem.field(), &problem.to_string());
         }
         let price = match (provider, &self.price) {
             (Some(Provider::Other), None) => {

@@ -30,6 +30,51 @@ pub enum BillingError {
     Overflow,
 }
 
+/// Why an instance's creation or deletion time is not acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LifetimeError {
+    #[error("must not be in the future")]
+    CreatedInFuture,
+    #[error("must not be in the future")]
+    DeletedInFuture,
+    #[error("must not be before created_at")]
+    DeletedBeforeCreated,
+}
+
+impl LifetimeError {
+    /// The field the error is about: `created_at` or `deleted_at`.
+    #[must_use]
+    pub const fn field(self) -> &'static str {
+        match self {
+            LifetimeError::CreatedInFuture => "created_at",
+            LifetimeError::DeletedInFuture | LifetimeError::DeletedBeforeCreated => "deleted_at",
+        }
+    }
+}
+
+/// Every problem with an instance's lifetime as registered at `now`: it may be imported with
+/// past times (an existing or historical instance), never with future ones, and is never
+/// deleted before it was created.
+#[must_use]
+pub fn check_lifetime(
+    created_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Vec<LifetimeError> {
+    let mut problems = Vec::new();
+    if created_at > now {
+        problems.push(LifetimeError::CreatedInFuture);
+    }
+    if let Some(deleted_at) = deleted_at {
+        if deleted_at > now {
+            problems.push(LifetimeError::DeletedInFuture);
+        } else if deleted_at < created_at {
+            problems.push(LifetimeError::DeletedBeforeCreated);
+        }
+    }
+    problems
+}
+
 /// An instance with the price snapshot taken when it was registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PricedInstance {
@@ -394,6 +439,33 @@ mod tests {
         // One second is a started hour.
         assert_eq!(i.hosting_cost(1), dec!(0.0121));
         assert_eq!(i.hosting_cost(0), dec!(0));
+    }
+
+    #[test]
+    fn lifetime_rules() {
+        let now = t("2026-11-28T12:00:00Z");
+        assert!(check_lifetime(t("2026-01-01T00:00:00Z"), None, now).is_empty());
+        assert!(check_lifetime(now, Some(now), now).is_empty());
+        assert_eq!(
+            check_lifetime(
+                t("2026-12-01T00:00:00Z"),
+                Some(t("2026-12-02T00:00:00Z")),
+                now
+            ),
+            [
+                LifetimeError::CreatedInFuture,
+                LifetimeError::DeletedInFuture
+            ]
+        );
+        assert_eq!(
+            check_lifetime(
+                t("2026-11-02T00:00:00Z"),
+                Some(t("2026-11-01T00:00:00Z")),
+                now
+            ),
+            [LifetimeError::DeletedBeforeCreated]
+        );
+        assert_eq!(LifetimeError::DeletedBeforeCreated.field(), "deleted_at");
     }
 
     #[test]

@@ -22,8 +22,9 @@ mod url;
 
 pub use assets::{sniff_image, AssetError, AssetKind, ASSET_MAX_BYTES};
 pub use billing::{
-    bill_client, billing_report, license_fee, started_hours, BillingError, BillingLine,
-    BillingReport, ClientBill, ClientBillingInput, FxRate, FxTable, PricedInstance,
+    bill_client, billing_report, check_lifetime, license_fee, started_hours, BillingError,
+    BillingLine, BillingReport, ClientBill, ClientBillingInput, FxRate, FxTable, LifetimeError,
+    PricedInstance,
 };
 pub use catalog::{template, CatalogMode, Template, TEMPLATES};
 pub use color::{HexColor, HexColorError};
@@ -32,7 +33,7 @@ pub use ids::{ClientId, IdError, TenantId};
 pub use money::{parse_currency, Currency, Money, MoneyError};
 pub use period::{Period, PeriodError};
 pub use plans::{DefaultPlan, DEFAULT_PLANS};
-pub use prices::{ListPrice, Provider, DEFAULT_PRICES};
+pub use prices::{check_list_price, ListPrice, ListPriceError, Provider, DEFAULT_PRICES};
 pub use quotas::{Compliance, ComplianceStatus, QuotaExceeded, QuotaKind, Quotas, Usage};
 pub use text::{CompanyName, CompanyNameError, Email, EmailError, Label, LabelError};
 pub use url::{HttpsUrl, HttpsUrlError};

@@ -42,6 +42,38 @@ impl fmt::Display for Provider {
     }
 }
 
+/// Why a price cannot go into a price table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ListPriceError {
+    #[error("must be more than zero")]
+    ZeroHourly,
+    #[error("must be at least the hourly price (it caps a month of hours)")]
+    CapBelowHourly,
+}
+
+impl ListPriceError {
+    /// The field the error is about: `hourly` or `monthly`.
+    #[must_use]
+    pub const fn field(self) -> &'static str {
+        match self {
+            ListPriceError::ZeroHourly => "hourly",
+            ListPriceError::CapBelowHourly => "monthly",
+        }
+    }
+}
+
+/// A price-table entry is billable: an hourly price above zero and a monthly cap of at least
+/// one hour. (Non-negative amounts are checked where they are parsed.)
+pub fn check_list_price(hourly: Decimal, monthly: Decimal) -> Result<(), ListPriceError> {
+    if hourly.is_zero() {
+        Err(ListPriceError::ZeroHourly)
+    } else if monthly < hourly {
+        Err(ListPriceError::CapBelowHourly)
+    } else {
+        Ok(())
+    }
+}
+
 /// One row of the default price table: a provider's server type, its hourly price and the
 /// monthly cap, in the provider's currency (ISO 4217 code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,6 +340,26 @@ mod tests {
                 row.server_type
             );
             assert!(crate::parse_currency(row.currency).is_ok());
+        }
+    }
+
+    #[test]
+    fn list_price_rules() {
+        use rust_decimal_macros::dec;
+        assert_eq!(check_list_price(dec!(0.01), dec!(5)), Ok(()));
+        assert_eq!(check_list_price(dec!(1), dec!(1)), Ok(()));
+        assert_eq!(
+            check_list_price(dec!(0), dec!(5)),
+            Err(ListPriceError::ZeroHourly)
+        );
+        assert_eq!(
+            check_list_price(dec!(1), dec!(0.5)),
+            Err(ListPriceError::CapBelowHourly)
+        );
+        assert_eq!(ListPriceError::CapBelowHourly.field(), "monthly");
+        for row in DEFAULT_PRICES {
+            let (h, m) = row.amounts();
+            assert_eq!(check_list_price(h, m), Ok(()), "{}", row.server_type);
         }
     }
 
