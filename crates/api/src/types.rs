@@ -461,6 +461,17 @@ pub struct UsageSummary {
     pub busiest_server_apps: u64,
 }
 
+impl From<UsageSummary> for Usage {
+    fn from(u: UsageSummary) -> Self {
+        Self {
+            servers: u.servers,
+            users: u.users,
+            storage_gb: u.storage_gb,
+            busiest_server_apps: u.busiest_server_apps,
+        }
+    }
+}
+
 impl From<Usage> for UsageSummary {
     fn from(u: Usage) -> Self {
         Self {

@@ -251,8 +251,19 @@ pub struct ClientAdmin {
     pub actor: Uuid,
 }
 
-async fn claims(parts: &Parts, state: &AppState) -> AppResult<Claims> {
-    state.keys.verify(bearer(parts)?).await
+/// The verified token's tenant and actor, if its role is `role`; otherwise 403 with `refusal`.
+async fn scoped(
+    parts: &Parts,
+    state: &AppState,
+    role: Role,
+    refusal: &'static str,
+) -> AppResult<(TenantId, Uuid)> {
+    let claims = state.keys.verify(bearer(parts)?).await?;
+    if claims.role == role {
+        Ok((claims.tid, claims.sub))
+    } else {
+        Err(AppError::Forbidden(refusal))
+    }
 }
 
 impl FromRequestParts<AppState> for MspAdmin {
@@ -262,14 +273,14 @@ impl FromRequestParts<AppState> for MspAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let c = claims(parts, state).await?;
-        match c.role {
-            Role::MspAdmin => Ok(Self {
-                tenant: c.tid,
-                actor: c.sub,
-            }),
-            Role::ClientAdmin => Err(AppError::Forbidden("this needs an MSP operator's token")),
-        }
+        let (tenant, actor) = scoped(
+            parts,
+            state,
+            Role::MspAdmin,
+            "this needs an MSP operator's token",
+        )
+        .await?;
+        Ok(Self { tenant, actor })
     }
 }
 
@@ -280,15 +291,13 @@ impl FromRequestParts<AppState> for ClientAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let c = claims(parts, state).await?;
-        match c.role {
-            Role::ClientAdmin => Ok(Self {
-                tenant: c.tid,
-                actor: c.sub,
-            }),
-            Role::MspAdmin => Err(AppError::Forbidden(
-                "this needs a client token: get one with POST /clients/{id}/token",
-            )),
-        }
+        let (tenant, actor) = scoped(
+            parts,
+            state,
+            Role::ClientAdmin,
+            "this needs a client token: get one with POST /clients/{id}/token",
+        )
+        .await?;
+        Ok(Self { tenant, actor })
     }
 }

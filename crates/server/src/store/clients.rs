@@ -152,15 +152,7 @@ pub async fn own(tx: &mut TenantTx) -> AppResult<Client> {
 /// The quotas and usage of the transaction's client tenant, for checks at creation.
 pub async fn own_quotas(tx: &mut TenantTx) -> AppResult<(Quotas, Usage)> {
     let client = own(tx).await?;
-    Ok((
-        client.quotas,
-        Usage {
-            servers: client.usage.servers,
-            users: client.usage.users,
-            storage_gb: client.usage.storage_gb,
-            busiest_server_apps: client.usage.busiest_server_apps,
-        },
-    ))
+    Ok((client.quotas, client.usage.into()))
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
