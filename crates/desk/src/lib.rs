@@ -1,20 +1,39 @@
-//! MSP Desk without a window: everything the desktop app does, so the Tauri commands stay
-//! thin and the `mspdesk` CLI shares the same code.
+//! MSP Desk without a window: every user action is a method of [`Desk`], so the Tauri
+//! commands and the `mspdesk` CLI are argument parsing and presentation only.
 //!
-//! - [`store`]: the local SQLite store (WAL): a mirror of the last sync, drafts made offline,
-//!   an outbox of pending creates, and recorded conflicts. Everything reads from it, so the
-//!   desk works offline.
+//! - [`session`]: sign in and out, which server and operator, tokens in the OS keyring;
+//! - [`clients`]: the client list (search, sort, filters, month-to-date totals), one client's
+//!   detail, create, edit, delete;
+//! - [`drafts`]: quotas, branding and catalog drafts made offline; publish one, discard one;
+//! - [`conflicts`]: drafts the server refused as stale, and settling them;
+//! - [`sync`]: push drafts and the outbox, then pull, with progress and cancellation;
+//! - [`reports`]: billing reports from the synced data, written as CSV or PDF;
+//! - [`store`]: the local SQLite store (WAL) the desk reads from, so it works offline;
 //! - [`vault`]: tokens in the OS keyring (Secret Service, Keychain, Credential Manager), never
-//!   anywhere else.
-//! - [`desk`]: sign-in, sync (push drafts and the outbox, then pull), conflict resolution, and
-//!   local billing reports.
+//!   anywhere else;
+//! - [`kinds`]: the enums naming mirror kinds, draft kinds and outbox operations.
 
-pub mod desk;
+pub mod clients;
+pub mod conflicts;
+pub mod drafts;
+mod error;
+pub mod kinds;
+pub mod reports;
+pub mod session;
 pub mod store;
+pub mod sync;
 pub mod vault;
 
-pub use desk::{Desk, DeskError, Progress, Resolution, SyncSummary};
-pub use store::{DraftKind, Store, StoreError};
+pub use clients::{ClientDetail, ClientQuery, ClientRow, ClientSort, CreateOutcome};
+pub use conflicts::Resolution;
+pub use drafts::{BrandingChanges, CatalogChange, PublishOutcome, QuotaChanges};
+pub use error::DeskError;
+pub use kinds::{DraftKind, MirrorKind, OutboxOp};
+pub use reports::{ExportRequest, ExportSummary, ReportFormat, ReportScope};
+pub use session::{Desk, STORE_FILE};
+pub use store::{Account, Conflict, Draft, Notice, Store, StoreError};
+pub use sync::{Progress, SyncSummary};
+pub use tokio_util::sync::CancellationToken;
 pub use vault::{OsKeyring, SecretStore, Vault, VaultError};
 
 /// The folder the desktop app and the CLI keep their data in, unless told otherwise.

@@ -1,6 +1,12 @@
-//! Shared by the desk's tests: the real Control Panel on a fresh database (seeded with the demo
-//! MSP), reached through a TCP proxy the test can take down or make drop a response.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! Test support shared by the desk's and the CLI's tests: the real Control Panel on a fresh
+//! database (seeded with the demo MSP by the test when it wants it), reached through a TCP proxy
+//! the test can take down or make drop a response. Panics are the point here: a failed set-up
+//! fails the test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_debug_implementations
+)]
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};

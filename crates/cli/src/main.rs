@@ -8,10 +8,13 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use mspdesk_api::types::{CreateClient, QuotasInput, UpdateBranding, UpdateCatalog};
-use mspdesk_desk::{Desk, DraftKind, OsKeyring, Resolution, SecretStore};
-use mspdesk_domain::{ClientId, Period};
-use mspdesk_reports::{Layout, ReportBranding};
+use mspdesk_api::types::CreateClient;
+use mspdesk_desk::{
+    BrandingChanges, CancellationToken, CatalogChange, ClientQuery, CreateOutcome, Desk, DraftKind,
+    ExportRequest, OsKeyring, PublishOutcome, QuotaChanges, ReportFormat, ReportScope, Resolution,
+    SecretStore,
+};
+use mspdesk_domain::Period;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +42,8 @@ enum Command {
     },
     /// Sign out: delete this server's tokens from the keyring and the local data.
     Logout,
+    /// Which Control Panel and operator are signed in, and when they last synced.
+    Whoami,
     /// Send drafts and queued creates, then fetch everything from the Control Panel.
     Sync,
     /// The client list (from the last sync), or add a client.
@@ -252,6 +257,7 @@ async fn run(cli: Cli) -> Result<()> {
         None => mspdesk_desk::default_data_dir()
             .context("no data folder on this system: pass --data-dir")?,
     };
+    let open = || Desk::open(&data_dir, secrets());
     match cli.command {
         Command::Login { server, email } => {
             let password = read_password(&email)?;
@@ -262,22 +268,29 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Logout => {
-            let desk = Desk::open(&data_dir, secrets()).await?;
-            desk.logout().await?;
+            open().await?.logout().await?;
             println!("signed out; tokens deleted from the keyring");
         }
-        Command::Sync => sync(&Desk::open(&data_dir, secrets()).await?).await?,
+        Command::Whoami => {
+            let account = open().await?.whoami().await?;
+            println!("{} on {}", account.email, account.server);
+            match account.last_sync_at {
+                Some(t) => println!("last sync {}", t.format("%Y-%m-%d %H:%M UTC")),
+                None => println!("not synced yet"),
+            }
+        }
+        Command::Sync => sync(&open().await?).await?,
         Command::Clients(ClientsCmd::List { json }) => {
-            let desk = Desk::open(&data_dir, secrets()).await?;
-            let clients = desk.clients().await?;
+            let desk = open().await?;
+            let rows = desk.list_clients(&ClientQuery::default()).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&clients)?);
+                println!("{}", serde_json::to_string_pretty(&desk.clients().await?)?);
             } else {
                 println!(
                     "{:<36}  {:<32} {:>7} {:>6}  {:<12} {:<12} {:>12}",
                     "ID", "COMPANY", "SERVERS", "USERS", "PLAN", "STATUS", "MONTH"
                 );
-                for c in &clients {
+                for c in &rows {
                     let total = c.monthly_total.map_or("n/a".to_owned(), |m| m.to_string());
                     let status = serde_json::to_value(c.compliance.status)?
                         .as_str()
@@ -294,7 +307,7 @@ async fn run(cli: Cli) -> Result<()> {
                         total
                     );
                 }
-                if clients.is_empty() {
+                if rows.is_empty() {
                     eprintln!("no clients synced yet: run `mspdesk sync`");
                 }
             }
@@ -304,35 +317,25 @@ async fn run(cli: Cli) -> Result<()> {
             contact_email,
             plan,
         }) => {
-            let desk = Desk::open(&data_dir, secrets()).await?;
-            let plans = desk.plans().await?;
-            let plan = match plan {
-                Some(name) => plans
-                    .iter()
-                    .find(|p| p.name.eq_ignore_ascii_case(&name))
-                    .with_context(|| {
-                        format!(
-                            "no plan named {name:?}; plans: {}",
-                            plans
-                                .iter()
-                                .map(|p| p.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    })?,
-                None => plans
-                    .first()
-                    .context("no plans synced yet: run `mspdesk sync` first")?,
-            };
-            desk.create_client(CreateClient {
-                company_name: company_name.clone(),
-                contact_email,
-                plan_id: plan.id.to_string(),
-                quotas: None,
-            })
-            .await?;
-            println!("queued {company_name} ({}); sending now", plan.name);
-            sync(&desk).await?;
+            let desk = open().await?;
+            let plan = desk.plan_named(plan.as_deref()).await?;
+            let outcome = desk
+                .create_client(CreateClient {
+                    company_name: company_name.clone(),
+                    contact_email,
+                    plan_id: plan.id.to_string(),
+                    quotas: None,
+                })
+                .await?;
+            match outcome {
+                CreateOutcome::Created(c) => {
+                    println!("created {} ({}, id {})", c.company_name, plan.name, c.id);
+                }
+                CreateOutcome::Queued => println!(
+                    "queued {company_name} ({}): the Control Panel is unreachable; `mspdesk sync` sends it",
+                    plan.name
+                ),
+            }
         }
         Command::Quotas(QuotasCmd::Set {
             client,
@@ -341,62 +344,40 @@ async fn run(cli: Cli) -> Result<()> {
             max_apps_per_server,
             storage_quota_gb,
         }) => {
-            let desk = Desk::open(&data_dir, secrets()).await?;
+            let desk = open().await?;
             let c = desk.find_client(&client).await?;
-            let current = current_quotas(&desk, c.id).await?;
-            let pick = |given: Option<Limit>, now: Option<i64>| given.map_or(now, |l| l.0);
-            let body = QuotasInput {
-                max_servers: pick(max_servers, current.max_servers),
-                max_users: pick(max_users, current.max_users),
-                max_apps_per_server: pick(max_apps_per_server, current.max_apps_per_server),
-                storage_quota_gb: pick(storage_quota_gb, current.storage_quota_gb),
+            let changes = QuotaChanges {
+                max_servers: max_servers.map(|l| l.0),
+                max_users: max_users.map(|l| l.0),
+                max_apps_per_server: max_apps_per_server.map(|l| l.0),
+                storage_quota_gb: storage_quota_gb.map(|l| l.0),
             };
-            desk.save_quotas_draft(c.id, &body).await?;
+            desk.draft_quotas(c.id, changes).await?;
             println!(
                 "quotas draft saved for {}; `mspdesk sync` sends it",
                 c.company_name
             );
         }
-        Command::Branding(BrandingCmd::Draft(cmd)) => {
-            branding(&Desk::open(&data_dir, secrets()).await?, cmd).await?
-        }
+        Command::Branding(BrandingCmd::Draft(cmd)) => branding(&open().await?, cmd).await?,
         Command::Catalog(cmd) => {
-            let desk = Desk::open(&data_dir, secrets()).await?;
-            let (client, templates, enable) = match cmd {
-                CatalogCmd::Enable { client, templates } => (client, templates, true),
-                CatalogCmd::Disable { client, templates } => (client, templates, false),
-            };
-            if templates.is_empty() {
-                bail!("name at least one template, e.g. nextcloud");
-            }
-            let c = desk.find_client(&client).await?;
-            let mut catalog = desk.catalog(c.id).await?;
-            if catalog.mode == "all" {
-                // Start the allow-list from the whole library, so only the named apps change.
-                catalog.enabled = desk.templates().await?.into_iter().map(|t| t.id).collect();
-            }
-            catalog.mode = "custom".into();
-            for t in &templates {
-                catalog.enabled.retain(|e| e != t);
-                if enable {
-                    catalog.enabled.push(t.clone());
+            let desk = open().await?;
+            let (client, change) = match cmd {
+                CatalogCmd::Enable { client, templates } => {
+                    (client, CatalogChange::Enable(templates))
                 }
-            }
-            desk.save_catalog_draft(
-                c.id,
-                &UpdateCatalog {
-                    mode: catalog.mode,
-                    enabled: catalog.enabled,
-                },
-            )
-            .await?;
+                CatalogCmd::Disable { client, templates } => {
+                    (client, CatalogChange::Disable(templates))
+                }
+            };
+            let c = desk.find_client(&client).await?;
+            desk.draft_catalog(c.id, change).await?;
             println!(
                 "catalog draft saved for {}; `mspdesk sync` sends it",
                 c.company_name
             );
         }
         Command::Conflicts(ConflictsCmd::List) => {
-            let desk = Desk::open(&data_dir, secrets()).await?;
+            let desk = open().await?;
             let conflicts = desk.conflicts().await?;
             if conflicts.is_empty() {
                 println!("no conflicts");
@@ -404,9 +385,7 @@ async fn run(cli: Cli) -> Result<()> {
             for c in conflicts {
                 println!(
                     "{} of client {} (server version {}):",
-                    c.kind.as_str(),
-                    c.tenant,
-                    c.server_version
+                    c.kind, c.client, c.server_version
                 );
                 println!("  mine:   {}", c.draft);
                 println!("  server: {}", c.server);
@@ -419,44 +398,58 @@ async fn run(cli: Cli) -> Result<()> {
             take_theirs,
             field,
         }) => {
-            let desk = Desk::open(&data_dir, secrets()).await?;
+            let desk = open().await?;
             let c = desk.find_client(&client).await?;
-            let resolution = if keep_mine {
-                Resolution::KeepMine
-            } else if take_theirs {
-                Resolution::TakeTheirs
-            } else if !field.is_empty() {
-                let mut choices = std::collections::BTreeMap::new();
-                for f in field {
-                    let (name, side) = f
-                        .split_once('=')
-                        .with_context(|| format!("--field {f}: write NAME=mine or NAME=theirs"))?;
-                    let mine = match side {
-                        "mine" => true,
-                        "theirs" => false,
-                        other => bail!("--field {name}={other}: the side is mine or theirs"),
-                    };
-                    choices.insert(name.to_owned(), mine);
+            let resolution = resolution(keep_mine, take_theirs, field)?;
+            let kind = DraftKind::from(kind);
+            match desk.resolve(kind, c.id, &resolution).await? {
+                PublishOutcome::Published => {
+                    println!("resolved the {kind} conflict of {}", c.company_name);
                 }
-                Resolution::PerField(choices)
-            } else {
-                bail!("say how to resolve: --keep-mine, --take-theirs or --field NAME=mine|theirs");
-            };
-            let kind = match kind {
-                Kind::Branding => DraftKind::Branding,
-                Kind::Quotas => DraftKind::Quotas,
-                Kind::Catalog => DraftKind::Catalog,
-            };
-            desk.resolve(kind, c.id, &resolution).await?;
-            println!(
-                "resolved the {} conflict of {}",
-                kind.as_str(),
-                c.company_name
-            );
+                PublishOutcome::Conflict => bail!(
+                    "the {kind} of {} changed on the server again: see `mspdesk conflicts list`",
+                    c.company_name
+                ),
+            }
         }
-        Command::Report(args) => report(&Desk::open(&data_dir, secrets()).await?, args).await?,
+        Command::Report(args) => report(&open().await?, args).await?,
     }
     Ok(())
+}
+
+impl From<Kind> for DraftKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Branding => DraftKind::Branding,
+            Kind::Quotas => DraftKind::Quotas,
+            Kind::Catalog => DraftKind::Catalog,
+        }
+    }
+}
+
+fn resolution(keep_mine: bool, take_theirs: bool, field: Vec<String>) -> Result<Resolution> {
+    if keep_mine {
+        return Ok(Resolution::KeepMine);
+    }
+    if take_theirs {
+        return Ok(Resolution::TakeTheirs);
+    }
+    if field.is_empty() {
+        bail!("say how to resolve: --keep-mine, --take-theirs or --field NAME=mine|theirs");
+    }
+    let mut choices = std::collections::BTreeMap::new();
+    for f in field {
+        let (name, side) = f
+            .split_once('=')
+            .with_context(|| format!("--field {f}: write NAME=mine or NAME=theirs"))?;
+        let mine = match side {
+            "mine" => true,
+            "theirs" => false,
+            other => bail!("--field {name}={other}: the side is mine or theirs"),
+        };
+        choices.insert(name.to_owned(), mine);
+    }
+    Ok(Resolution::PerField(choices))
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -490,13 +483,24 @@ async fn sync(desk: &Desk) -> Result<()> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    // Ctrl-C stops the sync between two requests; what was stored stays consistent.
+    let cancel = CancellationToken::new();
+    let on_interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_interrupt.cancel();
+        }
+    });
     let started = std::time::Instant::now();
     let summary = desk
-        .sync(|p| {
-            bar.set_length(p.total as u64);
-            bar.set_position(p.done as u64);
-            bar.set_message(p.step);
-        })
+        .sync(
+            |p| {
+                bar.set_length(p.total as u64);
+                bar.set_position(p.done as u64);
+                bar.set_message(p.step);
+            },
+            &cancel,
+        )
         .await;
     bar.finish_and_clear();
     let summary = summary?;
@@ -511,26 +515,24 @@ async fn sync(desk: &Desk) -> Result<()> {
     for f in &summary.failed {
         eprintln!("not sent: {f}");
     }
+    if summary.removed_clients > 0 {
+        eprintln!(
+            "{} client(s) were deleted on the server and removed here",
+            summary.removed_clients
+        );
+    }
+    for n in desk.notices().await? {
+        eprintln!("notice: {}", n.message);
+    }
     if summary.conflicts > 0 {
         eprintln!("some drafts conflict with changes on the server: see `mspdesk conflicts list`");
     }
     Ok(())
 }
 
-async fn current_quotas(desk: &Desk, client: ClientId) -> Result<QuotasInput> {
-    if let Some(d) = desk
-        .store()
-        .draft(DraftKind::Quotas, &client.to_string())
-        .await?
-    {
-        return Ok(serde_json::from_value(d.body)?);
-    }
-    let synced: mspdesk_api::types::Client = desk
-        .store()
-        .mirror("client", &desk.account().msp_tenant, &client.to_string())
-        .await?
-        .context("this client has not been synced yet: run `mspdesk sync`")?;
-    Ok(QuotasInput::from(synced.quotas))
+/// A `--flag VALUE` for a branding field: absent keeps it, empty clears it.
+fn field(v: Option<String>) -> Option<Option<String>> {
+    v.map(|s| if s.is_empty() { None } else { Some(s) })
 }
 
 async fn branding(desk: &Desk, cmd: DraftCmd) -> Result<()> {
@@ -546,12 +548,6 @@ async fn branding(desk: &Desk, cmd: DraftCmd) -> Result<()> {
         }
         DraftCmd::Set(set) => {
             let c = desk.find_client(&set.client).await?;
-            let (mut body, _) = desk.branding(c.id).await?;
-            let value = |v: Option<String>, old: Option<String>| match v {
-                None => old,
-                Some(s) if s.is_empty() => None,
-                Some(s) => Some(s),
-            };
             let css = match set.custom_css_file {
                 Some(path) => Some(
                     std::fs::read_to_string(&path)
@@ -559,42 +555,30 @@ async fn branding(desk: &Desk, cmd: DraftCmd) -> Result<()> {
                 ),
                 None => None,
             };
-            body = UpdateBranding {
-                company_name: value(set.company_name, body.company_name),
-                logo_url: value(set.logo_url, body.logo_url),
-                favicon_url: value(set.favicon_url, body.favicon_url),
-                primary_color: value(set.primary_color, body.primary_color),
-                secondary_color: value(set.secondary_color, body.secondary_color),
-                accent_color: value(set.accent_color, body.accent_color),
-                custom_domain: value(set.custom_domain, body.custom_domain),
-                custom_css: value(css, body.custom_css),
+            let changes = BrandingChanges {
+                company_name: field(set.company_name),
+                logo_url: field(set.logo_url),
+                favicon_url: field(set.favicon_url),
+                primary_color: field(set.primary_color),
+                secondary_color: field(set.secondary_color),
+                accent_color: field(set.accent_color),
+                custom_domain: field(set.custom_domain),
+                custom_css: field(css),
             };
-            desk.save_branding_draft(c.id, &body).await?;
+            desk.draft_branding(c.id, changes).await?;
             println!("branding draft saved for {}", c.company_name);
         }
         DraftCmd::Publish { client } => {
             let c = desk.find_client(&client).await?;
-            if desk
-                .store()
-                .draft(DraftKind::Branding, &c.id.to_string())
-                .await?
-                .is_none()
-            {
-                bail!("{} has no branding draft", c.company_name);
-            }
-            sync(desk).await?;
-            if desk
-                .store()
-                .draft(DraftKind::Branding, &c.id.to_string())
-                .await?
-                .is_some()
-            {
-                bail!(
-                    "the branding of {} was not published (see above)",
+            match desk.publish(DraftKind::Branding, c.id).await? {
+                PublishOutcome::Published => {
+                    println!("published the branding of {}", c.company_name);
+                }
+                PublishOutcome::Conflict => bail!(
+                    "the branding of {} was not published: it changed on the server meanwhile; see `mspdesk conflicts list`",
                     c.company_name
-                );
+                ),
             }
-            println!("published the branding of {}", c.company_name);
         }
     }
     Ok(())
@@ -602,51 +586,29 @@ async fn branding(desk: &Desk, cmd: DraftCmd) -> Result<()> {
 
 async fn report(desk: &Desk, args: ReportArgs) -> Result<()> {
     let period = Period::parse(&args.period).map_err(|e| anyhow::anyhow!("--period {e}"))?;
-    let client = match &args.client {
-        Some(c) => Some(desk.find_client(c).await?.id),
-        None => None,
+    let scope = match &args.client {
+        Some(c) => ReportScope::Client(desk.find_client(c).await?.id),
+        None => ReportScope::All,
     };
-    let report = desk.report(period, client, chrono::Utc::now()).await?;
-    let layout = if args.all {
-        Layout::Summary
-    } else {
-        Layout::Lines
+    let request = ExportRequest {
+        period,
+        scope,
+        format: match args.format {
+            Format::Csv => ReportFormat::Csv,
+            Format::Pdf => ReportFormat::Pdf,
+        },
+        output: args.output,
+        msp_name: args.msp_name,
+        logo: args.logo,
     };
-    let bytes = match args.format {
-        Format::Csv => mspdesk_reports::to_csv(&report, layout),
-        Format::Pdf => {
-            let host = url::Url::parse(&desk.account().server)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_owned));
-            let logo = match &args.logo {
-                Some(p) => {
-                    Some(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?)
-                }
-                None => None,
-            };
-            let branding = ReportBranding {
-                msp_name: args
-                    .msp_name
-                    .clone()
-                    .or(host)
-                    .unwrap_or_else(|| "MSP".into()),
-                logo_png: logo,
-            };
-            mspdesk_reports::to_pdf(&report, layout, &branding)?
-        }
-    };
-    // Write next to the target and rename, so a crash never leaves half a report.
-    let tmp = args.output.with_extension("partial");
-    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &args.output)
-        .with_context(|| format!("writing {}", args.output.display()))?;
+    let written = desk.export_report(&request, chrono::Utc::now()).await?;
     println!(
         "wrote {} ({} clients, {} lines, total {} {})",
-        args.output.display(),
-        report.clients.len(),
-        report.line_count(),
-        report.total,
-        report.currency
+        written.path.display(),
+        written.clients,
+        written.lines,
+        written.total,
+        written.currency
     );
     Ok(())
 }

@@ -2,12 +2,10 @@
 //! failures, against the real server, with the token in the real keyring.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-mod harness;
-
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use harness::*;
+use mspdesk_testkit::*;
 
 fn mspdesk(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mspdesk"))

@@ -1,66 +1,21 @@
-//! The desk against the real Control Panel and PostgreSQL, with tokens in the real OS keyring
-//! (gnome-keyring in a private D-Bus session, as `cargo xtask test` provides).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
-
-mod harness;
+//! Sync, drafts, conflicts and tokens against the real Control Panel and PostgreSQL, with
+//! tokens in the real OS keyring (gnome-keyring in a private D-Bus session, as
+//! `cargo xtask test` provides).
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
-use harness::*;
-use mspdesk_api::client::ApiClient;
 use mspdesk_api::types::{CreateClient, QuotasInput, UpdateBranding};
-use mspdesk_desk::{Desk, DeskError, DraftKind, OsKeyring, Resolution, SecretStore};
+use mspdesk_desk::{Desk, DeskError, DraftKind, MirrorKind, Resolution};
+use mspdesk_testkit::*;
 
-fn keyring() -> Arc<dyn SecretStore> {
-    Arc::new(OsKeyring)
-}
-
-struct World {
-    pool: sqlx::PgPool,
-    server: Option<Server>,
-    proxy: Proxy,
-    data: std::path::PathBuf,
-}
-
-async fn world() -> World {
-    let (_, pool) = fresh_database().await;
-    mspdesk_server::demo::seed(&pool).await.unwrap();
-    let server = Server::start(&pool).await;
-    let proxy = Proxy::start(server.addr).await;
-    World {
-        pool,
-        server: Some(server),
-        proxy,
-        data: data_dir(),
-    }
-}
-
-async fn signed_in(w: &World) -> Desk {
-    Desk::login(
-        &w.data,
-        &w.proxy.url(),
-        DEMO_EMAIL,
-        DEMO_PASSWORD,
-        keyring(),
-    )
-    .await
-    .unwrap()
-}
-
-/// The demo MSP's API, straight to the server (not through the desk).
-async fn operator(w: &World) -> ApiClient {
-    let api = ApiClient::new(&w.proxy.url()).unwrap();
-    let login = api.login(DEMO_EMAIL, DEMO_PASSWORD).await.unwrap();
-    api.with_token(login.token)
-}
+use crate::support::*;
 
 #[tokio::test]
 async fn full_sync_mirrors_the_server() {
     let w = world().await;
     let desk = signed_in(&w).await;
     let mut steps = Vec::new();
-    let summary = desk.sync(|p| steps.push(p)).await.unwrap();
+    let summary = desk.sync(|p| steps.push(p), &never()).await.unwrap();
     assert_eq!(summary.clients, 3);
     assert!(summary.rows > 20, "{summary:?}");
     // Progress rises to its total.
@@ -88,7 +43,7 @@ async fn full_sync_mirrors_the_server() {
         let servers = api.with_token(token).servers().await.unwrap().items;
         let mirrored: Vec<mspdesk_api::types::Server> = desk
             .store()
-            .mirror_all("server", &c.id.to_string())
+            .mirror_all(MirrorKind::Server, c.id.into())
             .await
             .unwrap();
         assert_eq!(mirrored, servers);
@@ -102,7 +57,7 @@ async fn full_sync_mirrors_the_server() {
 async fn drafts_made_offline_survive_a_restart_and_publish_later() {
     let mut w = world().await;
     let desk = signed_in(&w).await;
-    desk.sync(|_| {}).await.unwrap();
+    desk.sync(|_| {}, &never()).await.unwrap();
     let client = desk.find_client("müller").await.unwrap();
 
     // Offline: the server is gone.
@@ -142,7 +97,10 @@ async fn drafts_made_offline_survive_a_restart_and_publish_later() {
         "{bad:?}"
     );
     // Sync fails while offline, and loses nothing.
-    assert!(matches!(desk.sync(|_| {}).await, Err(DeskError::Api(_))));
+    assert!(matches!(
+        desk.sync(|_| {}, &never()).await,
+        Err(DeskError::Api(_))
+    ));
     desk.store().close().await;
     drop(desk);
 
@@ -164,7 +122,7 @@ async fn drafts_made_offline_survive_a_restart_and_publish_later() {
     // Back online: sync publishes them, and they leave the store.
     let server = Server::start(&w.pool).await;
     w.proxy.set_upstream(Some(server.addr)).await;
-    let summary = desk.sync(|_| {}).await.unwrap();
+    let summary = desk.sync(|_| {}, &never()).await.unwrap();
     assert_eq!(summary.pushed, 2);
     assert!(desk.store().drafts().await.unwrap().is_empty());
     let api = operator(&w).await;
@@ -182,7 +140,7 @@ async fn drafts_made_offline_survive_a_restart_and_publish_later() {
 async fn conflicts_are_recorded_and_resolved_as_asked() {
     let w = world().await;
     let desk = signed_in(&w).await;
-    desk.sync(|_| {}).await.unwrap();
+    desk.sync(|_| {}, &never()).await.unwrap();
     let client = desk.find_client("Łódź").await.unwrap();
     let api = operator(&w).await;
     let tenant = api.with_token(api.client_token(client.id).await.unwrap().token);
@@ -217,7 +175,7 @@ async fn conflicts_are_recorded_and_resolved_as_asked() {
     .await
     .unwrap();
     let theirs = change_on_server("Theirs 1", "#222222").await;
-    let summary = desk.sync(|_| {}).await.unwrap();
+    let summary = desk.sync(|_| {}, &never()).await.unwrap();
     assert_eq!(summary.conflicts, 1);
     let conflicts = desk.conflicts().await.unwrap();
     assert_eq!(conflicts.len(), 1);
@@ -227,19 +185,19 @@ async fn conflicts_are_recorded_and_resolved_as_asked() {
     assert_eq!(tenant.branding().await.unwrap(), theirs);
     assert!(desk
         .store()
-        .draft(DraftKind::Branding, &client.id.to_string())
+        .draft(DraftKind::Branding, client.id)
         .await
         .unwrap()
         .is_some());
     // A second sync does not push the conflicted draft again.
-    assert_eq!(desk.sync(|_| {}).await.unwrap().conflicts, 0);
+    assert_eq!(desk.sync(|_| {}, &never()).await.unwrap().conflicts, 0);
     desk.resolve(DraftKind::Branding, client.id, &Resolution::TakeTheirs)
         .await
         .unwrap();
     assert!(desk.conflicts().await.unwrap().is_empty());
     assert!(desk
         .store()
-        .draft(DraftKind::Branding, &client.id.to_string())
+        .draft(DraftKind::Branding, client.id)
         .await
         .unwrap()
         .is_none());
@@ -266,7 +224,7 @@ async fn conflicts_are_recorded_and_resolved_as_asked() {
     .await
     .unwrap();
     change_on_server("Theirs 2", "#444444").await;
-    desk.sync(|_| {}).await.unwrap();
+    desk.sync(|_| {}, &never()).await.unwrap();
     desk.resolve(DraftKind::Branding, client.id, &Resolution::KeepMine)
         .await
         .unwrap();
@@ -289,7 +247,7 @@ async fn conflicts_are_recorded_and_resolved_as_asked() {
     .await
     .unwrap();
     change_on_server("Theirs 3", "#666666").await;
-    desk.sync(|_| {}).await.unwrap();
+    desk.sync(|_| {}, &never()).await.unwrap();
     let choice = [
         ("primary_color".to_owned(), true),
         ("company_name".to_owned(), false),
@@ -320,9 +278,9 @@ async fn conflicts_are_recorded_and_resolved_as_asked() {
 async fn a_lost_response_is_retried_without_creating_twice() {
     let w = world().await;
     let desk = signed_in(&w).await;
-    desk.sync(|_| {}).await.unwrap();
+    desk.sync(|_| {}, &never()).await.unwrap();
     let plan = desk.plans().await.unwrap()[0].id;
-    desk.create_client(CreateClient {
+    desk.queue_client(CreateClient {
         company_name: "Retry AG".into(),
         contact_email: "it@retry.example".into(),
         plan_id: plan.to_string(),
@@ -332,7 +290,7 @@ async fn a_lost_response_is_retried_without_creating_twice() {
     .unwrap();
     // The server creates the client, but its answer never reaches the desk.
     w.proxy.drop_next_response();
-    desk.sync(|_| {}).await.unwrap();
+    desk.sync(|_| {}, &never()).await.unwrap();
     assert!(
         w.proxy.dropped.load(Ordering::SeqCst),
         "the proxy swallowed a response"
@@ -357,7 +315,7 @@ async fn a_lost_response_is_retried_without_creating_twice() {
 async fn tokens_live_only_in_the_keyring() {
     let w = world().await;
     let desk = signed_in(&w).await;
-    desk.sync(|_| {}).await.unwrap();
+    desk.sync(|_| {}, &never()).await.unwrap();
     let account = desk.account().clone();
     let msp_account = format!("{}/{}", account.server, account.msp_tenant);
     let looked_up = std::process::Command::new("secret-tool")
@@ -411,13 +369,13 @@ async fn tokens_live_only_in_the_keyring() {
 async fn expired_client_tokens_are_reminted() {
     let w = world().await;
     let desk = signed_in(&w).await;
-    desk.sync(|_| {}).await.unwrap();
+    desk.sync(|_| {}, &never()).await.unwrap();
     let client = desk.find_client("Société").await.unwrap();
     let account = format!("{}/{}", desk.account().server, client.id);
     // A token that expired long ago (exp = 1) replaces the client's token in the keyring.
     let expired = "eyJhbGciOiJFZERTQSJ9.eyJleHAiOjF9.c2ln";
     keyring().set(&account, expired).unwrap();
-    desk.sync(|_| {}).await.unwrap();
+    desk.sync(|_| {}, &never()).await.unwrap();
     let now = keyring().get(&account).unwrap().unwrap();
     assert_ne!(now, expired);
     assert_eq!(now.split('.').count(), 3);

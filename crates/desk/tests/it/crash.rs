@@ -1,15 +1,20 @@
 //! Crash safety: a process saving drafts in a loop is killed with SIGKILL, 100 times. The store
 //! opens every time, passes SQLite's integrity check, and holds every draft whose save had
 //! returned before the kill.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mspdesk_desk::{DraftKind, Store};
+use mspdesk_domain::ClientId;
 
 const ENV: &str = "MSPDESK_CRASH_STORE";
+
+/// The client every draft of this test belongs to (a fixed id: parent and child agree on it).
+fn client() -> ClientId {
+    "0193a000-0000-7000-8000-000000000001".parse().unwrap()
+}
 
 /// The child: saves draft after draft, printing each number once its save has returned. Runs
 /// only when started by the test below (it sets the store path in the environment).
@@ -23,7 +28,7 @@ fn child_saves_drafts_until_killed() {
     rt.block_on(async {
         let store = Store::open(std::path::Path::new(&path)).await.unwrap();
         let start = store
-            .draft(DraftKind::Branding, "tenant")
+            .draft(DraftKind::Branding, client())
             .await
             .unwrap()
             .and_then(|d| d.body["n"].as_i64())
@@ -32,7 +37,7 @@ fn child_saves_drafts_until_killed() {
             store
                 .save_draft(
                     DraftKind::Branding,
-                    "tenant",
+                    client(),
                     &serde_json::json!({ "n": n, "pad": "x".repeat(300) }),
                     1,
                 )
@@ -54,7 +59,7 @@ async fn store_survives_sigkill() {
         let mut child = Command::new(&exe)
             .args([
                 "--exact",
-                "child_saves_drafts_until_killed",
+                "crash::child_saves_drafts_until_killed",
                 "--ignored",
                 "--nocapture",
                 "--test-threads=1",
@@ -94,7 +99,7 @@ async fn store_survives_sigkill() {
             "round {round}: integrity check failed"
         );
         let stored = store
-            .draft(DraftKind::Branding, "tenant")
+            .draft(DraftKind::Branding, client())
             .await
             .unwrap()
             .unwrap();

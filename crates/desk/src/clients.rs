@@ -1,0 +1,421 @@
+//! Clients: the list (search, sort, filter, month-to-date totals), one client's detail, and
+//! creating, editing and deleting clients. Reads come from the mirror, so they work offline;
+//! creates are queued in the outbox and sent at once when the server is reachable; edits and
+//! deletes need the server.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use mspdesk_api::types::{
+    Client, ClientSummary, CreateClient, Plan, Price, Server, TemplateInfo, UpdateBranding,
+    UpdateCatalog, UpdateClient, User,
+};
+use mspdesk_domain::{
+    billing_report, ClientId, Compliance, ComplianceStatus, Money, Period, TenantId,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{invalid, DeskError};
+use crate::kinds::{DraftKind, MirrorKind, OutboxOp};
+use crate::session::{retry, Desk};
+use crate::store::{Conflict, Draft, Notice};
+
+/// A column of the client list to sort by (the seed's columns).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientSort {
+    #[default]
+    CompanyName,
+    Servers,
+    Users,
+    Plan,
+    Compliance,
+    MonthlyTotal,
+}
+
+/// What the client list shows: a search, a sort, and filters (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientQuery {
+    /// Case-insensitive; matches the company name, contact e-mail or plan name.
+    pub search: Option<String>,
+    pub sort: ClientSort,
+    pub descending: bool,
+    pub compliance: Option<ComplianceStatus>,
+    pub plan: Option<Uuid>,
+    /// Only clients with at least one draft.
+    pub has_drafts: bool,
+    /// Only clients with at least one conflict.
+    pub has_conflicts: bool,
+}
+
+/// A row of the client list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientRow {
+    pub id: ClientId,
+    pub company_name: String,
+    pub contact_email: String,
+    pub plan_id: Uuid,
+    pub plan_name: String,
+    pub server_count: u64,
+    pub user_count: u64,
+    pub compliance: Compliance,
+    /// The month to date in the billing currency, computed from the mirror now (the server's
+    /// figure of the last sync when it cannot be computed); null when unknown.
+    pub monthly_total: Option<Money>,
+    pub drafts: Vec<DraftKind>,
+    pub conflicts: Vec<DraftKind>,
+}
+
+/// One client, as it would be with its drafts applied, plus what is pending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientDetail {
+    /// The synced record (quotas as the server has them).
+    pub client: Client,
+    /// The quotas as drafted, else as synced.
+    pub quotas: mspdesk_api::types::QuotasInput,
+    /// Compliance of `usage` against `quotas`.
+    pub compliance: Compliance,
+    pub servers: Vec<Server>,
+    pub users: Vec<User>,
+    /// The catalog as drafted, else as synced.
+    pub catalog: UpdateCatalog,
+    /// The branding as drafted, else as synced.
+    pub branding: UpdateBranding,
+    pub drafts: Vec<Draft>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// How a create ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", content = "client", rename_all = "snake_case")]
+pub enum CreateOutcome {
+    /// The server created it.
+    Created(Box<Client>),
+    /// The server is unreachable: it waits in the outbox for the next sync.
+    Queued,
+}
+
+fn compliance_rank(s: ComplianceStatus) -> u8 {
+    match s {
+        ComplianceStatus::Compliant => 0,
+        ComplianceStatus::Approaching => 1,
+        ComplianceStatus::OverQuota => 2,
+    }
+}
+
+/// The list's order for company names: case-insensitive, then exact, then by id, so equal
+/// names still have a stable order.
+fn by_name(a: &ClientRow, b: &ClientRow) -> Ordering {
+    a.company_name
+        .to_lowercase()
+        .cmp(&b.company_name.to_lowercase())
+        .then_with(|| a.company_name.cmp(&b.company_name))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+impl ClientQuery {
+    fn matches(&self, row: &ClientRow) -> bool {
+        if let Some(needle) = self
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let needle = needle.to_lowercase();
+            let hit = [&row.company_name, &row.contact_email, &row.plan_name]
+                .iter()
+                .any(|f| f.to_lowercase().contains(&needle))
+                || row.id.to_string() == needle;
+            if !hit {
+                return false;
+            }
+        }
+        self.compliance.is_none_or(|c| row.compliance.status == c)
+            && self.plan.is_none_or(|p| row.plan_id == p)
+            && (!self.has_drafts || !row.drafts.is_empty())
+            && (!self.has_conflicts || !row.conflicts.is_empty())
+    }
+
+    fn compare(&self, a: &ClientRow, b: &ClientRow) -> Ordering {
+        let primary = match self.sort {
+            ClientSort::CompanyName => Ordering::Equal,
+            ClientSort::Servers => a.server_count.cmp(&b.server_count),
+            ClientSort::Users => a.user_count.cmp(&b.user_count),
+            ClientSort::Plan => a.plan_name.to_lowercase().cmp(&b.plan_name.to_lowercase()),
+            ClientSort::Compliance => {
+                compliance_rank(a.compliance.status).cmp(&compliance_rank(b.compliance.status))
+            }
+            // Unknown totals sort before every known one.
+            ClientSort::MonthlyTotal => a
+                .monthly_total
+                .map(|m| m.amount())
+                .cmp(&b.monthly_total.map(|m| m.amount())),
+        };
+        let ordered = primary.then_with(|| by_name(a, b));
+        if self.descending {
+            ordered.reverse()
+        } else {
+            ordered
+        }
+    }
+}
+
+impl Desk {
+    /// The client list from the mirror (works offline), searched, filtered and sorted.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn list_clients(&self, query: &ClientQuery) -> Result<Vec<ClientRow>, DeskError> {
+        self.list_clients_at(query, Utc::now()).await
+    }
+
+    /// [`Desk::list_clients`] with month-to-date totals as of `now`.
+    pub async fn list_clients_at(
+        &self,
+        query: &ClientQuery,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ClientRow>, DeskError> {
+        let summaries = self.clients().await?;
+        let mut drafts: BTreeMap<ClientId, Vec<DraftKind>> = BTreeMap::new();
+        for d in self.store.drafts().await? {
+            drafts.entry(d.client).or_default().push(d.kind);
+        }
+        let mut conflicts: BTreeMap<ClientId, Vec<DraftKind>> = BTreeMap::new();
+        for c in self.store.conflicts().await? {
+            conflicts.entry(c.client).or_default().push(c.kind);
+        }
+        let totals = self.month_to_date(now).await;
+        let mut rows: Vec<ClientRow> = summaries
+            .into_iter()
+            .map(|s| {
+                let mut d = drafts.remove(&s.id).unwrap_or_default();
+                d.sort();
+                let mut c = conflicts.remove(&s.id).unwrap_or_default();
+                c.sort();
+                ClientRow {
+                    monthly_total: totals
+                        .as_ref()
+                        .map_or(s.monthly_total, |t| t.get(&s.id).copied()),
+                    id: s.id,
+                    company_name: s.company_name,
+                    contact_email: s.contact_email,
+                    plan_id: s.plan_id,
+                    plan_name: s.plan_name,
+                    server_count: s.server_count,
+                    user_count: s.user_count,
+                    compliance: s.compliance,
+                    drafts: d,
+                    conflicts: c,
+                }
+            })
+            .filter(|r| query.matches(r))
+            .collect();
+        rows.sort_by(|a, b| query.compare(a, b));
+        Ok(rows)
+    }
+
+    /// Every client's month-to-date total from the mirror, or None when it cannot be
+    /// computed (nothing synced, or a missing exchange rate).
+    async fn month_to_date(&self, now: DateTime<Utc>) -> Option<BTreeMap<ClientId, Money>> {
+        let (fx, inputs) = self.billing_inputs(None).await.ok()?;
+        let report = billing_report(&inputs, Period::containing(now), now, &fx).ok()?;
+        let currency = mspdesk_domain::parse_currency(&report.currency).ok()?;
+        Some(
+            report
+                .clients
+                .iter()
+                .filter_map(|c| {
+                    Some((
+                        ClientId::try_from(c.client_id).ok()?,
+                        Money::new(c.total, currency),
+                    ))
+                })
+                .collect(),
+        )
+    }
+
+    /// The synced client list as the server sent it (works offline).
+    pub async fn clients(&self) -> Result<Vec<ClientSummary>, DeskError> {
+        Ok(self
+            .store
+            .mirror_all(MirrorKind::ClientSummary, self.msp())
+            .await?)
+    }
+
+    /// A client by id, or by company name (case-insensitive, exact, or a unique prefix).
+    pub async fn find_client(&self, needle: &str) -> Result<ClientSummary, DeskError> {
+        let clients = self.clients().await?;
+        let n = needle.trim().to_lowercase();
+        if let Some(c) = clients
+            .iter()
+            .find(|c| c.id.to_string() == n || c.company_name.to_lowercase() == n)
+        {
+            return Ok(c.clone());
+        }
+        let mut prefixed = clients
+            .iter()
+            .filter(|c| c.company_name.to_lowercase().starts_with(&n));
+        match (prefixed.next(), prefixed.next()) {
+            (Some(one), None) => Ok(one.clone()),
+            _ => Err(DeskError::UnknownClient(needle.to_owned())),
+        }
+    }
+
+    /// One client with its servers, users, catalog, branding, drafts and conflicts.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn client_detail(&self, client: ClientId) -> Result<ClientDetail, DeskError> {
+        let record = self.synced_client(client).await?;
+        let tenant: TenantId = client.into();
+        let quotas = self.quotas(client).await?;
+        let compliance = match quotas.validate() {
+            Ok(q) => Compliance::evaluate(&q, &record.usage.into()),
+            Err(_) => record.compliance.clone(),
+        };
+        let (branding, _) = self.branding(client).await?;
+        Ok(ClientDetail {
+            quotas,
+            compliance,
+            servers: self.store.mirror_all(MirrorKind::Server, tenant).await?,
+            users: self.store.mirror_all(MirrorKind::User, tenant).await?,
+            catalog: self.catalog(client).await?,
+            branding,
+            drafts: self
+                .store
+                .drafts()
+                .await?
+                .into_iter()
+                .filter(|d| d.client == client)
+                .collect(),
+            conflicts: self
+                .store
+                .conflicts()
+                .await?
+                .into_iter()
+                .filter(|c| c.client == client)
+                .collect(),
+            client: record,
+        })
+    }
+
+    pub async fn plans(&self) -> Result<Vec<Plan>, DeskError> {
+        Ok(self.store.mirror_all(MirrorKind::Plan, self.msp()).await?)
+    }
+
+    /// A plan by name (case-insensitive), or the first plan (the cheapest) when no name is
+    /// given.
+    pub async fn plan_named(&self, name: Option<&str>) -> Result<Plan, DeskError> {
+        let plans = self.plans().await?;
+        match name {
+            Some(name) => plans
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(name.trim()))
+                .cloned()
+                .ok_or_else(|| {
+                    invalid(
+                        "plan",
+                        format!(
+                            "no plan named {name:?}; plans: {}",
+                            plans
+                                .iter()
+                                .map(|p| p.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                }),
+            None => plans
+                .first()
+                .cloned()
+                .ok_or_else(|| DeskError::NotSynced("the plans".into())),
+        }
+    }
+
+    pub async fn templates(&self) -> Result<Vec<TemplateInfo>, DeskError> {
+        Ok(self
+            .store
+            .mirror_all(MirrorKind::Template, self.msp())
+            .await?)
+    }
+
+    pub async fn prices(&self) -> Result<Vec<Price>, DeskError> {
+        Ok(self.store.mirror_all(MirrorKind::Price, self.msp()).await?)
+    }
+
+    /// Notices to show the user (e.g. drafts of clients deleted on the server).
+    pub async fn notices(&self) -> Result<Vec<Notice>, DeskError> {
+        Ok(self.store.notices().await?)
+    }
+
+    pub async fn dismiss_notice(&self, id: Uuid) -> Result<(), DeskError> {
+        self.store.dismiss_notice(id).await?;
+        Ok(())
+    }
+
+    /// Queues a new client in the outbox; it is created on the server at the next sync.
+    pub async fn queue_client(&self, body: CreateClient) -> Result<Uuid, DeskError> {
+        body.validate().map_err(DeskError::Invalid)?;
+        let plans = self.plans().await?;
+        if !plans.is_empty() && !plans.iter().any(|p| p.id.to_string() == body.plan_id) {
+            return Err(invalid("plan_id", "is not one of this MSP's plans"));
+        }
+        Ok(self
+            .store
+            .enqueue(&OutboxOp::CreateClient(body), self.msp())
+            .await?)
+    }
+
+    /// Creates a client: queued first (so nothing is lost), then sent at once; when the
+    /// server is unreachable it stays queued for the next sync. A refusal from the server
+    /// (a duplicate, an unknown plan) is returned as the error and nothing stays queued.
+    #[tracing::instrument(skip(self, body), err)]
+    pub async fn create_client(&self, body: CreateClient) -> Result<CreateOutcome, DeskError> {
+        let msp = self.msp_api()?;
+        let id = self.queue_client(body).await?;
+        let entry = self
+            .store
+            .outbox()
+            .await?
+            .into_iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| DeskError::Store(crate::store::StoreError::Corrupt("outbox".into())))?;
+        match self.send(&msp, &entry).await {
+            Ok(client) => {
+                self.store.outbox_done(id).await?;
+                Ok(CreateOutcome::Created(Box::new(client)))
+            }
+            Err(e) if e.is_offline() => Ok(CreateOutcome::Queued),
+            Err(e @ DeskError::Api(_)) => {
+                self.store.outbox_done(id).await?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Changes a client's name, contact or plan on the server (needs the server).
+    #[tracing::instrument(skip(self), err)]
+    pub async fn update_client(
+        &self,
+        client: ClientId,
+        changes: &UpdateClient,
+    ) -> Result<Client, DeskError> {
+        changes.validate().map_err(DeskError::Invalid)?;
+        let version = self.synced_client(client).await?.version;
+        let msp = self.msp_api()?;
+        let saved = retry(|| msp.update_client(client, changes, version)).await?;
+        self.mirror_client(&saved).await?;
+        Ok(saved)
+    }
+
+    /// Deletes a client on the server (refused while it has servers), then locally.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn delete_client(&self, client: ClientId) -> Result<(), DeskError> {
+        let name = self.synced_client(client).await?.company_name;
+        let msp = self.msp_api()?;
+        retry(|| msp.delete_client(client)).await?;
+        self.store.forget_client(self.msp(), client, &name).await?;
+        self.drop_client_token(client).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,76 @@
+//! The desk's one error type: every action returns it, and front ends (the window, the CLI)
+//! present it.
+
+use mspdesk_api::client::ApiError;
+use mspdesk_api::{FieldError, ProblemCode};
+use mspdesk_domain::BillingError;
+
+use crate::kinds::DraftKind;
+use crate::store::StoreError;
+use crate::vault::VaultError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error("not signed in: sign in to a Control Panel first (mspdesk login)")]
+    NotSignedIn,
+    #[error("the session has expired: sign in again (mspdesk login)")]
+    SessionExpired,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    #[error("invalid input: {}", describe(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("no synced client matches {0:?}; run a sync, or check the name or id")]
+    UnknownClient(String),
+    #[error("{0} has not been synced yet; run a sync while online first")]
+    NotSynced(String),
+    #[error("there is no {0} draft for this client")]
+    NoDraft(DraftKind),
+    #[error("there is no conflict on {0} for this client")]
+    NoConflict(DraftKind),
+    #[error("the {0} draft of this client conflicts with a change on the server: resolve the conflict first")]
+    ConflictPending(DraftKind),
+    #[error("{0}")]
+    Billing(#[from] BillingError),
+    #[error("the report could not be rendered: {0}")]
+    Render(String),
+    #[error("{path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl DeskError {
+    /// The Control Panel could not be reached (the desk is offline).
+    #[must_use]
+    pub fn is_offline(&self) -> bool {
+        matches!(self, DeskError::Api(ApiError::Transport(_)))
+    }
+
+    /// The server's problem code, when the server answered with one.
+    #[must_use]
+    pub fn problem_code(&self) -> Option<ProblemCode> {
+        match self {
+            DeskError::Api(e) => e.code(),
+            _ => None,
+        }
+    }
+}
+
+fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub(crate) fn invalid(field: &str, message: impl std::fmt::Display) -> DeskError {
+    DeskError::Invalid(vec![FieldError::new(field, message)])
+}

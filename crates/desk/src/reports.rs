@@ -1,0 +1,200 @@
+//! Billing reports computed from the synced data (so they work offline) with the domain's
+//! billing code, and written as CSV or PDF.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use mspdesk_api::types::{Client, FxTableBody, Server};
+use mspdesk_domain::{
+    billing_report, parse_currency, BillingReport, ClientBillingInput, ClientId, FxTable, Money,
+    Period, PricedInstance, TenantId,
+};
+use mspdesk_reports::{Layout, ReportBranding};
+use serde::Serialize;
+
+use crate::error::DeskError;
+use crate::kinds::MirrorKind;
+use crate::session::Desk;
+use crate::store::StoreError;
+
+/// Which clients a report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportScope {
+    /// All clients: one row per client and a grand total.
+    All,
+    /// One client: its lines.
+    Client(ClientId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Csv,
+    Pdf,
+}
+
+/// What to export, and where.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    pub period: Period,
+    pub scope: ReportScope,
+    pub format: ReportFormat,
+    pub output: PathBuf,
+    /// The MSP's name in the PDF header (default: the Control Panel's host name).
+    pub msp_name: Option<String>,
+    /// A PNG logo for the PDF header.
+    pub logo: Option<PathBuf>,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportSummary {
+    pub path: PathBuf,
+    pub bytes: usize,
+    pub clients: usize,
+    pub lines: usize,
+    pub total: rust_decimal::Decimal,
+    pub currency: String,
+}
+
+fn corrupt(what: &str) -> DeskError {
+    DeskError::Store(StoreError::Corrupt(what.to_owned()))
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, DeskError> {
+    std::fs::read(path).map_err(|source| DeskError::File {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Writes next to the target and renames, so a crash never leaves half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DeskError> {
+    let tmp = path.with_extension("partial");
+    let fail = |source| DeskError::File {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::write(&tmp, bytes).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+impl Desk {
+    /// A billing report computed from the synced data (works offline).
+    #[tracing::instrument(skip(self), err)]
+    pub async fn report(
+        &self,
+        period: Period,
+        client: Option<ClientId>,
+        now: DateTime<Utc>,
+    ) -> Result<BillingReport, DeskError> {
+        let inputs = self.billing_inputs(client).await?;
+        if let Some(id) = client {
+            if inputs.1.is_empty() {
+                return Err(DeskError::UnknownClient(id.to_string()));
+            }
+        }
+        Ok(billing_report(&inputs.1, period, now, &inputs.0)?)
+    }
+
+    /// The FX table and every client's billing input, from the mirror.
+    pub(crate) async fn billing_inputs(
+        &self,
+        only: Option<ClientId>,
+    ) -> Result<(FxTable, Vec<ClientBillingInput>), DeskError> {
+        let msp = self.msp();
+        let fx_body: FxTableBody = self
+            .store
+            .mirror(MirrorKind::Fx, msp, "fx")
+            .await?
+            .ok_or_else(|| DeskError::NotSynced("exchange rates".into()))?;
+        let base = parse_currency(&fx_body.currency).map_err(|_| corrupt("fx"))?;
+        let fx = fx_body
+            .rates
+            .iter()
+            .filter_map(|r| Some((parse_currency(&r.currency).ok()?, r.rate)))
+            .fold(FxTable::new(base), |t, (c, r)| t.with_rate(c, r));
+        let plans = self.plans().await?;
+        let mut inputs = Vec::new();
+        let mut clients: Vec<Client> = self.store.mirror_all(MirrorKind::Client, msp).await?;
+        clients.sort_by_key(|c| c.company_name.to_lowercase());
+        for c in clients
+            .into_iter()
+            .filter(|c| only.is_none_or(|id| id == c.id))
+        {
+            let plan = plans
+                .iter()
+                .find(|p| p.id == c.plan_id)
+                .ok_or_else(|| DeskError::NotSynced(format!("the plan of {}", c.company_name)))?;
+            let fee_currency = parse_currency(&plan.currency).map_err(|_| corrupt("plan"))?;
+            let tenant: TenantId = c.id.into();
+            let servers: Vec<Server> = self.store.mirror_all(MirrorKind::Server, tenant).await?;
+            let instances = servers
+                .into_iter()
+                .map(|s| {
+                    Ok(PricedInstance {
+                        id: s.id,
+                        name: s.name,
+                        provider: s.provider,
+                        server_type: s.server_type,
+                        hourly: s.price.hourly,
+                        monthly: s.price.monthly,
+                        currency: parse_currency(&s.price.currency)
+                            .map_err(|_| corrupt("server"))?,
+                        created_at: s.created_at,
+                        deleted_at: s.deleted_at,
+                    })
+                })
+                .collect::<Result<Vec<_>, DeskError>>()?;
+            inputs.push(ClientBillingInput {
+                client_id: c.id.as_uuid(),
+                company_name: c.company_name,
+                plan_name: c.plan_name,
+                license_fee: Money::new(plan.license_fee_per_instance, fee_currency),
+                instances,
+            });
+        }
+        Ok((fx, inputs))
+    }
+
+    /// Computes a report and writes it as CSV or PDF (atomically: a crash leaves no half
+    /// file).
+    #[tracing::instrument(skip(self), err)]
+    pub async fn export_report(
+        &self,
+        request: &ExportRequest,
+        now: DateTime<Utc>,
+    ) -> Result<ExportSummary, DeskError> {
+        let (client, layout) = match request.scope {
+            ReportScope::All => (None, Layout::Summary),
+            ReportScope::Client(id) => (Some(id), Layout::Lines),
+        };
+        let report = self.report(request.period, client, now).await?;
+        let bytes = match request.format {
+            ReportFormat::Csv => mspdesk_reports::to_csv(&report, layout),
+            ReportFormat::Pdf => {
+                let host = url::Url::parse(&self.account.server)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned));
+                let branding = ReportBranding {
+                    msp_name: request
+                        .msp_name
+                        .clone()
+                        .or(host)
+                        .unwrap_or_else(|| "MSP".into()),
+                    logo_png: request.logo.as_deref().map(read_file).transpose()?,
+                };
+                mspdesk_reports::to_pdf(&report, layout, &branding)
+                    .map_err(|e| DeskError::Render(e.to_string()))?
+            }
+        };
+        write_atomically(&request.output, &bytes)?;
+        Ok(ExportSummary {
+            path: request.output.clone(),
+            bytes: bytes.len(),
+            clients: report.clients.len(),
+            lines: report.line_count(),
+            total: report.total,
+            currency: report.currency.clone(),
+        })
+    }
+}

@@ -1,0 +1,215 @@
+//! Signing in and out, and the tokens: the MSP's session token and per-client tokens, all in
+//! the OS keyring (the store only remembers which tenants have one).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use chrono::Utc;
+use mspdesk_api::client::{ApiClient, ApiError};
+use mspdesk_api::types::ClientSummary;
+use mspdesk_domain::{ClientId, TenantId};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{invalid, DeskError};
+use crate::kinds::MirrorKind;
+use crate::store::{Account, Store};
+use crate::vault::{SecretStore, Vault};
+
+/// The store's file name inside the data folder.
+pub const STORE_FILE: &str = "desk.db";
+
+/// The desk of the account signed in on this machine: every user action is a method of it
+/// (see the modules `clients`, `drafts`, `conflicts`, `sync` and `reports`).
+pub struct Desk {
+    pub(crate) store: Store,
+    pub(crate) vault: Vault,
+    pub(crate) api: ApiClient,
+    pub(crate) account: Account,
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk")
+            .field("server", &self.account.server)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Retries transient network failures a few times with growing pauses; answers from the
+/// server (even errors) are returned at once.
+pub(crate) async fn retry<T, F, Fut>(mut call: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let mut pause = Duration::from_millis(200);
+    for _ in 0..3 {
+        match call().await {
+            Err(ApiError::Transport(_)) => {
+                tokio::time::sleep(pause).await;
+                pause *= 3;
+            }
+            other => return other,
+        }
+    }
+    call().await
+}
+
+/// Runs `work` unless `cancel` fires first; a cancelled request is dropped mid-flight.
+pub(crate) async fn cancellable<T>(
+    cancel: &CancellationToken,
+    work: impl std::future::Future<Output = Result<T, DeskError>>,
+) -> Result<T, DeskError> {
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => Err(DeskError::Cancelled),
+        r = work => r,
+    }
+}
+
+/// Seconds since the epoch at which a JWT expires, read from its payload. (Only to decide
+/// when to renew; the server verifies tokens.)
+fn token_expiry(token: &str) -> Option<i64> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("exp")?
+        .as_i64()
+}
+
+fn fresh(token: &str) -> bool {
+    token_expiry(token).is_some_and(|exp| exp > Utc::now().timestamp() + 60)
+}
+
+fn origin(server: &str) -> Result<String, DeskError> {
+    let url = url::Url::parse(server).map_err(|e| invalid("server", e))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid(
+            "server",
+            "must be an http(s) URL such as https://cp.example.com",
+        ));
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+fn store_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(STORE_FILE)
+}
+
+impl Desk {
+    /// Signs in: checks the keyring works, logs in, and keeps the session token in the vault.
+    #[tracing::instrument(skip(data_dir, password, secrets), err)]
+    pub async fn login(
+        data_dir: &Path,
+        server: &str,
+        email: &str,
+        password: &str,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Result<Self, DeskError> {
+        let origin = origin(server)?;
+        let vault = Vault::new(secrets, &origin);
+        vault.self_test()?;
+        let api = ApiClient::new(&origin)?;
+        let login = retry(|| api.login(email, password)).await?;
+        let store = Store::open(&store_path(data_dir)).await?;
+        store.set_account(&origin, email, login.tenant_id).await?;
+        store.remember_keyring_entry(login.tenant_id).await?;
+        vault.put(login.tenant_id, &login.token)?;
+        tracing::info!(server = %origin, "signed in");
+        Self::open(data_dir, vault.store_handle()).await
+    }
+
+    /// Opens the desk of the account signed in on this machine.
+    pub async fn open(data_dir: &Path, secrets: Arc<dyn SecretStore>) -> Result<Self, DeskError> {
+        let store = Store::open(&store_path(data_dir)).await?;
+        let account = store.account().await?.ok_or(DeskError::NotSignedIn)?;
+        let vault = Vault::new(secrets, &account.server);
+        let api = ApiClient::new(&account.server)?;
+        Ok(Self {
+            store,
+            vault,
+            api,
+            account,
+        })
+    }
+
+    /// The local store (for tests and tools; front ends use the desk's actions).
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Which server and operator are signed in (as of opening the desk).
+    #[must_use]
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// The signed-in account as the store has it now (with the last sync time).
+    pub async fn whoami(&self) -> Result<Account, DeskError> {
+        self.store.account().await?.ok_or(DeskError::NotSignedIn)
+    }
+
+    pub(crate) fn msp(&self) -> TenantId {
+        self.account.msp_tenant
+    }
+
+    /// Signs out: deletes every token of this account from the keyring (the MSP's and every
+    /// client's, including clients deleted since) and forgets the local data.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn logout(self) -> Result<(), DeskError> {
+        let mut tenants = self.store.keyring_entries().await?;
+        // Tokens written before the store kept a record of them.
+        for client in self
+            .store
+            .mirror_all::<ClientSummary>(MirrorKind::ClientSummary, self.msp())
+            .await?
+        {
+            tenants.push(client.id.into());
+        }
+        tenants.push(self.msp());
+        tenants.sort();
+        tenants.dedup();
+        for tenant in tenants {
+            self.vault.delete(tenant)?;
+        }
+        self.store.clear().await?;
+        tracing::info!("signed out");
+        Ok(())
+    }
+
+    pub(crate) fn msp_api(&self) -> Result<ApiClient, DeskError> {
+        let token = self.vault.get(self.msp())?.ok_or(DeskError::NotSignedIn)?;
+        if !fresh(&token) {
+            return Err(DeskError::SessionExpired);
+        }
+        Ok(self.api.with_token(token))
+    }
+
+    /// A client-scope API, re-minting the client's token with the MSP token when it is
+    /// missing or about to expire.
+    pub(crate) async fn client_api(&self, client: ClientId) -> Result<ApiClient, DeskError> {
+        if let Some(token) = self.vault.get(client.into())? {
+            if fresh(&token) {
+                return Ok(self.api.with_token(token));
+            }
+        }
+        let msp = self.msp_api()?;
+        let minted = retry(|| msp.client_token(client)).await?;
+        self.store.remember_keyring_entry(client.into()).await?;
+        self.vault.put(client.into(), &minted.token)?;
+        Ok(self.api.with_token(minted.token))
+    }
+
+    /// Deletes a client's token (its client is gone).
+    pub(crate) async fn drop_client_token(&self, client: ClientId) -> Result<(), DeskError> {
+        self.vault.delete(client.into())?;
+        self.store.forget_keyring_entry(client.into()).await?;
+        Ok(())
+    }
+}
