@@ -22,7 +22,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Currency, Money, Period, Provider};
+use crate::money::fixed_places;
+use crate::{parse_currency, Currency, Money, Period, Provider};
 
 const SECONDS_PER_HOUR: i64 = 3600;
 /// DigitalOcean bills at least this many seconds for an instance that ran at all.
@@ -183,8 +184,10 @@ pub fn license_fee(
 /// [`str::to_lowercase`] (full Unicode lower-casing, no locale: "Straße" stays "straße",
 /// "STRASSE" becomes "strasse", "İstanbul" becomes "i̇stanbul"), then by the name exactly as
 /// written (so names differing only in case have a fixed order), then by the client id (so
-/// equal names do too). Compare keys with `Ord`. Callers that list clients in report order
-/// (a client list next to a report, say) sort by this key rather than by SQL `lower()`.
+/// equal names do too). Compare keys with `Ord`: strings compare by code point, with no
+/// locale's collation, so a name starting with a non-ASCII letter ("Łódź", "Émile") comes
+/// after "Zeta". Callers that list clients in report order (a client list next to a report,
+/// say) sort by this key rather than by SQL `lower()`.
 #[must_use]
 pub fn company_order_key(company_name: &str, client_id: Uuid) -> (String, String, Uuid) {
     (
@@ -350,6 +353,17 @@ impl BillingReport {
     #[must_use]
     pub fn line_count(&self) -> usize {
         self.clients.iter().map(|c| c.lines.len()).sum()
+    }
+
+    /// `amount` as [`Money::plain_amount`] writes it in the report's currency: exactly its
+    /// minor-unit digits ("19.00" EUR, "1000" JPY, "1.234" BHD). A currency code this crate
+    /// does not know (only from a hand-made report) gets two digits.
+    #[must_use]
+    pub fn plain_amount(&self, amount: Decimal) -> String {
+        match parse_currency(&self.currency) {
+            Ok(currency) => Money::new(amount, currency).plain_amount(),
+            Err(_) => fixed_places(amount, 2),
+        }
     }
 }
 
