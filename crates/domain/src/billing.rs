@@ -8,7 +8,13 @@
 //! - Amounts convert to the report currency with the MSP's FX table, then each line rounds
 //!   half-even to the currency's minor unit; every total is a sum of rounded lines, so CSV,
 //!   PDF and screen agree to the cent.
+//! - Nothing here panics on extreme prices, fees or rates: every step is checked, and an
+//!   amount that does not fit a `Decimal` is a [`BillingError`] naming the instance (or, for a
+//!   total, the client).
+//! - A report's order is part of the rule: clients by [`company_order_key`], each client's
+//!   lines by [`line_order_key`], whatever order the caller passes them in.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -16,7 +22,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Currency, Money, Period, Provider};
+use crate::money::fixed_places;
+use crate::{parse_currency, Currency, Money, Period, Provider};
 
 const SECONDS_PER_HOUR: i64 = 3600;
 /// DigitalOcean bills at least this many seconds for an instance that ran at all.
@@ -26,8 +33,19 @@ const DO_MINIMUM_SECONDS: i64 = 60;
 pub enum BillingError {
     #[error("there is no exchange rate from {0} to {1}; add one to the FX table")]
     MissingRate(String, String),
+    /// An unrounded amount that does not fit a `Decimal` and has no instance to name (from
+    /// [`FxTable::convert`] and [`license_fee`]; a report names the instance instead).
     #[error("an amount is too large to compute")]
     Overflow,
+    /// An instance's hosting cost, license fee or line total does not fit a `Decimal`.
+    #[error("the cost of instance {name} ({instance}) is out of range")]
+    AmountOutOfRange { instance: Uuid, name: String },
+    /// The sum of a client's lines does not fit a `Decimal`.
+    #[error("the total of client {name} ({client}) is out of range")]
+    ClientTotalOutOfRange { client: Uuid, name: String },
+    /// The report's total does not fit a `Decimal` once this client's bill is added.
+    #[error("the report total is out of range once client {name} ({client}) is added")]
+    ReportTotalOutOfRange { client: Uuid, name: String },
 }
 
 /// Why an instance's creation or deletion time is not acceptable.
@@ -99,49 +117,96 @@ impl PricedInstance {
         if let Some(deleted) = self.deleted_at {
             end = end.min(deleted);
         }
-        (end - start).num_seconds().max(0)
+        end.signed_duration_since(start).num_seconds().max(0)
     }
 
     /// The hosting cost for `seconds` of activity within one month, in the price's currency,
-    /// unrounded.
-    #[must_use]
-    pub fn hosting_cost(&self, seconds: i64) -> Decimal {
+    /// unrounded. An hourly price so large that the cost does not fit a `Decimal` is
+    /// [`BillingError::AmountOutOfRange`] naming this instance.
+    pub fn hosting_cost(&self, seconds: i64) -> Result<Decimal, BillingError> {
         if seconds <= 0 {
-            return Decimal::ZERO;
+            return Ok(Decimal::ZERO);
         }
         let uncapped = match self.provider {
             Provider::Hetzner | Provider::Other => {
-                Decimal::from(started_hours(seconds)) * self.hourly
+                Decimal::from(started_hours(seconds)).checked_mul(self.hourly)
             }
-            Provider::Digitalocean => {
-                Decimal::from(seconds.max(DO_MINIMUM_SECONDS)) * self.hourly
-                    / Decimal::from(SECONDS_PER_HOUR)
-            }
+            Provider::Digitalocean => Decimal::from(seconds.max(DO_MINIMUM_SECONDS))
+                .checked_mul(self.hourly)
+                .and_then(|d| d.checked_div(Decimal::from(SECONDS_PER_HOUR))),
         };
-        uncapped.min(self.monthly)
+        uncapped
+            .map(|cost| cost.min(self.monthly))
+            .ok_or_else(|| self.out_of_range())
+    }
+
+    /// The error naming this instance for an amount of it that does not fit a `Decimal`.
+    fn out_of_range(&self) -> BillingError {
+        BillingError::AmountOutOfRange {
+            instance: self.id,
+            name: self.name.clone(),
+        }
     }
 }
 
-/// Hours begun: 1 second is 1 hour, 3600 seconds is 1 hour, 3601 seconds are 2.
+/// Hours begun: 1 second is 1 hour, 3600 seconds is 1 hour, 3601 seconds are 2. Defined (and
+/// overflow-free) for every `i64`.
 #[must_use]
 pub fn started_hours(seconds: i64) -> i64 {
     if seconds <= 0 {
         0
     } else {
-        (seconds + SECONDS_PER_HOUR - 1) / SECONDS_PER_HOUR
+        // Not `(seconds + 3599) / 3600`, which overflows near `i64::MAX`.
+        seconds / SECONDS_PER_HOUR + i64::from(seconds % SECONDS_PER_HOUR != 0)
     }
 }
 
 /// The license fee for one instance active `seconds` in `period`: the monthly fee prorated by
-/// started hours, at most the whole fee. Unrounded.
-#[must_use]
-pub fn license_fee(monthly_fee: Decimal, seconds: i64, period: Period) -> Decimal {
+/// started hours, at most the whole fee. Unrounded. A fee so large that the proration does not
+/// fit a `Decimal` is [`BillingError::Overflow`] (a report names the instance instead).
+pub fn license_fee(
+    monthly_fee: Decimal,
+    seconds: i64,
+    period: Period,
+) -> Result<Decimal, BillingError> {
     let month_hours = i64::from(period.hours());
     if month_hours == 0 {
-        return Decimal::ZERO;
+        return Ok(Decimal::ZERO);
     }
     let hours = started_hours(seconds).min(month_hours);
-    monthly_fee * Decimal::from(hours) / Decimal::from(month_hours)
+    monthly_fee
+        .checked_mul(Decimal::from(hours))
+        .and_then(|d| d.checked_div(Decimal::from(month_hours)))
+        .ok_or(BillingError::Overflow)
+}
+
+/// How a report orders its clients: by the company name lower-cased with Rust's
+/// [`str::to_lowercase`] (full Unicode lower-casing, no locale: "Straße" stays "straße",
+/// "STRASSE" becomes "strasse", "İstanbul" becomes "i̇stanbul"), then by the name exactly as
+/// written (so names differing only in case have a fixed order), then by the client id (so
+/// equal names do too). Compare keys with `Ord`: strings compare by code point, with no
+/// locale's collation, so a name starting with a non-ASCII letter ("Łódź", "Émile") comes
+/// after "Zeta". Callers that list clients in report order (a client list next to a report,
+/// say) sort by this key rather than by SQL `lower()`.
+#[must_use]
+pub fn company_order_key(company_name: &str, client_id: Uuid) -> (String, String, Uuid) {
+    (
+        company_name.to_lowercase(),
+        company_name.to_owned(),
+        client_id,
+    )
+}
+
+/// How a client's bill orders its lines: by the instance's creation time, then by its id.
+#[must_use]
+pub fn line_order_key(instance: &PricedInstance) -> (DateTime<Utc>, Uuid) {
+    (instance.created_at, instance.id)
+}
+
+/// [`company_order_key`] as a comparator over billing inputs.
+fn company_order(a: &ClientBillingInput, b: &ClientBillingInput) -> Ordering {
+    company_order_key(&a.company_name, a.client_id)
+        .cmp(&company_order_key(&b.company_name, b.client_id))
 }
 
 /// One exchange rate: 1 unit of `currency` is `rate` units of the report currency.
@@ -289,13 +354,32 @@ impl BillingReport {
     pub fn line_count(&self) -> usize {
         self.clients.iter().map(|c| c.lines.len()).sum()
     }
+
+    /// `amount` as [`Money::plain_amount`] writes it in the report's currency: exactly its
+    /// minor-unit digits ("19.00" EUR, "1000" JPY, "1.234" BHD). A currency code this crate
+    /// does not know (only from a hand-made report) gets two digits.
+    #[must_use]
+    pub fn plain_amount(&self, amount: Decimal) -> String {
+        match parse_currency(&self.currency) {
+            Ok(currency) => Money::new(amount, currency).plain_amount(),
+            Err(_) => fixed_places(amount, 2),
+        }
+    }
 }
 
 fn rounded(amount: Decimal, currency: Currency) -> Decimal {
     Money::new(amount, currency).rounded().amount()
 }
 
-/// Bills one client for `period`, counting activity up to `as_of`.
+/// Sums `amounts`, `None` if the sum does not fit a `Decimal`.
+fn checked_sum(amounts: impl IntoIterator<Item = Decimal>) -> Option<Decimal> {
+    amounts
+        .into_iter()
+        .try_fold(Decimal::ZERO, Decimal::checked_add)
+}
+
+/// Bills one client for `period`, counting activity up to `as_of`. Lines are in
+/// [`line_order_key`] order, whatever the order of `input.instances`.
 pub fn bill_client(
     input: &ClientBillingInput,
     period: Period,
@@ -304,17 +388,25 @@ pub fn bill_client(
     used: &mut Vec<Currency>,
 ) -> Result<ClientBill, BillingError> {
     let base = fx.base();
+    let mut instances: Vec<&PricedInstance> = input.instances.iter().collect();
+    instances.sort_by_key(|i| line_order_key(i));
     let mut lines = Vec::new();
-    for inst in &input.instances {
+    for inst in instances {
         let seconds = inst.active_seconds(period, as_of);
         if seconds == 0 {
             continue;
         }
-        let hosting = fx.convert(inst.hosting_cost(seconds), inst.currency)?;
-        let license = fx.convert(
-            license_fee(input.license_fee.amount(), seconds, period),
-            input.license_fee.currency(),
-        )?;
+        // A missing rate stays a missing rate; an overflow anywhere names the instance.
+        let name_instance = |e: BillingError| match e {
+            BillingError::Overflow => inst.out_of_range(),
+            other => other,
+        };
+        let hosting = fx
+            .convert(inst.hosting_cost(seconds)?, inst.currency)
+            .map_err(name_instance)?;
+        let license = license_fee(input.license_fee.amount(), seconds, period)
+            .and_then(|fee| fx.convert(fee, input.license_fee.currency()))
+            .map_err(name_instance)?;
         for c in [inst.currency, input.license_fee.currency()] {
             if c != base && !used.contains(&c) {
                 used.push(c);
@@ -330,11 +422,19 @@ pub fn bill_client(
             active_hours: started_hours(seconds),
             hosting_cost,
             license_fee,
-            total: hosting_cost + license_fee,
+            total: hosting_cost
+                .checked_add(license_fee)
+                .ok_or_else(|| inst.out_of_range())?,
         });
     }
-    let hosting_cost: Decimal = lines.iter().map(|l| l.hosting_cost).sum();
-    let license_fees: Decimal = lines.iter().map(|l| l.license_fee).sum();
+    let client_total_error = || BillingError::ClientTotalOutOfRange {
+        client: input.client_id,
+        name: input.company_name.clone(),
+    };
+    let hosting_cost =
+        checked_sum(lines.iter().map(|l| l.hosting_cost)).ok_or_else(client_total_error)?;
+    let license_fees =
+        checked_sum(lines.iter().map(|l| l.license_fee)).ok_or_else(client_total_error)?;
     Ok(ClientBill {
         client_id: input.client_id,
         company_name: input.company_name.clone(),
@@ -342,13 +442,17 @@ pub fn bill_client(
         server_count: lines.len() as u64,
         hosting_cost,
         license_fees,
-        total: hosting_cost + license_fees,
+        total: hosting_cost
+            .checked_add(license_fees)
+            .ok_or_else(client_total_error)?,
         lines,
     })
 }
 
 /// The report for `clients` in `period`. Activity counts up to `as_of` (pass the period's end,
-/// or now, whichever is earlier).
+/// or now, whichever is earlier). Clients are in [`company_order_key`] order and each client's
+/// lines in [`line_order_key`] order, whatever order they are passed in, so every caller gets
+/// the same report from the same data.
 pub fn billing_report(
     clients: &[ClientBillingInput],
     period: Period,
@@ -356,13 +460,27 @@ pub fn billing_report(
     fx: &FxTable,
 ) -> Result<BillingReport, BillingError> {
     let as_of = as_of.min(period.end());
+    let mut ordered: Vec<&ClientBillingInput> = clients.iter().collect();
+    ordered.sort_by(|a, b| company_order(a, b));
     let mut used = Vec::new();
-    let bills = clients
-        .iter()
+    let bills = ordered
+        .into_iter()
         .map(|c| bill_client(c, period, as_of, fx, &mut used))
         .collect::<Result<Vec<_>, _>>()?;
-    let hosting_cost: Decimal = bills.iter().map(|b| b.hosting_cost).sum();
-    let license_fees: Decimal = bills.iter().map(|b| b.license_fees).sum();
+    let (mut hosting_cost, mut license_fees, mut total) =
+        (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    for bill in &bills {
+        let add = |sum: Decimal, amount: Decimal| {
+            sum.checked_add(amount)
+                .ok_or_else(|| BillingError::ReportTotalOutOfRange {
+                    client: bill.client_id,
+                    name: bill.company_name.clone(),
+                })
+        };
+        hosting_cost = add(hosting_cost, bill.hosting_cost)?;
+        license_fees = add(license_fees, bill.license_fees)?;
+        total = add(total, bill.total)?;
+    }
     used.sort_by_key(|c| c.code());
     Ok(BillingReport {
         period,
@@ -372,7 +490,7 @@ pub fn billing_report(
         clients: bills,
         hosting_cost,
         license_fees,
-        total: hosting_cost + license_fees,
+        total,
     })
 }
 
@@ -423,7 +541,7 @@ mod tests {
         let secs = i.active_seconds(nov(), nov().end());
         assert_eq!(secs, 7201);
         assert_eq!(started_hours(secs), 3);
-        assert_eq!(i.hosting_cost(secs), dec!(0.0363));
+        assert_eq!(i.hosting_cost(secs).unwrap(), dec!(0.0363));
         // A whole month hits the cap: 720 h * 0.0121 = 8.712 > 7.55.
         let all = inst(
             Provider::Hetzner,
@@ -433,12 +551,13 @@ mod tests {
             None,
         );
         assert_eq!(
-            all.hosting_cost(all.active_seconds(nov(), nov().end())),
+            all.hosting_cost(all.active_seconds(nov(), nov().end()))
+                .unwrap(),
             dec!(7.55)
         );
         // One second is a started hour.
-        assert_eq!(i.hosting_cost(1), dec!(0.0121));
-        assert_eq!(i.hosting_cost(0), dec!(0));
+        assert_eq!(i.hosting_cost(1).unwrap(), dec!(0.0121));
+        assert_eq!(i.hosting_cost(0).unwrap(), dec!(0));
     }
 
     #[test]
@@ -477,22 +596,34 @@ mod tests {
             "2026-11-01T00:00:00Z",
             None,
         );
-        assert_eq!(d.hosting_cost(30), dec!(60) * dec!(0.03571) / dec!(3600));
         assert_eq!(
-            d.hosting_cost(5400),
+            d.hosting_cost(30).unwrap(),
+            dec!(60) * dec!(0.03571) / dec!(3600)
+        );
+        assert_eq!(
+            d.hosting_cost(5400).unwrap(),
             dec!(5400) * dec!(0.03571) / dec!(3600)
         );
-        assert_eq!(d.hosting_cost(30 * 24 * 3600), dec!(24.00));
+        assert_eq!(d.hosting_cost(30 * 24 * 3600).unwrap(), dec!(24.00));
     }
 
     #[test]
     fn license_fee_prorates_by_started_hours() {
-        assert_eq!(license_fee(dec!(19.00), 720 * 3600, nov()), dec!(19.00));
-        assert_eq!(license_fee(dec!(19.00), 360 * 3600, nov()), dec!(9.50));
-        assert_eq!(license_fee(dec!(72.00), 1, nov()), dec!(0.1));
-        assert_eq!(license_fee(dec!(19.00), 0, nov()), dec!(0));
+        assert_eq!(
+            license_fee(dec!(19.00), 720 * 3600, nov()).unwrap(),
+            dec!(19.00)
+        );
+        assert_eq!(
+            license_fee(dec!(19.00), 360 * 3600, nov()).unwrap(),
+            dec!(9.50)
+        );
+        assert_eq!(license_fee(dec!(72.00), 1, nov()).unwrap(), dec!(0.1));
+        assert_eq!(license_fee(dec!(19.00), 0, nov()).unwrap(), dec!(0));
         // Never more than a month.
-        assert_eq!(license_fee(dec!(19.00), 10_000 * 3600, nov()), dec!(19.00));
+        assert_eq!(
+            license_fee(dec!(19.00), 10_000 * 3600, nov()).unwrap(),
+            dec!(19.00)
+        );
     }
 
     #[test]
@@ -619,10 +750,10 @@ mod tests {
         #[test]
         fn a_line_never_exceeds_its_cap(i in arb_instance()) {
             for p in months() {
-                let cost = i.hosting_cost(i.active_seconds(p, p.end()));
+                let cost = i.hosting_cost(i.active_seconds(p, p.end())).unwrap();
                 prop_assert!(cost <= i.monthly);
                 prop_assert!(cost >= Decimal::ZERO);
-                prop_assert!(license_fee(dec!(19), i.active_seconds(p, p.end()), p) <= dec!(19));
+                prop_assert!(license_fee(dec!(19), i.active_seconds(p, p.end()), p).unwrap() <= dec!(19));
             }
         }
 
@@ -630,10 +761,10 @@ mod tests {
         fn cost_is_monotone_in_time(i in arb_instance(), a in 0i64..(40 * 24 * 3600), b in 0i64..(40 * 24 * 3600)) {
             let p = Period::parse("2026-10").unwrap();
             let (early, late) = (p.start() + Duration::seconds(a.min(b)), p.start() + Duration::seconds(a.max(b)));
-            let c1 = i.hosting_cost(i.active_seconds(p, early));
-            let c2 = i.hosting_cost(i.active_seconds(p, late));
+            let c1 = i.hosting_cost(i.active_seconds(p, early)).unwrap();
+            let c2 = i.hosting_cost(i.active_seconds(p, late)).unwrap();
             prop_assert!(c1 <= c2, "{c1} > {c2}");
-            prop_assert!(license_fee(dec!(19), i.active_seconds(p, early), p) <= license_fee(dec!(19), i.active_seconds(p, late), p));
+            prop_assert!(license_fee(dec!(19), i.active_seconds(p, early), p).unwrap() <= license_fee(dec!(19), i.active_seconds(p, late), p).unwrap());
         }
 
         #[test]
@@ -643,7 +774,7 @@ mod tests {
                 let starts_after = i.created_at >= p.end();
                 if ends_before || starts_after {
                     prop_assert_eq!(i.active_seconds(p, p.end()), 0);
-                    prop_assert_eq!(i.hosting_cost(0), Decimal::ZERO);
+                    prop_assert_eq!(i.hosting_cost(0).unwrap(), Decimal::ZERO);
                 }
             }
         }
@@ -656,12 +787,12 @@ mod tests {
             let (oct, nov) = (Period::parse("2026-10").unwrap(), Period::parse("2026-11").unwrap());
             let boundary = nov.start();
             prop_assume!(i.created_at < boundary && i.deleted_at.is_none_or(|d| d > boundary));
-            let whole: Decimal = [oct, nov].iter().map(|p| i.hosting_cost(i.active_seconds(*p, p.end()))).sum();
+            let whole: Decimal = [oct, nov].iter().map(|p| i.hosting_cost(i.active_seconds(*p, p.end())).unwrap()).sum();
             let first = PricedInstance { deleted_at: Some(boundary), ..i.clone() };
             let second = PricedInstance { created_at: boundary, ..i.clone() };
             let split: Decimal = [oct, nov]
                 .iter()
-                .map(|p| first.hosting_cost(first.active_seconds(*p, p.end())) + second.hosting_cost(second.active_seconds(*p, p.end())))
+                .map(|p| first.hosting_cost(first.active_seconds(*p, p.end())).unwrap() + second.hosting_cost(second.active_seconds(*p, p.end())).unwrap())
                 .sum();
             prop_assert_eq!(whole, split);
         }
@@ -688,6 +819,376 @@ mod tests {
             }
             prop_assert_eq!(r.total, sum);
             prop_assert_eq!(r.total, r.hosting_cost + r.license_fees);
+        }
+    }
+
+    fn big_instance(n: u128, name: &str, amount: Decimal) -> PricedInstance {
+        PricedInstance {
+            id: Uuid::from_u128(n),
+            name: name.into(),
+            provider: Provider::Hetzner,
+            server_type: "x".into(),
+            hourly: amount,
+            monthly: amount,
+            currency: Currency::EUR,
+            created_at: t("2026-11-10T00:00:00Z"),
+            deleted_at: Some(t("2026-11-10T00:30:00Z")),
+        }
+    }
+
+    fn client_with(
+        n: u128,
+        name: &str,
+        fee: Money,
+        instances: Vec<PricedInstance>,
+    ) -> ClientBillingInput {
+        ClientBillingInput {
+            client_id: Uuid::from_u128(n),
+            company_name: name.into(),
+            plan_name: "p".into(),
+            license_fee: fee,
+            instances,
+        }
+    }
+
+    #[test]
+    fn an_amount_out_of_range_names_the_instance() {
+        let eur = FxTable::new(Currency::EUR);
+        let zero_fee = Money::zero(Currency::EUR);
+        // The hourly price times the started hours does not fit.
+        let mut huge = big_instance(7, "huge-01", Decimal::MAX);
+        huge.deleted_at = None;
+        let err = billing_report(
+            &[client_with(1, "Acme", zero_fee, vec![huge.clone()])],
+            nov(),
+            nov().end(),
+            &eur,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            BillingError::AmountOutOfRange {
+                instance: huge.id,
+                name: "huge-01".into()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("the cost of instance huge-01 ({}) is out of range", huge.id)
+        );
+        assert_eq!(huge.hosting_cost(720 * 3600), Err(err));
+
+        // The conversion does not fit: the instance is named, not a bare overflow.
+        let mut usd = big_instance(8, "usd-01", dec!(1000));
+        usd.currency = Currency::USD;
+        let fx = FxTable::new(Currency::EUR).with_rate(Currency::USD, Decimal::MAX);
+        assert_eq!(
+            billing_report(
+                &[client_with(1, "Acme", zero_fee, vec![usd.clone()])],
+                nov(),
+                nov().end(),
+                &fx
+            ),
+            Err(BillingError::AmountOutOfRange {
+                instance: usd.id,
+                name: "usd-01".into()
+            })
+        );
+
+        // The license fee's proration does not fit.
+        // A whole month: Decimal::MAX * 720 hours does not fit (one hour would: MAX * 1 / 720).
+        let mut small = big_instance(9, "small-01", dec!(1));
+        small.deleted_at = None;
+        let huge_fee = Money::new(Decimal::MAX, Currency::EUR);
+        assert_eq!(
+            license_fee(Decimal::MAX, 720 * 3600, nov()),
+            Err(BillingError::Overflow)
+        );
+        assert_eq!(
+            billing_report(
+                &[client_with(1, "Acme", huge_fee, vec![small.clone()])],
+                nov(),
+                nov().end(),
+                &eur
+            ),
+            Err(BillingError::AmountOutOfRange {
+                instance: small.id,
+                name: "small-01".into()
+            })
+        );
+
+        // A missing rate is still reported as such.
+        assert_eq!(
+            billing_report(
+                &[client_with(1, "Acme", zero_fee, vec![usd])],
+                nov(),
+                nov().end(),
+                &eur
+            ),
+            Err(BillingError::MissingRate("USD".into(), "EUR".into()))
+        );
+    }
+
+    #[test]
+    fn totals_out_of_range_name_the_client() {
+        let eur = FxTable::new(Currency::EUR);
+        let zero_fee = Money::zero(Currency::EUR);
+        // Each line fits (5e28 < Decimal::MAX ~ 7.9e28); two of them do not.
+        let half = dec!(50_000_000_000_000_000_000_000_000_000);
+        let two = client_with(
+            1,
+            "Twice GmbH",
+            zero_fee,
+            vec![big_instance(11, "a", half), big_instance(12, "b", half)],
+        );
+        let err = billing_report(std::slice::from_ref(&two), nov(), nov().end(), &eur).unwrap_err();
+        assert_eq!(
+            err,
+            BillingError::ClientTotalOutOfRange {
+                client: two.client_id,
+                name: "Twice GmbH".into()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the total of client Twice GmbH ({}) is out of range",
+                two.client_id
+            )
+        );
+        // Two clients that each fit: the one whose bill tips the report over is named.
+        let first = client_with(2, "Alpha", zero_fee, vec![big_instance(21, "a", half)]);
+        let second = client_with(3, "Beta", zero_fee, vec![big_instance(31, "b", half)]);
+        assert_eq!(
+            billing_report(&[second.clone(), first], nov(), nov().end(), &eur),
+            Err(BillingError::ReportTotalOutOfRange {
+                client: second.client_id,
+                name: "Beta".into()
+            })
+        );
+    }
+
+    #[test]
+    fn started_hours_never_overflows() {
+        assert_eq!(started_hours(i64::MAX), i64::MAX / 3600 + 1);
+        assert_eq!(started_hours(i64::MIN), 0);
+        assert_eq!(started_hours(3600), 1);
+        assert_eq!(started_hours(3601), 2);
+        assert_eq!(started_hours(1), 1);
+        let i = big_instance(1, "x", dec!(1));
+        assert_eq!(i.hosting_cost(i64::MAX), Ok(dec!(1)));
+        assert_eq!(license_fee(dec!(19), i64::MAX, nov()), Ok(dec!(19)));
+    }
+
+    /// Names that SQL `lower()` and Rust `to_lowercase()` may order differently, names that
+    /// differ only in case, and equal names.
+    const TRICKY: [&str; 12] = [
+        "Straße",
+        "STRASSE",
+        "strasse",
+        "İstanbul",
+        "Istanbul",
+        "istanbul",
+        "ΣΟΦΙΑ",
+        "σοφια",
+        "Σοφία",
+        "Acme",
+        "ACME",
+        "Acme",
+    ];
+
+    fn tricky_clients() -> Vec<ClientBillingInput> {
+        TRICKY
+            .iter()
+            .zip(1u128..)
+            .map(|(name, n)| {
+                let mut a = inst(
+                    Provider::Hetzner,
+                    dec!(0.01),
+                    dec!(5),
+                    "2026-11-02T00:00:00Z",
+                    None,
+                );
+                let mut b = inst(
+                    Provider::Digitalocean,
+                    dec!(0.02),
+                    dec!(9),
+                    "2026-11-01T00:00:00Z",
+                    None,
+                );
+                let mut c = inst(
+                    Provider::Hetzner,
+                    dec!(0.03),
+                    dec!(7),
+                    "2026-11-02T00:00:00Z",
+                    None,
+                );
+                // Same creation time as `a`: the id decides.
+                a.id = Uuid::from_u128(n * 100 + 2);
+                b.id = Uuid::from_u128(n * 100 + 3);
+                c.id = Uuid::from_u128(n * 100 + 1);
+                client_with(n, name, Money::new(dec!(19), Currency::EUR), vec![a, b, c])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn report_order_is_the_domain_rule_whatever_the_input_order() {
+        let fx = FxTable::new(Currency::EUR);
+        let clients = tricky_clients();
+        let expected = billing_report(&clients, nov(), nov().end(), &fx).unwrap();
+        let order: Vec<(&str, u128)> = expected
+            .clients
+            .iter()
+            .map(|c| (c.company_name.as_str(), c.client_id.as_u128()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("ACME", 11),
+                ("Acme", 10),
+                ("Acme", 12),
+                ("Istanbul", 5),
+                ("istanbul", 6),
+                ("İstanbul", 4),
+                ("STRASSE", 2),
+                ("strasse", 3),
+                ("Straße", 1),
+                ("Σοφία", 9),
+                ("ΣΟΦΙΑ", 7),
+                ("σοφια", 8),
+            ]
+        );
+        for bill in &expected.clients {
+            let n = bill.client_id.as_u128();
+            let ids: Vec<u128> = bill.lines.iter().map(|l| l.instance_id.as_u128()).collect();
+            // Created 1 Nov first, then the two of 2 Nov by id.
+            assert_eq!(ids, [n * 100 + 3, n * 100 + 1, n * 100 + 2]);
+        }
+        // Every rotation and its reverse, each with every client's instances reversed too.
+        for k in 0..clients.len() {
+            let mut shuffled = clients.clone();
+            shuffled.rotate_left(k);
+            for reverse in [false, true] {
+                if reverse {
+                    shuffled.reverse();
+                }
+                for c in &mut shuffled {
+                    c.instances.reverse();
+                }
+                let report = billing_report(&shuffled, nov(), nov().end(), &fx).unwrap();
+                assert_eq!(report, expected, "rotation {k}, reversed {reverse}");
+            }
+        }
+    }
+
+    #[test]
+    fn company_order_key_orders_case_then_name_then_id() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert!(company_order_key("acme", b) < company_order_key("Bolt", a));
+        assert!(company_order_key("ACME", b) < company_order_key("Acme", a));
+        assert!(company_order_key("Acme", a) < company_order_key("Acme", b));
+        assert_eq!(company_order_key("Straße", a).0, "straße");
+    }
+
+    fn arb_decimal() -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            Just(Decimal::MAX),
+            Just(Decimal::MIN),
+            Just(Decimal::ZERO),
+            Just(Decimal::ONE),
+            Just(Decimal::new(1, 28)),
+            Just(Decimal::new(-1, 28)),
+            Just(Decimal::from_parts(u32::MAX, u32::MAX, u32::MAX, false, 28)),
+            Just(dec!(50_000_000_000_000_000_000_000_000_000)),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                any::<u32>(),
+                any::<bool>(),
+                0u32..=28
+            )
+                .prop_map(|(lo, mid, hi, neg, scale)| Decimal::from_parts(lo, mid, hi, neg, scale)),
+            (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Decimal::new(m, s)),
+        ]
+    }
+
+    fn arb_currency() -> impl Strategy<Value = Currency> {
+        prop_oneof![
+            Just(Currency::EUR),
+            Just(Currency::USD),
+            Just(Currency::JPY),
+            Just(Currency::BHD),
+        ]
+    }
+
+    fn arb_time() -> impl Strategy<Value = DateTime<Utc>> {
+        prop_oneof![
+            Just(DateTime::<Utc>::MIN_UTC),
+            Just(DateTime::<Utc>::MAX_UTC),
+            (0i64..(120 * 24 * 3600)).prop_map(|s| {
+                Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap() + Duration::seconds(s)
+            }),
+        ]
+    }
+
+    prop_compose! {
+        fn arb_extreme_instance()(
+            provider in arb_provider(),
+            hourly in arb_decimal(),
+            monthly in arb_decimal(),
+            currency in arb_currency(),
+            created_at in arb_time(),
+            deleted_at in proptest::option::of(arb_time()),
+            n in any::<u128>(),
+        ) -> PricedInstance {
+            PricedInstance {
+                id: Uuid::from_u128(n),
+                name: "extreme".into(),
+                provider,
+                server_type: "t".into(),
+                hourly,
+                monthly,
+                currency,
+                created_at,
+                deleted_at,
+            }
+        }
+    }
+
+    prop_compose! {
+        fn arb_extreme_client()(
+            n in any::<u128>(),
+            name in proptest::sample::select(TRICKY.to_vec()),
+            fee in arb_decimal(),
+            fee_currency in arb_currency(),
+            instances in proptest::collection::vec(arb_extreme_instance(), 0..4),
+        ) -> ClientBillingInput {
+            client_with(n, name, Money::new(fee, fee_currency), instances)
+        }
+    }
+
+    proptest! {
+        /// Whatever the prices, fees, rates and times, a report is computed or refused with an
+        /// error; it never panics.
+        #[test]
+        fn billing_report_never_panics(
+            clients in proptest::collection::vec(arb_extreme_client(), 0..4),
+            base in arb_currency(),
+            rates in proptest::collection::vec((arb_currency(), arb_decimal()), 0..4),
+            as_of in arb_time(),
+            p in proptest::sample::select(months()),
+        ) {
+            let fx = rates.into_iter().fold(FxTable::new(base), |fx, (c, r)| fx.with_rate(c, r));
+            match billing_report(&clients, p, as_of, &fx) {
+                Ok(r) => {
+                    prop_assert_eq!(r.total, r.clients.iter().map(|c| c.total).sum::<Decimal>());
+                    for c in &r.clients {
+                        prop_assert_eq!(c.total, c.hosting_cost + c.license_fees);
+                    }
+                }
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
         }
     }
 }

@@ -22,9 +22,9 @@ mod url;
 
 pub use assets::{sniff_image, AssetError, AssetKind, ASSET_MAX_BYTES};
 pub use billing::{
-    bill_client, billing_report, check_lifetime, license_fee, started_hours, BillingError,
-    BillingLine, BillingReport, ClientBill, ClientBillingInput, FxRate, FxTable, LifetimeError,
-    PricedInstance,
+    bill_client, billing_report, check_lifetime, company_order_key, license_fee, line_order_key,
+    started_hours, BillingError, BillingLine, BillingReport, ClientBill, ClientBillingInput,
+    FxRate, FxTable, LifetimeError, PricedInstance,
 };
 pub use catalog::{template, CatalogMode, Template, TEMPLATES};
 pub use color::{HexColor, HexColorError};

@@ -81,6 +81,15 @@ impl Money {
         )
     }
 
+    /// The amount as a plain decimal with exactly the currency's minor-unit digits, rounded
+    /// half-even first if it has more: 19 EUR is `"19.00"`, 19.5 EUR `"19.50"`, 1000 JPY
+    /// `"1000"`, 1.2 BHD `"1.200"`. No grouping, no localisation, a `-` for negatives. The one
+    /// format for amounts in files (CSV, and PDF with thousands separators added).
+    #[must_use]
+    pub fn plain_amount(&self) -> String {
+        fixed_places(self.amount, self.minor_unit_places())
+    }
+
     pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
         self.amount
@@ -121,6 +130,26 @@ impl Money {
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.amount, self.currency.code())
+    }
+}
+
+/// `amount` rounded half-even to `places` decimals and written with exactly that many.
+pub(crate) fn fixed_places(amount: Decimal, places: u32) -> String {
+    let rounded = amount.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven);
+    // No "-0.00" for a tiny negative amount.
+    let rounded = if rounded.is_zero() {
+        Decimal::ZERO
+    } else {
+        rounded
+    };
+    // After rounding the scale is at most `places`: pad the fraction with zeros. (Padding the
+    // text rather than rescaling works even where the padded mantissa would not fit.)
+    let text = rounded.to_string();
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    if places == 0 {
+        int.to_owned()
+    } else {
+        format!("{int}.{frac:0<width$}", width = places as usize)
     }
 }
 
@@ -200,6 +229,38 @@ mod tests {
     }
 
     #[test]
+    fn plain_amount_has_exactly_the_minor_digits() {
+        assert_eq!(eur(dec!(19)).plain_amount(), "19.00");
+        assert_eq!(eur(dec!(19.5)).plain_amount(), "19.50");
+        assert_eq!(eur(dec!(19.00)).plain_amount(), "19.00");
+        assert_eq!(eur(dec!(0)).plain_amount(), "0.00");
+        assert_eq!(eur(dec!(-3.1)).plain_amount(), "-3.10");
+        assert_eq!(eur(dec!(-0.001)).plain_amount(), "0.00");
+        assert_eq!(eur(dec!(2.675)).plain_amount(), "2.68");
+        assert_eq!(eur(dec!(0.125)).plain_amount(), "0.12");
+        assert_eq!(Money::new(dec!(1000), Currency::JPY).plain_amount(), "1000");
+        assert_eq!(
+            Money::new(dec!(1000.00), Currency::JPY).plain_amount(),
+            "1000"
+        );
+        assert_eq!(
+            Money::new(dec!(1.234), Currency::BHD).plain_amount(),
+            "1.234"
+        );
+        assert_eq!(Money::new(dec!(1.2), Currency::KWD).plain_amount(), "1.200");
+        assert_eq!(Money::new(dec!(7), Currency::BHD).plain_amount(), "7.000");
+        // Padding never overflows, even where rescaling the mantissa would.
+        assert_eq!(
+            eur(Decimal::MAX).plain_amount(),
+            "79228162514264337593543950335.00"
+        );
+        assert_eq!(
+            eur(Decimal::MIN).plain_amount(),
+            "-79228162514264337593543950335.00"
+        );
+    }
+
+    #[test]
     fn parses_and_rejects() {
         assert_eq!(Money::parse(" 12.34 ", "eur").unwrap(), eur(dec!(12.34)));
         assert_eq!(Money::parse("12,34", "EUR"), Err(MoneyError::InvalidAmount));
@@ -233,6 +294,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn plain_amount_parses_back_to_the_rounded_amount(lo: u32, mid: u32, hi: u32, neg: bool, scale in 0u32..=28) {
+            let x = Decimal::from_parts(lo, mid, hi, neg, scale);
+            for currency in [Currency::EUR, Currency::JPY, Currency::BHD] {
+                let m = Money::new(x, currency);
+                let text = m.plain_amount();
+                let places = m.minor_unit_places() as usize;
+                prop_assert_eq!(text.split_once('.').map_or(0, |(_, f)| f.len()), places);
+                prop_assert_eq!(text.parse::<Decimal>().unwrap(), m.rounded().amount());
+            }
+        }
+
         #[test]
         fn rounding_is_to_the_nearest_cent(mantissa in -10_000_000_000i64..10_000_000_000, scale in 0u32..8) {
             let x = Decimal::new(mantissa, scale);

@@ -9,7 +9,9 @@
 //! whose `client_id` is empty:
 //! `period,currency,client_id,company_name,plan,server_count,hosting_cost,license_fees,total`
 //!
-//! Amounts are plain decimals with the currency's minor units (`12.30`), never localised.
+//! Amounts are plain decimals with exactly the currency's minor-unit digits, never localised:
+//! `19.00` for EUR, `1000` for JPY, `1.234` for BHD (`BillingReport::plain_amount`, the format
+//! the PDF uses too).
 //! Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab
 //! or carriage return) get a leading `'`, as OWASP recommends; numeric cells are written as
 //! numbers and left alone.
@@ -91,9 +93,9 @@ pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
                         line.provider.as_str(),
                         &neutralise(&line.server_type),
                         &line.active_hours.to_string(),
-                        &line.hosting_cost.to_string(),
-                        &line.license_fee.to_string(),
-                        &line.total.to_string(),
+                        &report.plain_amount(line.hosting_cost),
+                        &report.plain_amount(line.license_fee),
+                        &report.plain_amount(line.total),
                     ]);
                 }
             }
@@ -108,9 +110,9 @@ pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
                     &neutralise(&client.company_name),
                     &neutralise(&client.plan_name),
                     &client.server_count.to_string(),
-                    &client.hosting_cost.to_string(),
-                    &client.license_fees.to_string(),
-                    &client.total.to_string(),
+                    &report.plain_amount(client.hosting_cost),
+                    &report.plain_amount(client.license_fees),
+                    &report.plain_amount(client.total),
                 ]);
             }
             let servers: u64 = report.clients.iter().map(|c| c.server_count).sum();
@@ -121,9 +123,9 @@ pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
                 "TOTAL",
                 "",
                 &servers.to_string(),
-                &report.hosting_cost.to_string(),
-                &report.license_fees.to_string(),
-                &report.total.to_string(),
+                &report.plain_amount(report.hosting_cost),
+                &report.plain_amount(report.license_fees),
+                &report.plain_amount(report.total),
             ]);
         }
     }

@@ -180,10 +180,17 @@ enum Row {
     Subtotal(Vec<String>),
 }
 
-fn money(d: Decimal) -> String {
-    // Thousands separators for reading; the CSV keeps plain numbers.
-    let s = format!("{:.2}", d);
-    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+/// An amount as the PDF shows it: the report's one plain format (exactly the currency's
+/// minor-unit digits, see `BillingReport::plain_amount`) with thousands separators for reading;
+/// the CSV keeps the plain numbers.
+fn money(report: &BillingReport, d: Decimal) -> String {
+    group_thousands(&report.plain_amount(d))
+}
+
+fn group_thousands(plain: &str) -> String {
+    let (int, frac) = plain
+        .split_once('.')
+        .map_or((plain, None), |(i, f)| (i, Some(f)));
     let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -192,7 +199,10 @@ fn money(d: Decimal) -> String {
         }
         grouped.push(c);
     }
-    format!("{sign}{grouped}.{frac}")
+    match frac {
+        Some(frac) => format!("{sign}{grouped}.{frac}"),
+        None => format!("{sign}{grouped}"),
+    }
 }
 
 fn columns(layout: Layout) -> Vec<Column> {
@@ -246,13 +256,13 @@ fn rows(report: &BillingReport, layout: Layout) -> Vec<Row> {
                         provider_name(l.provider),
                         l.server_type.clone(),
                         l.active_hours.to_string(),
-                        money(l.hosting_cost),
-                        money(l.license_fee),
-                        money(l.total),
+                        money(report, l.hosting_cost),
+                        money(report, l.license_fee),
+                        money(report, l.total),
                     ]));
                 }
                 if many {
-                    rows.push(subtotal_lines(client, "Subtotal"));
+                    rows.push(subtotal_lines(report, client, "Subtotal"));
                 }
             }
             rows.push(Row::Subtotal(vec![
@@ -260,9 +270,9 @@ fn rows(report: &BillingReport, layout: Layout) -> Vec<Row> {
                 String::new(),
                 String::new(),
                 String::new(),
-                money(report.hosting_cost),
-                money(report.license_fees),
-                money(report.total),
+                money(report, report.hosting_cost),
+                money(report, report.license_fees),
+                money(report, report.total),
             ]));
         }
         Layout::Summary => {
@@ -271,9 +281,9 @@ fn rows(report: &BillingReport, layout: Layout) -> Vec<Row> {
                     c.company_name.clone(),
                     c.plan_name.clone(),
                     c.server_count.to_string(),
-                    money(c.hosting_cost),
-                    money(c.license_fees),
-                    money(c.total),
+                    money(report, c.hosting_cost),
+                    money(report, c.license_fees),
+                    money(report, c.total),
                 ]));
             }
             let servers: u64 = report.clients.iter().map(|c| c.server_count).sum();
@@ -281,24 +291,24 @@ fn rows(report: &BillingReport, layout: Layout) -> Vec<Row> {
                 "Grand total".into(),
                 String::new(),
                 servers.to_string(),
-                money(report.hosting_cost),
-                money(report.license_fees),
-                money(report.total),
+                money(report, report.hosting_cost),
+                money(report, report.license_fees),
+                money(report, report.total),
             ]));
         }
     }
     rows
 }
 
-fn subtotal_lines(c: &ClientBill, label: &str) -> Row {
+fn subtotal_lines(report: &BillingReport, c: &ClientBill, label: &str) -> Row {
     Row::Subtotal(vec![
         label.into(),
         String::new(),
         String::new(),
         String::new(),
-        money(c.hosting_cost),
-        money(c.license_fees),
-        money(c.total),
+        money(report, c.hosting_cost),
+        money(report, c.license_fees),
+        money(report, c.total),
     ])
 }
 
@@ -557,11 +567,11 @@ fn summary_box(c: &mut Canvas<'_>, report: &BillingReport, top: f32) {
     );
     let figures = [
         ("Servers", servers.to_string()),
-        ("Hosting costs", money(report.hosting_cost)),
-        ("License fees", money(report.license_fees)),
+        ("Hosting costs", money(report, report.hosting_cost)),
+        ("License fees", money(report, report.license_fees)),
         (
             &*format!("Total ({})", report.currency),
-            money(report.total),
+            money(report, report.total),
         ),
     ]
     .map(|(k, v)| (k.to_owned(), v));
@@ -608,12 +618,39 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
+    fn report_in(currency: &str) -> BillingReport {
+        let period = mspdesk_domain::Period::parse("2026-11").unwrap();
+        BillingReport {
+            period,
+            currency: currency.into(),
+            as_of: period.end(),
+            fx_rates: Vec::new(),
+            clients: Vec::new(),
+            hosting_cost: Decimal::ZERO,
+            license_fees: Decimal::ZERO,
+            total: Decimal::ZERO,
+        }
+    }
+
     #[test]
     fn money_groups_thousands() {
-        assert_eq!(money(dec!(0)), "0.00");
-        assert_eq!(money(dec!(12.3)), "12.30");
-        assert_eq!(money(dec!(1234.5)), "1,234.50");
-        assert_eq!(money(dec!(1234567.891)), "1,234,567.89");
-        assert_eq!(money(dec!(-1234.5)), "-1,234.50");
+        let report = &report_in("EUR");
+        assert_eq!(money(report, dec!(0)), "0.00");
+        assert_eq!(money(report, dec!(12.3)), "12.30");
+        assert_eq!(money(report, dec!(1234.5)), "1,234.50");
+        assert_eq!(money(report, dec!(1234567.891)), "1,234,567.89");
+        assert_eq!(money(report, dec!(-1234.5)), "-1,234.50");
+    }
+
+    #[test]
+    fn money_has_the_currency_minor_digits() {
+        let jpy = &report_in("JPY");
+        assert_eq!(money(jpy, dec!(1000)), "1,000");
+        assert_eq!(money(jpy, dec!(1234567)), "1,234,567");
+        assert_eq!(money(jpy, dec!(-100)), "-100");
+        let bhd = &report_in("BHD");
+        assert_eq!(money(bhd, dec!(1.234)), "1.234");
+        assert_eq!(money(bhd, dec!(1234.5)), "1,234.500");
+        assert_eq!(money(&report_in("EUR"), dec!(19)), "19.00");
     }
 }

@@ -441,3 +441,148 @@ fn long_reports_paginate_with_the_header_on_every_page() {
         "not embedded:\n{fonts}"
     );
 }
+
+/// Two clients billed in `base`, each with an instance running all November and one running
+/// its second half, at a per-instance fee of `fee` and a price of `hourly` capped at `monthly`.
+fn report_in(base: Currency, fee: Decimal, hourly: Decimal, monthly: Decimal) -> BillingReport {
+    let clients: Vec<ClientBillingInput> = (1..=2u128)
+        .map(|c| ClientBillingInput {
+            client_id: id(c),
+            company_name: format!("Client {c}"),
+            plan_name: "Plan".into(),
+            license_fee: Money::new(fee, base),
+            instances: vec![
+                instance(
+                    c * 10 + 1,
+                    "all-month",
+                    Provider::Hetzner,
+                    "t",
+                    hourly,
+                    monthly,
+                    base,
+                    "2026-10-01T00:00:00Z",
+                    None,
+                ),
+                instance(
+                    c * 10 + 2,
+                    "half-month",
+                    Provider::Hetzner,
+                    "t",
+                    hourly,
+                    monthly,
+                    base,
+                    "2026-11-16T00:00:00Z",
+                    None,
+                ),
+            ],
+        })
+        .collect();
+    let period = Period::parse("2026-11").unwrap();
+    billing_report(&clients, period, period.end(), &FxTable::new(base)).unwrap()
+}
+
+/// The amount cells of a CSV in `layout`, row by row.
+fn amount_cells(csv: &[u8], layout: Layout) -> Vec<Vec<String>> {
+    let columns: &[usize] = match layout {
+        Layout::Lines => &[9, 10, 11],
+        Layout::Summary => &[6, 7, 8],
+    };
+    read_csv(csv)
+        .iter()
+        .map(|r| columns.iter().map(|&i| r[i].to_owned()).collect())
+        .collect()
+}
+
+fn assert_minor_digits(report: &BillingReport, digits: usize) {
+    for layout in [Layout::Lines, Layout::Summary] {
+        for row in amount_cells(&to_csv(report, layout), layout) {
+            for cell in row {
+                let frac = cell.split_once('.').map_or(0, |(_, f)| f.len());
+                assert_eq!(
+                    frac, digits,
+                    "{layout:?} {} cell {cell:?} should have {digits} minor digits",
+                    report.currency
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn csv_amounts_have_exactly_the_currency_minor_digits() {
+    // EUR: a fee of 19 (no decimals given), a half month's 9.5, a capped price of 5.
+    let eur = report_in(Currency::EUR, dec!(19), dec!(0.01), dec!(5));
+    assert_minor_digits(&eur, 2);
+    assert_eq!(
+        amount_cells(&to_csv(&eur, Layout::Lines), Layout::Lines)[..2],
+        [["5.00", "19.00", "24.00"], ["3.60", "9.50", "13.10"]]
+    );
+    assert_eq!(
+        amount_cells(&to_csv(&eur, Layout::Summary), Layout::Summary),
+        [
+            ["8.60", "28.50", "37.10"],
+            ["8.60", "28.50", "37.10"],
+            ["17.20", "57.00", "74.20"]
+        ]
+    );
+
+    // JPY has no minor unit.
+    let jpy = report_in(Currency::JPY, dec!(1000), dec!(2), dec!(1000.00));
+    assert_minor_digits(&jpy, 0);
+    assert_eq!(
+        amount_cells(&to_csv(&jpy, Layout::Lines), Layout::Lines)[..2],
+        [["1000", "1000", "2000"], ["720", "500", "1220"]]
+    );
+    assert_eq!(
+        amount_cells(&to_csv(&jpy, Layout::Summary), Layout::Summary)[2],
+        ["3440", "3000", "6440"]
+    );
+
+    // BHD and KWD have three.
+    let bhd = report_in(Currency::BHD, dec!(1.2), dec!(0.002), dec!(1));
+    assert_minor_digits(&bhd, 3);
+    assert_eq!(
+        amount_cells(&to_csv(&bhd, Layout::Lines), Layout::Lines)[..2],
+        [["1.000", "1.200", "2.200"], ["0.720", "0.600", "1.320"]]
+    );
+    assert_eq!(
+        amount_cells(&to_csv(&bhd, Layout::Summary), Layout::Summary)[2],
+        ["3.440", "3.600", "7.040"]
+    );
+    assert_minor_digits(
+        &report_in(Currency::KWD, dec!(1.234), dec!(0.5), dec!(3)),
+        3,
+    );
+}
+
+#[test]
+fn pdf_amounts_match_the_csv_format() {
+    for (report, plain_total, shown_total) in [
+        (
+            report_in(Currency::EUR, dec!(19), dec!(0.01), dec!(5)),
+            "74.20",
+            "74.20",
+        ),
+        (
+            report_in(Currency::JPY, dec!(1000), dec!(2), dec!(1000.00)),
+            "6440",
+            "6,440",
+        ),
+        (
+            report_in(Currency::BHD, dec!(1.2), dec!(0.002), dec!(1)),
+            "7.040",
+            "7.040",
+        ),
+    ] {
+        let summary = read_csv(&to_csv(&report, Layout::Summary));
+        assert_eq!(&summary.last().unwrap()[8], plain_total);
+        let text =
+            pdftotext(&to_pdf(&report, Layout::Summary, &ReportBranding::default()).unwrap());
+        let grand = text.lines().find(|l| l.contains("Grand total")).unwrap();
+        assert!(
+            grand.split_whitespace().any(|w| w == shown_total),
+            "{}: {grand}",
+            report.currency
+        );
+    }
+}
