@@ -180,17 +180,17 @@ pub fn license_fee(
         .ok_or(BillingError::Overflow)
 }
 
-/// How a report orders its clients: by the company name lower-cased with Rust's
-/// [`str::to_lowercase`] (full Unicode lower-casing, no locale: "Straße" stays "straße",
-/// "STRASSE" becomes "strasse", "İstanbul" becomes "i̇stanbul"), then by the name exactly as
-/// written (so names differing only in case have a fixed order), then by the client id (so
-/// equal names do too). Compare keys with `Ord`: strings compare by code point, with no
-/// locale's collation, so a name starting with a non-ASCII letter ("Łódź", "Émile") comes
-/// after "Zeta". Callers that list clients in report order (a client list next to a report,
-/// say) sort by this key rather than by SQL `lower()`.
+/// How a report (and the desk's client list) orders clients, alphabetically as a reader
+/// expects and the same on every machine: first by the name transliterated to ASCII and
+/// lower-cased ("Łódź" as "lodz", "Émile" as "emile", "Straße" as "strasse", "ΣΟΦΙΑ" as
+/// "sophia"), so letters with diacritics sort with their base letter rather than after "z";
+/// then by the name lower-cased with Rust's [`str::to_lowercase`]; then by the name exactly as
+/// written (names differing only in case); then by the client id (equal names). No locale's
+/// collation and no database's `lower()` is involved, so the server and the desk agree.
 #[must_use]
-pub fn company_order_key(company_name: &str, client_id: Uuid) -> (String, String, Uuid) {
+pub fn company_order_key(company_name: &str, client_id: Uuid) -> (String, String, String, Uuid) {
     (
+        deunicode::deunicode(company_name).to_lowercase(),
         company_name.to_lowercase(),
         company_name.to_owned(),
         client_id,
@@ -1051,12 +1051,12 @@ mod tests {
                 ("Istanbul", 5),
                 ("istanbul", 6),
                 ("İstanbul", 4),
-                ("STRASSE", 2),
-                ("strasse", 3),
-                ("Straße", 1),
                 ("Σοφία", 9),
                 ("ΣΟΦΙΑ", 7),
                 ("σοφια", 8),
+                ("STRASSE", 2),
+                ("strasse", 3),
+                ("Straße", 1),
             ]
         );
         for bill in &expected.clients {
@@ -1083,12 +1083,17 @@ mod tests {
     }
 
     #[test]
-    fn company_order_key_orders_case_then_name_then_id() {
+    fn company_order_key_orders_letters_then_case_then_name_then_id() {
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
         assert!(company_order_key("acme", b) < company_order_key("Bolt", a));
         assert!(company_order_key("ACME", b) < company_order_key("Acme", a));
         assert!(company_order_key("Acme", a) < company_order_key("Acme", b));
-        assert_eq!(company_order_key("Straße", a).0, "straße");
+        assert_eq!(company_order_key("Straße", a).0, "strasse");
+        // Letters with diacritics sort with their base letter, not after "z".
+        assert!(company_order_key("Łódź Hosting", b) < company_order_key("Société", a));
+        assert!(company_order_key("Émile", b) < company_order_key("Zeta", a));
+        assert!(company_order_key("Müller", b) < company_order_key("Nord", a));
+        assert!(company_order_key("Zürich", a) > company_order_key("Zeta", b));
     }
 
     fn arb_decimal() -> impl Strategy<Value = Decimal> {
