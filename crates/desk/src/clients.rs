@@ -12,7 +12,8 @@ use mspdesk_api::types::{
     UpdateCatalog, UpdateClient, User,
 };
 use mspdesk_domain::{
-    billing_report, ClientId, Compliance, ComplianceStatus, Money, Period, TenantId,
+    billing_report, company_order_key, ClientId, Compliance, ComplianceStatus, Money, Period,
+    TenantId,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -106,16 +107,6 @@ fn compliance_rank(s: ComplianceStatus) -> u8 {
     }
 }
 
-/// The list's order for company names: case-insensitive, then exact, then by id, so equal
-/// names still have a stable order.
-fn by_name(a: &ClientRow, b: &ClientRow) -> Ordering {
-    a.company_name
-        .to_lowercase()
-        .cmp(&b.company_name.to_lowercase())
-        .then_with(|| a.company_name.cmp(&b.company_name))
-        .then_with(|| a.id.cmp(&b.id))
-}
-
 impl ClientQuery {
     fn matches(&self, row: &ClientRow) -> bool {
         if let Some(needle) = self
@@ -139,8 +130,10 @@ impl ClientQuery {
             && (!self.has_conflicts || !row.conflicts.is_empty())
     }
 
-    fn compare(&self, a: &ClientRow, b: &ClientRow) -> Ordering {
-        let primary = match self.sort {
+    /// The order of the sorted column; ties (and the company-name column itself) fall back
+    /// to the domain's company order.
+    fn primary(&self, a: &ClientRow, b: &ClientRow) -> Ordering {
+        match self.sort {
             ClientSort::CompanyName => Ordering::Equal,
             ClientSort::Servers => a.server_count.cmp(&b.server_count),
             ClientSort::Users => a.user_count.cmp(&b.user_count),
@@ -153,13 +146,25 @@ impl ClientQuery {
                 .monthly_total
                 .map(|m| m.amount())
                 .cmp(&b.monthly_total.map(|m| m.amount())),
-        };
-        let ordered = primary.then_with(|| by_name(a, b));
-        if self.descending {
-            ordered.reverse()
-        } else {
-            ordered
         }
+    }
+
+    /// Sorts rows as asked: the column, then the company order, all reversed when
+    /// descending.
+    fn sort(&self, rows: Vec<ClientRow>) -> Vec<ClientRow> {
+        let mut keyed: Vec<_> = rows
+            .into_iter()
+            .map(|r| (company_order_key(&r.company_name, r.id.as_uuid()), r))
+            .collect();
+        keyed.sort_by(|(ka, a), (kb, b)| {
+            let ordered = self.primary(a, b).then_with(|| ka.cmp(kb));
+            if self.descending {
+                ordered.reverse()
+            } else {
+                ordered
+            }
+        });
+        keyed.into_iter().map(|(_, r)| r).collect()
     }
 }
 
@@ -186,7 +191,7 @@ impl Desk {
             conflicts.entry(c.client).or_default().push(c.kind);
         }
         let totals = self.month_to_date(now).await;
-        let mut rows: Vec<ClientRow> = summaries
+        let rows: Vec<ClientRow> = summaries
             .into_iter()
             .map(|s| {
                 let mut d = drafts.remove(&s.id).unwrap_or_default();
@@ -211,8 +216,7 @@ impl Desk {
             })
             .filter(|r| query.matches(r))
             .collect();
-        rows.sort_by(|a, b| query.compare(a, b));
-        Ok(rows)
+        Ok(query.sort(rows))
     }
 
     /// Every client's month-to-date total from the mirror, or None when it cannot be

@@ -115,8 +115,8 @@ impl Desk {
             .fold(FxTable::new(base), |t, (c, r)| t.with_rate(c, r));
         let plans = self.plans().await?;
         let mut inputs = Vec::new();
-        let mut clients: Vec<Client> = self.store.mirror_all(MirrorKind::Client, msp).await?;
-        clients.sort_by_key(|c| c.company_name.to_lowercase());
+        // In any order: the report orders its clients by the domain's rule.
+        let clients: Vec<Client> = self.store.mirror_all(MirrorKind::Client, msp).await?;
         for c in clients
             .into_iter()
             .filter(|c| only.is_none_or(|id| id == c.id))
