@@ -1,12 +1,15 @@
 //! `mspdesk`: MSP Desk from the command line, for headless machines and cron. The same
-//! services as the desktop app: the local store, sync, and tokens in the OS keyring.
+//! services as the desktop app: the local store, sync, and tokens in the OS keyring. This
+//! binary parses arguments (`args.rs`) and presents results; every action is a method of the
+//! desk library.
+
+mod args;
 
 use std::io::{IsTerminal, Read};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use mspdesk_api::types::CreateClient;
 use mspdesk_desk::{
@@ -16,218 +19,10 @@ use mspdesk_desk::{
 };
 use mspdesk_domain::Period;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "mspdesk",
-    version,
-    about = "MSP Desk on the command line: sync with your Control Panel, manage clients, export billing reports."
-)]
-struct Cli {
-    /// Where the local store lives (default: the desktop app's data folder).
-    #[arg(long, env = "MSPDESK_DATA_DIR", global = true)]
-    data_dir: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Sign in to a Control Panel. The password is asked for, or read from standard input when
-    /// it is not a terminal. The session token goes to the OS keyring.
-    Login {
-        #[arg(long)]
-        server: String,
-        #[arg(long)]
-        email: String,
-    },
-    /// Sign out: delete this server's tokens from the keyring and the local data.
-    Logout,
-    /// Which Control Panel and operator are signed in, and when they last synced.
-    Whoami,
-    /// Send drafts and queued creates, then fetch everything from the Control Panel.
-    Sync,
-    /// The client list (from the last sync), or add a client.
-    #[command(subcommand)]
-    Clients(ClientsCmd),
-    /// Change a client's quotas (saved as a draft, sent at the next sync).
-    #[command(subcommand)]
-    Quotas(QuotasCmd),
-    /// Draft a client's white-label branding offline, look at it, publish it.
-    #[command(subcommand)]
-    Branding(BrandingCmd),
-    /// Allow or forbid apps in a client's catalog (saved as a draft).
-    #[command(subcommand)]
-    Catalog(CatalogCmd),
-    /// Drafts the server refused because it changed meanwhile.
-    #[command(subcommand)]
-    Conflicts(ConflictsCmd),
-    /// Export a billing report, computed from the synced data (works offline).
-    Report(ReportArgs),
-}
-
-#[derive(Debug, Subcommand)]
-enum ClientsCmd {
-    /// List the synced clients.
-    List {
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Queue a new client and send it to the server (now if online, else at the next sync).
-    Create {
-        #[arg(long)]
-        company_name: String,
-        #[arg(long)]
-        contact_email: String,
-        /// Plan name (default: the first plan, the cheapest).
-        #[arg(long)]
-        plan: Option<String>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum QuotasCmd {
-    /// Set limits; each is a number or `unlimited`; limits not given stay as they are.
-    Set {
-        /// Client id or company name.
-        client: String,
-        #[arg(long, allow_negative_numbers = true)]
-        max_servers: Option<Limit>,
-        #[arg(long, allow_negative_numbers = true)]
-        max_users: Option<Limit>,
-        #[arg(long, allow_negative_numbers = true)]
-        max_apps_per_server: Option<Limit>,
-        #[arg(long, allow_negative_numbers = true)]
-        storage_quota_gb: Option<Limit>,
-    },
-}
-
-/// A quota limit on the command line: a number, or `unlimited`.
-#[derive(Debug, Clone, Copy)]
-struct Limit(Option<i64>);
-
-impl std::str::FromStr for Limit {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        if s.eq_ignore_ascii_case("unlimited") {
-            return Ok(Limit(None));
-        }
-        s.parse::<i64>()
-            .map(|n| Limit(Some(n)))
-            .map_err(|_| format!("{s:?} is neither a number nor `unlimited`"))
-    }
-}
-
-#[derive(Debug, Subcommand)]
-enum BrandingCmd {
-    /// Work on the branding draft.
-    #[command(subcommand)]
-    Draft(DraftCmd),
-}
-
-#[derive(Debug, Subcommand)]
-enum DraftCmd {
-    /// Change fields of the draft (an empty value clears the field).
-    Set(BrandingSet),
-    /// Show the draft (or the synced branding when there is no draft).
-    Show { client: String },
-    /// Send the draft now.
-    Publish { client: String },
-}
-
-#[derive(Debug, Args)]
-struct BrandingSet {
-    client: String,
-    #[arg(long)]
-    company_name: Option<String>,
-    #[arg(long)]
-    logo_url: Option<String>,
-    #[arg(long)]
-    favicon_url: Option<String>,
-    #[arg(long)]
-    primary_color: Option<String>,
-    #[arg(long)]
-    secondary_color: Option<String>,
-    #[arg(long)]
-    accent_color: Option<String>,
-    #[arg(long)]
-    custom_domain: Option<String>,
-    /// A file with the custom CSS.
-    #[arg(long)]
-    custom_css_file: Option<PathBuf>,
-}
-
-#[derive(Debug, Subcommand)]
-enum CatalogCmd {
-    /// Allow templates (switches the catalog to a custom allow-list).
-    Enable {
-        client: String,
-        templates: Vec<String>,
-    },
-    /// Forbid templates (switches the catalog to a custom allow-list).
-    Disable {
-        client: String,
-        templates: Vec<String>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum ConflictsCmd {
-    /// List conflicts with both sides.
-    List,
-    /// Settle a conflict.
-    Resolve {
-        client: String,
-        #[arg(long, value_enum)]
-        kind: Kind,
-        /// Rebase my draft on the server's version and send it.
-        #[arg(long, conflicts_with_all = ["take_theirs", "field"])]
-        keep_mine: bool,
-        /// Drop my draft and keep the server's value.
-        #[arg(long, conflicts_with = "field")]
-        take_theirs: bool,
-        /// Per field: NAME=mine or NAME=theirs (fields not named keep the server's value).
-        #[arg(long)]
-        field: Vec<String>,
-    },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Kind {
-    Branding,
-    Quotas,
-    Catalog,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    Pdf,
-    Csv,
-}
-
-#[derive(Debug, Args)]
-struct ReportArgs {
-    /// The month, YYYY-MM (UTC).
-    #[arg(long)]
-    period: String,
-    /// One client (id or company name): its lines.
-    #[arg(long, conflicts_with = "all", required_unless_present = "all")]
-    client: Option<String>,
-    /// All clients: one row per client and a grand total.
-    #[arg(long)]
-    all: bool,
-    #[arg(long, value_enum)]
-    format: Format,
-    /// Output file.
-    #[arg(short = 'o', long)]
-    output: PathBuf,
-    /// The MSP's name in the PDF header (default: the Control Panel's host name).
-    #[arg(long)]
-    msp_name: Option<String>,
-    /// A PNG logo for the PDF header.
-    #[arg(long)]
-    logo: Option<PathBuf>,
-}
+use args::{
+    BrandingCmd, CatalogCmd, Cli, ClientsCmd, Command, ConflictsCmd, DraftCmd, Format, Kind,
+    QuotasCmd, ReportArgs,
+};
 
 fn secrets() -> Arc<dyn SecretStore> {
     Arc::new(OsKeyring)

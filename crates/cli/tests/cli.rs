@@ -295,6 +295,54 @@ async fn login_sync_list_and_export_reports() {
         }
     }
 
+    // Who is signed in, and when they last synced.
+    let whoami = run(s(&["whoami"]), None).await.unwrap();
+    assert!(whoami.status.success(), "{}", text(&whoami.stderr));
+    assert!(text(&whoami.stdout).contains(DEMO_EMAIL));
+    assert!(text(&whoami.stdout).contains("last sync"));
+
+    // A client created online is created at once; an unknown plan is refused by name.
+    let created = run(
+        s(&[
+            "clients",
+            "create",
+            "--company-name",
+            "Neu AG",
+            "--contact-email",
+            "it@neu.example",
+            "--plan",
+            "enterprise",
+        ]),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(text(&created.stdout).contains("created Neu AG (Enterprise"));
+    let table = run(s(&["clients", "list"]), None).await.unwrap();
+    assert!(text(&table.stdout).contains("Neu AG"));
+    let no_plan = run(
+        s(&[
+            "clients",
+            "create",
+            "--company-name",
+            "Gold AG",
+            "--contact-email",
+            "it@gold.example",
+            "--plan",
+            "Gold",
+        ]),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(!no_plan.status.success());
+    assert!(
+        text(&no_plan.stderr).contains("no plan named \"Gold\"; plans: Starter"),
+        "{}",
+        text(&no_plan.stderr)
+    );
+
     let logout = run(s(&["logout"]), None).await.unwrap();
     assert!(logout.status.success());
     let after = run(s(&["sync"]), None).await.unwrap();
