@@ -790,7 +790,7 @@ async fn usage_imports_and_audit() {
     other.server_type = "s-1vcpu-1gb".into();
     other.created_at = Some(t("2026-02-20T00:00:00Z"));
     let droplet = tenant.api.create_server(&other, None).await.unwrap();
-    assert_eq!(droplet.price.currency, "USD");
+    assert_eq!(droplet.price.currency.code(), "USD");
     assert_eq!(droplet.price.monthly.to_string(), "6.0000");
     let mut custom = server_body("own", 10);
     custom.provider = "other".into();

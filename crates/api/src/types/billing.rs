@@ -1,6 +1,6 @@
 //! Plans, the price table, exchange rates.
 
-use mspdesk_domain::{Label, Provider, Quotas};
+use mspdesk_domain::{Currency, Label, Provider, Quotas};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,7 +17,9 @@ pub struct Plan {
     #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "19.00")]
     pub license_fee_per_instance: Decimal,
-    pub currency: String,
+    /// ISO 4217 code, e.g. "EUR".
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
     pub default_quotas: Quotas,
 }
 
@@ -30,7 +32,9 @@ pub struct PriceSnapshot {
     #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "7.55")]
     pub monthly: Decimal,
-    pub currency: String,
+    /// ISO 4217 code, e.g. "EUR".
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
 }
 
 /// One server type of the MSP's price table.
@@ -90,9 +94,21 @@ impl UpdatePrice {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FxTableBody {
     /// ISO 4217 code of the billing currency, e.g. "EUR".
-    pub currency: String,
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
     /// 1 unit of each listed currency is `rate` units of the billing currency.
-    pub rates: Vec<mspdesk_domain::FxRate>,
+    pub rates: Vec<FxRateBody>,
+}
+
+/// One exchange rate of an [`FxTableBody`]: 1 unit of `currency` is `rate` billing units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FxRateBody {
+    /// ISO 4217 code, e.g. "USD".
+    #[schema(value_type = String, example = "USD")]
+    pub currency: Currency,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "0.92")]
+    pub rate: Decimal,
 }
 
 /// `PUT /fx`: replaces the billing currency and the rates.
@@ -112,8 +128,8 @@ pub struct FxRateInput {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewFx {
-    pub currency: mspdesk_domain::Currency,
-    pub rates: Vec<(mspdesk_domain::Currency, Decimal)>,
+    pub currency: Currency,
+    pub rates: Vec<(Currency, Decimal)>,
 }
 
 impl UpdateFx {
@@ -196,7 +212,7 @@ impl PriceInput {
         Some(PriceSnapshot {
             hourly: hourly?,
             monthly: monthly?,
-            currency: currency?.code().to_owned(),
+            currency: currency?,
         })
     }
 }
