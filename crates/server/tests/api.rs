@@ -18,13 +18,13 @@ async fn health_and_login_errors() {
 
     let wrong = app
         .api
-        .login(&msp.email, "wrong password")
+        .login(&msp.email, &secret("wrong password"))
         .await
         .unwrap_err();
     assert_eq!(wrong.code(), Some(ProblemCode::Unauthorized));
     let unknown = app
         .api
-        .login("nobody@msp.example", PASSWORD)
+        .login("nobody@msp.example", &secret(PASSWORD))
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), Some(ProblemCode::Unauthorized));
@@ -36,7 +36,7 @@ async fn health_and_login_errors() {
     // E-mail matching ignores case.
     assert!(app
         .api
-        .login(&msp.email.to_uppercase(), PASSWORD)
+        .login(&msp.email.to_uppercase(), &secret(PASSWORD))
         .await
         .is_ok());
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use mspdesk_domain::TenantId;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -14,57 +15,42 @@ pub enum Role {
     ClientAdmin,
 }
 
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
+/// Sends a secret as the plain string the wire format needs (serialising is the one place a
+/// secret is exposed on purpose; `Debug` never shows it).
+pub fn serialize_secret<S: serde::Serializer>(
+    secret: &SecretString,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose_secret())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
-    pub password: String,
+    #[serde(serialize_with = "serialize_secret")]
+    #[schema(value_type = String)]
+    pub password: SecretString,
 }
 
-impl std::fmt::Debug for LoginRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest")
-            .field("email", &self.email)
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
-
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LoginResponse {
-    pub token: String,
+    #[serde(serialize_with = "serialize_secret")]
+    #[schema(value_type = String)]
+    pub token: SecretString,
     pub expires_at: DateTime<Utc>,
     pub tenant_id: TenantId,
     pub role: Role,
 }
 
-impl std::fmt::Debug for LoginResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginResponse")
-            .field("token", &"<redacted>")
-            .field("expires_at", &self.expires_at)
-            .field("tenant_id", &self.tenant_id)
-            .field("role", &self.role)
-            .finish()
-    }
-}
-
 /// A token for one client's tenant, minted by an MSP admin.
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ClientToken {
-    pub token: String,
+    #[serde(serialize_with = "serialize_secret")]
+    #[schema(value_type = String)]
+    pub token: SecretString,
     pub expires_at: DateTime<Utc>,
     pub tenant_id: TenantId,
-}
-
-impl std::fmt::Debug for ClientToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientToken")
-            .field("token", &"<redacted>")
-            .field("expires_at", &self.expires_at)
-            .field("tenant_id", &self.tenant_id)
-            .finish()
-    }
 }
 
 #[cfg(test)]
@@ -78,5 +64,22 @@ mod tests {
             password: "hunter2".into(),
         };
         assert!(!format!("{r:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn secrets_are_plain_strings_on_the_wire() {
+        let r: LoginRequest =
+            serde_json::from_str(r#"{"email":"a@b.co","password":"hunter2"}"#).unwrap();
+        assert_eq!(r.password.expose_secret(), "hunter2");
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["password"], "hunter2");
+        let t = ClientToken {
+            token: "abc.def.ghi".into(),
+            expires_at: Utc::now(),
+            tenant_id: TenantId::new(),
+        };
+        assert!(!format!("{t:?}").contains("abc.def.ghi"));
+        let back: ClientToken = serde_json::from_value(serde_json::to_value(&t).unwrap()).unwrap();
+        assert_eq!(back.token.expose_secret(), "abc.def.ghi");
     }
 }
