@@ -3,6 +3,7 @@
 //! against the real server from the start.
 
 use reqwest::{header, Method, RequestBuilder, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use url::Url;
@@ -57,7 +58,7 @@ pub fn etag(version: i64) -> String {
 pub struct ApiClient {
     http: reqwest::Client,
     base: Url,
-    token: Option<String>,
+    token: Option<SecretString>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -92,9 +93,9 @@ impl ApiClient {
 
     /// The same client, sending `token` as its bearer token.
     #[must_use]
-    pub fn with_token(&self, token: impl Into<String>) -> Self {
+    pub fn with_token(&self, token: SecretString) -> Self {
         Self {
-            token: Some(token.into()),
+            token: Some(token),
             ..self.clone()
         }
     }
@@ -111,7 +112,7 @@ impl ApiClient {
         url.set_path(path);
         let req = self.http.request(method, url);
         match &self.token {
-            Some(t) => req.bearer_auth(t),
+            Some(t) => req.bearer_auth(t.expose_secret()),
             None => req,
         }
     }
@@ -154,10 +155,14 @@ impl ApiClient {
 
     // --- auth ------------------------------------------------------------------------------
 
-    pub async fn login(&self, email: &str, password: &str) -> Result<LoginResponse, ApiError> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &SecretString,
+    ) -> Result<LoginResponse, ApiError> {
         let body = LoginRequest {
             email: email.to_owned(),
-            password: password.to_owned(),
+            password: password.clone(),
         };
         self.send_json(self.api(Method::POST, "/auth/login"), &body)
             .await

@@ -14,6 +14,8 @@ pub mod types;
 pub mod client;
 
 pub use problem::{FieldError, Problem, ProblemCode};
+/// The secret types of the contract (passwords, tokens), re-exported for its users.
+pub use secrecy::{ExposeSecret, SecretString};
 
 /// Path prefix of every API route.
 pub const API_PREFIX: &str = "/api/v1";

@@ -12,6 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use mspdesk_api::types::Role;
 use mspdesk_domain::TenantId;
 use ring::signature::KeyPair;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tokio::sync::RwLock;
@@ -138,7 +139,7 @@ impl Keys {
         tenant: TenantId,
         role: Role,
         lifetime: Duration,
-    ) -> AppResult<(String, DateTime<Utc>)> {
+    ) -> AppResult<(SecretString, DateTime<Utc>)> {
         let now = Utc::now();
         let expires = now + lifetime;
         let claims = Claims {
@@ -155,7 +156,7 @@ impl Keys {
         header.kid = Some(self.signing.kid.clone());
         let token = jsonwebtoken::encode(&header, &claims, &self.signing.key)
             .map_err(|e| AppError::Internal(format!("signing a token: {e}")))?;
-        Ok((token, expires))
+        Ok((token.into(), expires))
     }
 
     /// Verifies a token: EdDSA only, a known `kid`, valid signature, `exp`, `iss` and `aud`,
@@ -188,22 +189,22 @@ impl Keys {
 // Passwords
 
 /// Hashes a password with argon2id (the crate's defaults: 19 MiB, 2 passes).
-pub fn hash_password(password: &str) -> AppResult<String> {
+pub fn hash_password(password: &SecretString) -> AppResult<String> {
     use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
     let salt = SaltString::generate(&mut OsRng);
     argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(password.expose_secret().as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| AppError::Internal(format!("hashing a password: {e}")))
 }
 
 /// Checks a password against a stored hash; false for a malformed hash.
-pub fn verify_password(password: &str, hash: &str) -> bool {
+pub fn verify_password(password: &SecretString, hash: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
     PasswordHash::new(hash)
         .map(|parsed| {
             argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
+                .verify_password(password.expose_secret().as_bytes(), &parsed)
                 .is_ok()
         })
         .unwrap_or(false)
@@ -215,7 +216,7 @@ pub fn dummy_hash() -> String {
     let random: String = (0..32)
         .map(|_| char::from(b'a' + rand::random::<u8>() % 26))
         .collect();
-    hash_password(&random).unwrap_or_default()
+    hash_password(&random.into()).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ fn invalid(errors: Vec<mspdesk_api::FieldError>) -> AppError {
 /// Creates the demo MSP unless its operator exists already.
 pub async fn seed(pool: &PgPool) -> AppResult<Seeded> {
     let email = Email::parse(DEMO_EMAIL).map_err(|e| AppError::Internal(e.to_string()))?;
-    let msp = match setup::create_msp(pool, "Demo MSP", &email, DEMO_PASSWORD).await {
+    let msp = match setup::create_msp(pool, "Demo MSP", &email, &DEMO_PASSWORD.into()).await {
         Ok(msp) => msp,
         Err(AppError::Conflict { .. }) => {
             return Ok(Seeded {

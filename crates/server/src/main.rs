@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use mspdesk_domain::Email;
 use mspdesk_server::{db, demo, store, AppState};
+use secrecy::{ExposeSecret, SecretString};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -85,12 +86,12 @@ async fn main() -> Result<()> {
             std::io::stdin()
                 .read_to_string(&mut password)
                 .context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            if password.is_empty() {
+            let password = SecretString::from(password.trim_end_matches(['\r', '\n']));
+            if password.expose_secret().is_empty() {
                 bail!("no password on standard input");
             }
             mspdesk_server::migrate(&pool).await?;
-            let msp = store::setup::create_msp(&pool, &msp_name, &email, password)
+            let msp = store::setup::create_msp(&pool, &msp_name, &email, &password)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("created MSP {} with operator {email}", msp.tenant);

@@ -18,13 +18,13 @@ async fn health_and_login_errors() {
 
     let wrong = app
         .api
-        .login(&msp.email, "wrong password")
+        .login(&msp.email, &secret("wrong password"))
         .await
         .unwrap_err();
     assert_eq!(wrong.code(), Some(ProblemCode::Unauthorized));
     let unknown = app
         .api
-        .login("nobody@msp.example", PASSWORD)
+        .login("nobody@msp.example", &secret(PASSWORD))
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), Some(ProblemCode::Unauthorized));
@@ -36,7 +36,7 @@ async fn health_and_login_errors() {
     // E-mail matching ignores case.
     assert!(app
         .api
-        .login(&msp.email.to_uppercase(), PASSWORD)
+        .login(&msp.email.to_uppercase(), &secret(PASSWORD))
         .await
         .is_ok());
 }
@@ -790,7 +790,7 @@ async fn usage_imports_and_audit() {
     other.server_type = "s-1vcpu-1gb".into();
     other.created_at = Some(t("2026-02-20T00:00:00Z"));
     let droplet = tenant.api.create_server(&other, None).await.unwrap();
-    assert_eq!(droplet.price.currency, "USD");
+    assert_eq!(droplet.price.currency.code(), "USD");
     assert_eq!(droplet.price.monthly.to_string(), "6.0000");
     let mut custom = server_body("own", 10);
     custom.provider = "other".into();

@@ -232,7 +232,7 @@ async fn report_prices_fx_and_exports_agree() {
         })
         .await
         .unwrap();
-    assert_eq!(fx.rates[0].currency, "USD");
+    assert_eq!(fx.rates[0].currency.code(), "USD");
     let cheaper = msp.api.billing_report("2026-10", Some(b.id)).await.unwrap();
     assert_eq!(cheaper.clients[0].hosting_cost, dec!(3.00));
 }

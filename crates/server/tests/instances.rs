@@ -24,7 +24,7 @@ async fn instances_share_keys_and_quota_locks() {
 
     // A token from one instance works on the other.
     let msp = msp(&one).await;
-    let login = one.api.login(&msp.email, PASSWORD).await.unwrap();
+    let login = one.api.login(&msp.email, &secret(PASSWORD)).await.unwrap();
     let on_two = two.api.with_token(login.token);
     assert_eq!(on_two.plans().await.unwrap().items.len(), 3);
 

@@ -29,8 +29,8 @@ fn sign(kid: &str, der: &[u8], claims: &serde_json::Value) -> String {
 async fn forged_and_misaddressed_tokens_are_rejected() {
     let app = spawn_app().await;
     let msp = msp(&app).await;
-    let login = app.api.login(&msp.email, PASSWORD).await.unwrap();
-    let good = login.token.clone();
+    let login = app.api.login(&msp.email, &secret(PASSWORD)).await.unwrap();
+    let good = login.token.expose_secret().to_owned();
     assert_eq!(
         status_with(&app, Some(&good), "/api/v1/plans").await,
         StatusCode::OK

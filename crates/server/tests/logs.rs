@@ -34,9 +34,9 @@ async fn tokens_and_passwords_never_reach_the_logs() {
 
     let app = spawn_app().await;
     let msp = msp(&app).await;
-    let login = app.api.login(&msp.email, PASSWORD).await.unwrap();
+    let login = app.api.login(&msp.email, &secret(PASSWORD)).await.unwrap();
     let wrong = "hunter2-wrong-password";
-    assert!(app.api.login(&msp.email, wrong).await.is_err());
+    assert!(app.api.login(&msp.email, &secret(wrong)).await.is_err());
     let t = client(&msp, "Logged", unlimited()).await;
     let client_token = msp.api.client_token(t.id).await.unwrap().token;
     t.api
@@ -52,7 +52,7 @@ async fn tokens_and_passwords_never_reach_the_logs() {
     // An internal error path: a request with a bad token.
     let _ = app
         .api
-        .with_token(format!("{}x", login.token))
+        .with_token(secret(&format!("{}x", login.token.expose_secret())))
         .plans()
         .await;
 
@@ -62,10 +62,15 @@ async fn tokens_and_passwords_never_reach_the_logs() {
         "the capture works"
     );
     assert!(text.contains("/api/v1/auth/login"), "requests are logged");
-    for secret in [login.token.as_str(), client_token.as_str(), PASSWORD, wrong] {
+    for secret in [
+        login.token.expose_secret(),
+        client_token.expose_secret(),
+        PASSWORD,
+        wrong,
+    ] {
         assert!(!text.contains(secret), "a secret reached the logs");
     }
     // Not even the signature part of a token.
-    let signature = login.token.rsplit('.').next().unwrap();
+    let signature = login.token.expose_secret().rsplit('.').next().unwrap();
     assert!(!text.contains(signature));
 }

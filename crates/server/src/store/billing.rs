@@ -4,48 +4,32 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use mspdesk_api::types::{FxTableBody, NewFx, NewPrice, Price};
+use mspdesk_api::types::{
+    client_billing_input, BilledClient, FxRateBody, FxTableBody, NewFx, NewPrice, Price,
+};
 use mspdesk_domain::{
-    billing_report, parse_currency, BillingReport, ClientBillingInput, ClientId, Currency, FxRate,
-    FxTable, Money, Period, PricedInstance, Provider,
+    billing_report, BillingReport, ClientBillingInput, ClientId, FxTable, Money, Period, Provider,
 };
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::currency;
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
 
-/// The MSP's billing currency and rates.
+/// The MSP's billing currency and rates, for the billing maths.
 pub async fn fx(tx: &mut TenantTx) -> AppResult<FxTable> {
+    Ok(FxTable::from(&fx_body(tx).await?))
+}
+
+/// The MSP's billing currency and rates, as served.
+pub async fn fx_body(tx: &mut TenantTx) -> AppResult<FxTableBody> {
     let tenant = tx.tenant().as_uuid();
     let base: String = sqlx::query_scalar("SELECT billing_currency FROM providers WHERE id = $1")
         .bind(tenant)
         .fetch_optional(tx.conn())
         .await?
         .ok_or(AppError::NotFound)?;
-    let base = parse_currency(&base).map_err(|e| AppError::Internal(e.to_string()))?;
-    let rows: Vec<(String, Decimal)> = sqlx::query_as(
-        "SELECT currency, rate FROM fx_rates WHERE tenant_id = $1 ORDER BY currency",
-    )
-    .bind(tenant)
-    .fetch_all(tx.conn())
-    .await?;
-    let mut table = FxTable::new(base);
-    for (code, rate) in rows {
-        if let Ok(c) = parse_currency(&code) {
-            table = table.with_rate(c, rate);
-        }
-    }
-    Ok(table)
-}
-
-pub async fn fx_body(tx: &mut TenantTx) -> AppResult<FxTableBody> {
-    let tenant = tx.tenant().as_uuid();
-    let currency: String =
-        sqlx::query_scalar("SELECT billing_currency FROM providers WHERE id = $1")
-            .bind(tenant)
-            .fetch_one(tx.conn())
-            .await?;
     let rows: Vec<(String, Decimal)> = sqlx::query_as(
         "SELECT currency, rate FROM fx_rates WHERE tenant_id = $1 ORDER BY currency",
     )
@@ -53,11 +37,16 @@ pub async fn fx_body(tx: &mut TenantTx) -> AppResult<FxTableBody> {
     .fetch_all(tx.conn())
     .await?;
     Ok(FxTableBody {
-        currency,
+        currency: currency(&base)?,
         rates: rows
             .into_iter()
-            .map(|(currency, rate)| FxRate { currency, rate })
-            .collect(),
+            .map(|(code, rate)| {
+                Ok(FxRateBody {
+                    currency: currency(&code)?,
+                    rate,
+                })
+            })
+            .collect::<AppResult<_>>()?,
     })
 }
 
@@ -104,7 +93,7 @@ pub async fn set_price(
     .bind(&new.description)
     .bind(new.price.hourly)
     .bind(new.price.monthly)
-    .bind(&new.price.currency)
+    .bind(new.price.currency.code())
     .execute(tx.conn())
     .await?;
     super::plans::prices(tx)
@@ -114,94 +103,24 @@ pub async fn set_price(
         .ok_or_else(|| AppError::Internal("the price just written is missing".into()))
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct ClientRow {
-    id: Uuid,
-    company_name: String,
-    plan_name: String,
-    license_fee: Decimal,
-    currency: String,
-}
-
-#[derive(Debug, sqlx::FromRow)]
-struct InstanceRow {
-    tenant_id: Uuid,
-    id: Uuid,
-    name: String,
-    provider: String,
-    server_type: String,
-    hourly: Decimal,
-    monthly: Decimal,
-    currency: String,
-    created_at: DateTime<Utc>,
-    deleted_at: Option<DateTime<Utc>>,
-}
-
-/// Billing inputs of the MSP's clients (all, or those in `only`), with their instances active
-/// in `period`, ordered by company name.
+/// Billing inputs of `clients` (the MSP's), with their instances active in `period`, built
+/// from the API bodies through the same conversions the desk uses.
 pub async fn inputs(
     tx: &mut TenantTx,
     period: Period,
-    only: Option<&[Uuid]>,
+    clients: &[impl BilledClient],
 ) -> AppResult<Vec<ClientBillingInput>> {
-    let tenant = tx.tenant().as_uuid();
-    let clients: Vec<ClientRow> = sqlx::query_as(
-        "SELECT c.id, c.company_name, p.name AS plan_name, p.license_fee, p.currency
-         FROM clients c JOIN plans p ON p.id = c.plan_id
-         WHERE c.tenant_id = $1 AND ($2::uuid[] IS NULL OR c.id = ANY($2))
-         ORDER BY lower(c.company_name), c.id",
-    )
-    .bind(tenant)
-    .bind(only)
-    .fetch_all(tx.conn())
-    .await?;
-    let ids: Vec<Uuid> = clients.iter().map(|c| c.id).collect();
-    let rows: Vec<InstanceRow> = sqlx::query_as(
-        "SELECT s.tenant_id, s.id, s.name, s.provider, s.server_type, s.hourly, s.monthly, s.currency,
-                s.created_at, s.deleted_at
-         FROM servers s
-         WHERE s.tenant_id = ANY($1) AND s.created_at < $3 AND (s.deleted_at IS NULL OR s.deleted_at > $2)
-         ORDER BY s.created_at, s.id",
-    )
-    .bind(&ids)
-    .bind(period.start())
-    .bind(period.end())
-    .fetch_all(tx.conn())
-    .await?;
-    let mut by_client: HashMap<Uuid, Vec<PricedInstance>> = HashMap::new();
-    for r in rows {
-        let provider = Provider::parse(&r.provider).ok_or_else(|| {
-            AppError::Internal(format!("server {} has provider {}", r.id, r.provider))
-        })?;
-        let currency =
-            parse_currency(&r.currency).map_err(|e| AppError::Internal(e.to_string()))?;
-        by_client
-            .entry(r.tenant_id)
-            .or_default()
-            .push(PricedInstance {
-                id: r.id,
-                name: r.name,
-                provider,
-                server_type: r.server_type,
-                hourly: r.hourly,
-                monthly: r.monthly,
-                currency,
-                created_at: r.created_at,
-                deleted_at: r.deleted_at,
-            });
-    }
+    let plans = super::plans::list(tx).await?;
+    let ids: Vec<Uuid> = clients.iter().map(|c| c.client_id().as_uuid()).collect();
+    let servers = super::servers::active_for_clients(tx, &ids, period).await?;
     clients
-        .into_iter()
+        .iter()
         .map(|c| {
-            let currency: Currency =
-                parse_currency(&c.currency).map_err(|e| AppError::Internal(e.to_string()))?;
-            Ok(ClientBillingInput {
-                instances: by_client.remove(&c.id).unwrap_or_default(),
-                client_id: c.id,
-                company_name: c.company_name,
-                plan_name: c.plan_name,
-                license_fee: Money::new(c.license_fee, currency),
-            })
+            let instances = servers
+                .get(&c.client_id().as_uuid())
+                .map_or(&[][..], Vec::as_slice);
+            client_billing_input(c, &plans, instances)
+                .map_err(|e| AppError::Internal(e.to_string()))
         })
         .collect()
 }
@@ -214,11 +133,12 @@ pub async fn report(
     client: Option<ClientId>,
     now: DateTime<Utc>,
 ) -> AppResult<BillingReport> {
-    let only = client.map(|c| vec![c.as_uuid()]);
-    let inputs = inputs(tx, period, only.as_deref()).await?;
-    if client.is_some() && inputs.is_empty() {
-        return Err(AppError::NotFound);
-    }
+    let clients = match client {
+        // Another MSP's client is not found.
+        Some(id) => vec![super::clients::get(tx, id).await?],
+        None => super::clients::all(tx).await?,
+    };
+    let inputs = inputs(tx, period, &clients).await?;
     let fx = fx(tx).await?;
     billing_report(&inputs, period, now, &fx).map_err(|e| AppError::validation("fx", e))
 }
@@ -226,11 +146,11 @@ pub async fn report(
 /// The current month to date for each of `clients` (None where an exchange rate is missing).
 pub async fn month_to_date(
     tx: &mut TenantTx,
-    clients: &[Uuid],
+    clients: &[impl BilledClient],
     now: DateTime<Utc>,
 ) -> AppResult<HashMap<Uuid, Option<Money>>> {
     let period = Period::containing(now);
-    let inputs = inputs(tx, period, Some(clients)).await?;
+    let inputs = inputs(tx, period, clients).await?;
     let fx = fx(tx).await?;
     Ok(inputs
         .iter()

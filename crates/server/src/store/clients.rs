@@ -30,6 +30,10 @@ struct Row {
     busiest: i64,
 }
 
+/// The client list's order: by company name regardless of case, then id. The page cursor
+/// holds this same key (`sort_key`, as PostgreSQL computed it) and compares with it.
+const ORDER: &str = "lower(c.company_name), c.id";
+
 /// Clients with their live usage. Callers add the WHERE clause.
 const SELECT: &str = "
 SELECT c.id, c.company_name, c.contact_email, c.plan_id, p.name AS plan_name,
@@ -140,6 +144,16 @@ pub async fn get(tx: &mut TenantTx, id: ClientId) -> AppResult<Client> {
     row.ok_or(AppError::NotFound)?.into_client()
 }
 
+/// All the MSP's clients, in the client list's order.
+pub async fn all(tx: &mut TenantTx) -> AppResult<Vec<Client>> {
+    let rows: Vec<Row> =
+        sqlx::query_as(&format!("{SELECT} WHERE c.tenant_id = $1 ORDER BY {ORDER}"))
+            .bind(tx.tenant().as_uuid())
+            .fetch_all(tx.conn())
+            .await?;
+    rows.into_iter().map(Row::into_client).collect()
+}
+
 /// The client whose tenant the transaction is in (for `GET /tenant`).
 pub async fn own(tx: &mut TenantTx) -> AppResult<Client> {
     let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE c.id = $1"))
@@ -213,8 +227,7 @@ pub async fn list(
         .take(limit as usize)
         .map(Row::into_summary)
         .collect::<AppResult<Vec<_>>>()?;
-    let ids: Vec<Uuid> = items.iter().map(|c| c.id.as_uuid()).collect();
-    let mut totals = super::billing::month_to_date(tx, &ids, Utc::now()).await?;
+    let mut totals = super::billing::month_to_date(tx, &items, Utc::now()).await?;
     for item in &mut items {
         item.monthly_total = totals.remove(&item.id.as_uuid()).flatten();
     }

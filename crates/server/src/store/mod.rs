@@ -14,7 +14,9 @@ pub mod servers;
 pub mod setup;
 pub mod users;
 
-use mspdesk_domain::Quotas;
+use mspdesk_domain::{Currency, Quotas};
+
+use crate::error::{AppError, AppResult};
 
 /// Quota columns as read from a row (`integer`, NULL = unlimited).
 pub(crate) fn quotas_from(cols: [Option<i32>; 4]) -> Quotas {
@@ -35,4 +37,11 @@ pub(crate) fn quota_col(v: Option<u32>) -> Option<i32> {
 /// A count from SQL (`bigint`, never negative) as `u64`.
 pub(crate) fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+/// A currency code as stored (written only from a typed `Currency`): the one place the
+/// store turns a column into a `Currency`.
+pub(crate) fn currency(code: &str) -> AppResult<Currency> {
+    mspdesk_domain::parse_currency(code)
+        .map_err(|e| AppError::Internal(format!("stored currency: {e}")))
 }

@@ -5,7 +5,7 @@ use mspdesk_domain::Provider;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::quotas_from;
+use super::{currency, quotas_from};
 use crate::db::TenantTx;
 use crate::error::AppResult;
 
@@ -20,14 +20,14 @@ type PlanRow = (
     Option<i32>,
 );
 
-fn plan(r: PlanRow) -> Plan {
-    Plan {
+fn plan(r: PlanRow) -> AppResult<Plan> {
+    Ok(Plan {
         id: r.0,
         name: r.1,
         license_fee_per_instance: r.2,
-        currency: r.3,
+        currency: currency(&r.3)?,
         default_quotas: quotas_from([r.4, r.5, r.6, r.7]),
-    }
+    })
 }
 
 const PLAN_COLUMNS: &str =
@@ -41,7 +41,7 @@ pub async fn list(tx: &mut TenantTx) -> AppResult<Vec<Plan>> {
     .bind(tx.tenant().as_uuid())
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows.into_iter().map(plan).collect())
+    rows.into_iter().map(plan).collect()
 }
 
 /// One of the MSP's plans.
@@ -53,7 +53,7 @@ pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<Option<Plan>> {
     .bind(id)
     .fetch_optional(tx.conn())
     .await?;
-    Ok(row.map(plan))
+    row.map(plan).transpose()
 }
 
 type PriceRow = (String, String, String, Decimal, Decimal, String);
@@ -67,23 +67,23 @@ pub async fn prices(tx: &mut TenantTx) -> AppResult<Vec<Price>> {
     .bind(tx.tenant().as_uuid())
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(
-            |(provider, server_type, description, hourly, monthly, currency)| {
-                Some(Price {
-                    provider: Provider::parse(&provider)?,
-                    server_type,
-                    description,
-                    price: PriceSnapshot {
-                        hourly,
-                        monthly,
-                        currency,
-                    },
-                })
+    let mut prices = Vec::with_capacity(rows.len());
+    for (provider, server_type, description, hourly, monthly, code) in rows {
+        let Some(provider) = Provider::parse(&provider) else {
+            continue;
+        };
+        prices.push(Price {
+            provider,
+            server_type,
+            description,
+            price: PriceSnapshot {
+                hourly,
+                monthly,
+                currency: currency(&code)?,
             },
-        )
-        .collect())
+        });
+    }
+    Ok(prices)
 }
 
 /// The current price of a server type in the price table of the MSP of the transaction's
@@ -103,9 +103,12 @@ pub async fn price_for_client(
     .bind(server_type)
     .fetch_optional(tx.conn())
     .await?;
-    Ok(row.map(|(hourly, monthly, currency)| PriceSnapshot {
-        hourly,
-        monthly,
-        currency,
-    }))
+    row.map(|(hourly, monthly, code)| {
+        Ok(PriceSnapshot {
+            hourly,
+            monthly,
+            currency: currency(&code)?,
+        })
+    })
+    .transpose()
 }

@@ -1,5 +1,7 @@
 //! Cloud OS instances of a client tenant.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use mspdesk_api::types::{NewServer, PriceSnapshot, Server};
 use mspdesk_domain::{Period, Provider, QuotaKind};
@@ -41,7 +43,7 @@ impl Row {
             price: PriceSnapshot {
                 hourly: self.hourly,
                 monthly: self.monthly,
-                currency: self.currency,
+                currency: super::currency(&self.currency)?,
             },
             created_at: self.created_at,
             deleted_at: self.deleted_at,
@@ -94,7 +96,7 @@ pub async fn create(tx: &mut TenantTx, new: &NewServer) -> AppResult<Server> {
     .bind(new.region.as_ref().map(|r| r.as_str()))
     .bind(price.hourly)
     .bind(price.monthly)
-    .bind(&price.currency)
+    .bind(price.currency.code())
     .bind(new.created_at)
     .bind(new.deleted_at)
     .fetch_one(tx.conn())
@@ -150,4 +152,38 @@ pub async fn active_in(tx: &mut TenantTx, period: Period) -> AppResult<Vec<Serve
     .fetch_all(tx.conn())
     .await?;
     rows.into_iter().map(Row::into_server).collect()
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct ClientRow {
+    tenant_id: Uuid,
+    #[sqlx(flatten)]
+    row: Row,
+}
+
+/// The instances of each of `clients` (of the transaction's MSP) active at any moment of
+/// `period`, by client.
+pub async fn active_for_clients(
+    tx: &mut TenantTx,
+    clients: &[Uuid],
+    period: Period,
+) -> AppResult<HashMap<Uuid, Vec<Server>>> {
+    let rows: Vec<ClientRow> = sqlx::query_as(&format!(
+        "SELECT tenant_id, {COLUMNS} FROM servers
+         WHERE tenant_id = ANY($1) AND created_at < $3 AND (deleted_at IS NULL OR deleted_at > $2)
+         ORDER BY created_at, id"
+    ))
+    .bind(clients)
+    .bind(period.start())
+    .bind(period.end())
+    .fetch_all(tx.conn())
+    .await?;
+    let mut by_client: HashMap<Uuid, Vec<Server>> = HashMap::new();
+    for r in rows {
+        by_client
+            .entry(r.tenant_id)
+            .or_default()
+            .push(r.row.into_server()?);
+    }
+    Ok(by_client)
 }

@@ -3,6 +3,7 @@
 
 use mspdesk_domain::{Email, TenantId, DEFAULT_PLANS, DEFAULT_PRICES, TEMPLATES};
 use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -43,15 +44,15 @@ pub async fn create_msp(
     pool: &PgPool,
     name: &str,
     email: &Email,
-    password: &str,
+    password: &SecretString,
 ) -> AppResult<NewMsp> {
-    if password.chars().count() < 12 {
+    if password.expose_secret().chars().count() < 12 {
         return Err(AppError::validation(
             "password",
             "must be at least 12 characters",
         ));
     }
-    let password = password.to_owned();
+    let password = password.clone();
     let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;

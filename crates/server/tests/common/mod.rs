@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 
 use mspdesk_api::client::ApiClient;
 use mspdesk_api::types::{ClientToken, CreateClient, QuotasInput};
+#[allow(unused_imports)] // not every test file needs both
+pub use mspdesk_api::{ExposeSecret, SecretString};
 use mspdesk_domain::{ClientId, Email, TenantId};
 use mspdesk_server::{db, store, AppState};
 use sqlx::PgPool;
@@ -13,6 +15,11 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A password or token as the typed client takes it.
+pub fn secret(s: &str) -> SecretString {
+    SecretString::from(s)
+}
 
 /// The cluster's URL, or a failure that says how to get one.
 pub fn cluster_url() -> String {
@@ -117,10 +124,14 @@ pub struct Msp {
 pub async fn msp(app: &TestApp) -> Msp {
     let email = format!("ops-{}@msp.example", Uuid::now_v7().simple());
     let parsed = Email::parse(&email).expect("email");
-    let created = store::setup::create_msp(&app.pool, "Test MSP", &parsed, PASSWORD)
+    let created = store::setup::create_msp(&app.pool, "Test MSP", &parsed, &secret(PASSWORD))
         .await
         .expect("create msp");
-    let login = app.api.login(&email, PASSWORD).await.expect("login");
+    let login = app
+        .api
+        .login(&email, &secret(PASSWORD))
+        .await
+        .expect("login");
     assert_eq!(login.tenant_id, created.tenant);
     Msp {
         tenant: created.tenant,

@@ -1,0 +1,20 @@
+//! Apps installed on a server.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstallApp {
+    pub template_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct App {
+    pub id: Uuid,
+    pub server_id: Uuid,
+    pub template_id: String,
+    pub created_at: DateTime<Utc>,
+}

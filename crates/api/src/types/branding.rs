@@ -1,0 +1,139 @@
+//! White-label branding.
+
+use mspdesk_domain::{CompanyName, HexColor, HttpsUrl, TenantId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{optional, Fields};
+use crate::FieldError;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Branding {
+    pub company_name: Option<String>,
+    pub logo_url: Option<String>,
+    pub favicon_url: Option<String>,
+    pub primary_color: Option<String>,
+    pub secondary_color: Option<String>,
+    pub accent_color: Option<String>,
+    pub custom_domain: Option<String>,
+    pub custom_css: Option<String>,
+    pub version: i64,
+}
+
+/// `PUT /branding`: the whole branding; null or absent clears a field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBranding {
+    #[serde(default)]
+    pub company_name: Option<String>,
+    #[serde(default)]
+    pub logo_url: Option<String>,
+    #[serde(default)]
+    pub favicon_url: Option<String>,
+    #[serde(default)]
+    pub primary_color: Option<String>,
+    #[serde(default)]
+    pub secondary_color: Option<String>,
+    #[serde(default)]
+    pub accent_color: Option<String>,
+    #[serde(default)]
+    pub custom_domain: Option<String>,
+    #[serde(default)]
+    pub custom_css: Option<String>,
+}
+
+/// The largest custom CSS accepted, in bytes.
+pub const CUSTOM_CSS_MAX_BYTES: usize = 64 * 1024;
+
+/// Where uploaded branding images are served: `{ASSET_PATH_PREFIX}{tenant}/{kind}`.
+pub const ASSET_PATH_PREFIX: &str = "/api/v1/public/assets/";
+
+/// The public path of an uploaded image; `v` changes with the content, so caches refresh.
+#[must_use]
+pub fn asset_path(tenant: TenantId, kind: mspdesk_domain::AssetKind, sha256: &str) -> String {
+    let v: String = sha256.chars().take(12).collect();
+    format!("{ASSET_PATH_PREFIX}{tenant}/{kind}?v={v}")
+}
+
+/// A logo or favicon: an https URL elsewhere, or the image uploaded to this server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageRef {
+    Url(HttpsUrl),
+    /// The tenant's uploaded image of this kind (the server fills in its path).
+    Uploaded,
+}
+
+fn image_ref(s: &str) -> Result<ImageRef, mspdesk_domain::HttpsUrlError> {
+    if s.starts_with(ASSET_PATH_PREFIX) {
+        Ok(ImageRef::Uploaded)
+    } else {
+        HttpsUrl::parse(s).map(ImageRef::Url)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewBranding {
+    pub company_name: Option<CompanyName>,
+    pub logo_url: Option<ImageRef>,
+    pub favicon_url: Option<ImageRef>,
+    pub primary_color: Option<HexColor>,
+    pub secondary_color: Option<HexColor>,
+    pub accent_color: Option<HexColor>,
+    pub custom_domain: Option<mspdesk_domain::DomainName>,
+    pub custom_css: Option<String>,
+}
+
+impl UpdateBranding {
+    pub fn validate(&self) -> Result<NewBranding, Vec<FieldError>> {
+        let mut f = Fields::default();
+        let company_name = f.check(
+            "company_name",
+            optional(self.company_name.as_deref(), CompanyName::parse),
+        );
+        let logo_url = f.check("logo_url", optional(self.logo_url.as_deref(), image_ref));
+        let favicon_url = f.check(
+            "favicon_url",
+            optional(self.favicon_url.as_deref(), image_ref),
+        );
+        let mut color = |field: &str, v: &Option<String>| {
+            f.check(field, optional(v.as_deref(), HexColor::parse))
+        };
+        let primary_color = color("primary_color", &self.primary_color);
+        let secondary_color = color("secondary_color", &self.secondary_color);
+        let accent_color = color("accent_color", &self.accent_color);
+        let custom_domain = f.check(
+            "custom_domain",
+            optional(
+                self.custom_domain.as_deref(),
+                mspdesk_domain::DomainName::parse,
+            ),
+        );
+        let custom_css = match self.custom_css.as_deref() {
+            Some(css) if css.len() > CUSTOM_CSS_MAX_BYTES => {
+                f.fail(
+                    "custom_css",
+                    &format!(
+                        "must be at most {CUSTOM_CSS_MAX_BYTES} bytes, this one has {}",
+                        css.len()
+                    ),
+                );
+                None
+            }
+            Some(css) if css.trim().is_empty() => Some(None),
+            Some(css) => Some(Some(css.to_owned())),
+            None => Some(None),
+        };
+        f.finish(|| {
+            Some(NewBranding {
+                company_name: company_name?,
+                logo_url: logo_url?,
+                favicon_url: favicon_url?,
+                primary_color: primary_color?,
+                secondary_color: secondary_color?,
+                accent_color: accent_color?,
+                custom_domain: custom_domain?,
+                custom_css: custom_css?,
+            })
+        })
+    }
+}
