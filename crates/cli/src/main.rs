@@ -15,7 +15,7 @@ use mspdesk_api::types::CreateClient;
 use mspdesk_desk::{
     BrandingChanges, CancellationToken, CatalogChange, ClientQuery, CreateOutcome, Desk, DraftKind,
     ExportRequest, OsKeyring, PublishOutcome, QuotaChanges, ReportFormat, ReportScope, Resolution,
-    SecretStore,
+    SecretStore, SecretString,
 };
 use mspdesk_domain::Period;
 
@@ -255,7 +255,7 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn read_password(email: &str) -> Result<String> {
+fn read_password(email: &str) -> Result<SecretString> {
     let password = if std::io::stdin().is_terminal() {
         rpassword::prompt_password(format!("password for {email}: "))
             .context("reading the password")?
@@ -269,7 +269,7 @@ fn read_password(email: &str) -> Result<String> {
     if password.is_empty() {
         bail!("no password given");
     }
-    Ok(password)
+    Ok(SecretString::from(password))
 }
 
 async fn sync(desk: &Desk) -> Result<()> {
@@ -402,8 +402,8 @@ async fn report(desk: &Desk, args: ReportArgs) -> Result<()> {
         written.path.display(),
         written.clients,
         written.lines,
-        written.total,
-        written.currency
+        written.total.plain_amount(),
+        written.total.currency().code()
     );
     Ok(())
 }

@@ -224,7 +224,7 @@ impl Desk {
     async fn month_to_date(&self, now: DateTime<Utc>) -> Option<BTreeMap<ClientId, Money>> {
         let (fx, inputs) = self.billing_inputs(None).await.ok()?;
         let report = billing_report(&inputs, Period::containing(now), now, &fx).ok()?;
-        let currency = mspdesk_domain::parse_currency(&report.currency).ok()?;
+        let currency = report.currency;
         Some(
             report
                 .clients

@@ -30,6 +30,7 @@ pub use drafts::{BrandingChanges, CatalogChange, PublishOutcome, QuotaChanges};
 pub use error::DeskError;
 pub use kinds::{DraftKind, MirrorKind, OutboxOp};
 pub use reports::{ExportRequest, ExportSummary, ReportFormat, ReportScope};
+pub use secrecy::{ExposeSecret, SecretString};
 pub use session::{Desk, STORE_FILE};
 pub use store::{Account, Conflict, Draft, Notice, Store, StoreError};
 pub use sync::{Progress, SyncSummary};

@@ -4,10 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use mspdesk_api::types::{Client, FxTableBody, Server};
+use mspdesk_api::types::{client_billing_input, Client, FxTableBody, Server};
 use mspdesk_domain::{
-    billing_report, parse_currency, BillingReport, ClientBillingInput, ClientId, FxTable, Money,
-    Period, PricedInstance, TenantId,
+    billing_report, BillingReport, ClientBillingInput, ClientId, FxTable, Money, Period, TenantId,
 };
 use mspdesk_reports::{Layout, ReportBranding};
 use serde::Serialize;
@@ -15,7 +14,6 @@ use serde::Serialize;
 use crate::error::DeskError;
 use crate::kinds::MirrorKind;
 use crate::session::Desk;
-use crate::store::StoreError;
 
 /// Which clients a report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,12 +50,7 @@ pub struct ExportSummary {
     pub bytes: usize,
     pub clients: usize,
     pub lines: usize,
-    pub total: rust_decimal::Decimal,
-    pub currency: String,
-}
-
-fn corrupt(what: &str) -> DeskError {
-    DeskError::Store(StoreError::Corrupt(what.to_owned()))
+    pub total: Money,
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, DeskError> {
@@ -96,7 +89,8 @@ impl Desk {
         Ok(billing_report(&inputs.1, period, now, &inputs.0)?)
     }
 
-    /// The FX table and every client's billing input, from the mirror.
+    /// The FX table and every client's billing input, from the mirror, through the same
+    /// conversions the server uses (crates/api `billing_input`).
     pub(crate) async fn billing_inputs(
         &self,
         only: Option<ClientId>,
@@ -107,53 +101,22 @@ impl Desk {
             .mirror(MirrorKind::Fx, msp, "fx")
             .await?
             .ok_or_else(|| DeskError::NotSynced("exchange rates".into()))?;
-        let base = parse_currency(&fx_body.currency).map_err(|_| corrupt("fx"))?;
-        let fx = fx_body
-            .rates
-            .iter()
-            .filter_map(|r| Some((parse_currency(&r.currency).ok()?, r.rate)))
-            .fold(FxTable::new(base), |t, (c, r)| t.with_rate(c, r));
         let plans = self.plans().await?;
-        let mut inputs = Vec::new();
         // In any order: the report orders its clients by the domain's rule.
         let clients: Vec<Client> = self.store.mirror_all(MirrorKind::Client, msp).await?;
+        let mut inputs = Vec::new();
         for c in clients
             .into_iter()
             .filter(|c| only.is_none_or(|id| id == c.id))
         {
-            let plan = plans
-                .iter()
-                .find(|p| p.id == c.plan_id)
-                .ok_or_else(|| DeskError::NotSynced(format!("the plan of {}", c.company_name)))?;
-            let fee_currency = parse_currency(&plan.currency).map_err(|_| corrupt("plan"))?;
             let tenant: TenantId = c.id.into();
             let servers: Vec<Server> = self.store.mirror_all(MirrorKind::Server, tenant).await?;
-            let instances = servers
-                .into_iter()
-                .map(|s| {
-                    Ok(PricedInstance {
-                        id: s.id,
-                        name: s.name,
-                        provider: s.provider,
-                        server_type: s.server_type,
-                        hourly: s.price.hourly,
-                        monthly: s.price.monthly,
-                        currency: parse_currency(&s.price.currency)
-                            .map_err(|_| corrupt("server"))?,
-                        created_at: s.created_at,
-                        deleted_at: s.deleted_at,
-                    })
-                })
-                .collect::<Result<Vec<_>, DeskError>>()?;
-            inputs.push(ClientBillingInput {
-                client_id: c.id.as_uuid(),
-                company_name: c.company_name,
-                plan_name: c.plan_name,
-                license_fee: Money::new(plan.license_fee_per_instance, fee_currency),
-                instances,
-            });
+            inputs.push(
+                client_billing_input(&c, &plans, &servers)
+                    .map_err(|e| DeskError::NotSynced(e.to_string()))?,
+            );
         }
-        Ok((fx, inputs))
+        Ok((FxTable::from(&fx_body), inputs))
     }
 
     /// Computes a report and writes it as CSV or PDF (atomically: a crash leaves no half
@@ -193,8 +156,7 @@ impl Desk {
             bytes: bytes.len(),
             clients: report.clients.len(),
             lines: report.line_count(),
-            total: report.total,
-            currency: report.currency.clone(),
+            total: Money::new(report.total, report.currency),
         })
     }
 }

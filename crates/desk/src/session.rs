@@ -10,6 +10,7 @@ use chrono::Utc;
 use mspdesk_api::client::{ApiClient, ApiError};
 use mspdesk_api::types::ClientSummary;
 use mspdesk_domain::{ClientId, TenantId};
+use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{invalid, DeskError};
@@ -82,8 +83,8 @@ fn token_expiry(token: &str) -> Option<i64> {
         .as_i64()
 }
 
-fn fresh(token: &str) -> bool {
-    token_expiry(token).is_some_and(|exp| exp > Utc::now().timestamp() + 60)
+fn fresh(token: &SecretString) -> bool {
+    token_expiry(token.expose_secret()).is_some_and(|exp| exp > Utc::now().timestamp() + 60)
 }
 
 fn origin(server: &str) -> Result<String, DeskError> {
@@ -108,7 +109,7 @@ impl Desk {
         data_dir: &Path,
         server: &str,
         email: &str,
-        password: &str,
+        password: &SecretString,
         secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, DeskError> {
         let origin = origin(server)?;

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use secrecy::{ExposeSecret, SecretString};
+
 /// The keyring service name.
 pub const SERVICE: &str = "mspdesk";
 
@@ -111,15 +113,26 @@ impl Vault {
         format!("{}/{tenant}", self.origin)
     }
 
-    pub fn put(&self, tenant: mspdesk_domain::TenantId, token: &str) -> Result<(), VaultError> {
+    pub fn put(
+        &self,
+        tenant: mspdesk_domain::TenantId,
+        token: &SecretString,
+    ) -> Result<(), VaultError> {
+        let token = token.expose_secret();
         if token.len() > MAX_SECRET_BYTES {
             return Err(VaultError::TooLarge(token.len()));
         }
         self.store.set(&self.account(tenant), token)
     }
 
-    pub fn get(&self, tenant: mspdesk_domain::TenantId) -> Result<Option<String>, VaultError> {
-        self.store.get(&self.account(tenant))
+    pub fn get(
+        &self,
+        tenant: mspdesk_domain::TenantId,
+    ) -> Result<Option<SecretString>, VaultError> {
+        Ok(self
+            .store
+            .get(&self.account(tenant))?
+            .map(SecretString::from))
     }
 
     pub fn delete(&self, tenant: mspdesk_domain::TenantId) -> Result<(), VaultError> {

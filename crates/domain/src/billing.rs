@@ -22,8 +22,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::money::fixed_places;
-use crate::{parse_currency, Currency, Money, Period, Provider};
+use crate::{Currency, Money, Period, Provider};
 
 const SECONDS_PER_HOUR: i64 = 3600;
 /// DigitalOcean bills at least this many seconds for an instance that ran at all.
@@ -213,7 +212,9 @@ fn company_order(a: &ClientBillingInput, b: &ClientBillingInput) -> Ordering {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FxRate {
-    pub currency: String,
+    /// Serialised as its ISO 4217 code.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "USD"))]
+    pub currency: Currency,
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "0.92"))]
     pub rate: Decimal,
@@ -262,7 +263,7 @@ impl FxTable {
 
     fn rate_of(&self, currency: Currency) -> Option<FxRate> {
         self.rates.get(currency.code()).map(|rate| FxRate {
-            currency: currency.code().to_owned(),
+            currency,
             rate: *rate,
         })
     }
@@ -329,8 +330,9 @@ pub struct BillingReport {
     /// `YYYY-MM`.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2026-11"))]
     pub period: Period,
-    /// ISO 4217 code of every amount in the report.
-    pub currency: String,
+    /// The currency of every amount in the report (serialised as its ISO 4217 code).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
+    pub currency: Currency,
     /// Amounts count activity up to this instant (the end of the period, or now for the
     /// current month).
     pub as_of: DateTime<Utc>,
@@ -356,14 +358,10 @@ impl BillingReport {
     }
 
     /// `amount` as [`Money::plain_amount`] writes it in the report's currency: exactly its
-    /// minor-unit digits ("19.00" EUR, "1000" JPY, "1.234" BHD). A currency code this crate
-    /// does not know (only from a hand-made report) gets two digits.
+    /// minor-unit digits ("19.00" EUR, "1000" JPY, "1.234" BHD).
     #[must_use]
     pub fn plain_amount(&self, amount: Decimal) -> String {
-        match parse_currency(&self.currency) {
-            Ok(currency) => Money::new(amount, currency).plain_amount(),
-            Err(_) => fixed_places(amount, 2),
-        }
+        Money::new(amount, self.currency).plain_amount()
     }
 }
 
@@ -484,7 +482,7 @@ pub fn billing_report(
     used.sort_by_key(|c| c.code());
     Ok(BillingReport {
         period,
-        currency: fx.base().code().to_owned(),
+        currency: fx.base(),
         as_of,
         fx_rates: used.into_iter().filter_map(|c| fx.rate_of(c)).collect(),
         clients: bills,
@@ -692,7 +690,7 @@ mod tests {
         assert_eq!(
             report.fx_rates,
             vec![FxRate {
-                currency: "USD".into(),
+                currency: Currency::USD,
                 rate: dec!(0.92)
             }]
         );

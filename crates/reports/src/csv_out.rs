@@ -71,7 +71,7 @@ pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     let period = report.period.to_string();
-    let currency = neutralise(&report.currency);
+    let currency = report.currency.code();
     // Writing to a Vec cannot fail; a failed record would only mean a bug in this function.
     let mut row = |cells: &[&str]| {
         let _ = w.write_record(cells);

@@ -526,7 +526,7 @@ pub fn to_pdf(
             MUTED,
             &format!(
                 "Amounts in {}, as of {} UTC",
-                report.currency,
+                report.currency.code(),
                 report.as_of.format("%Y-%m-%d %H:%M")
             ),
         );
@@ -570,7 +570,7 @@ fn summary_box(c: &mut Canvas<'_>, report: &BillingReport, top: f32) {
         ("Hosting costs", money(report, report.hosting_cost)),
         ("License fees", money(report, report.license_fees)),
         (
-            &*format!("Total ({})", report.currency),
+            &*format!("Total ({})", report.currency.code()),
             money(report, report.total),
         ),
     ]
@@ -596,9 +596,9 @@ fn summary_box(c: &mut Canvas<'_>, report: &BillingReport, top: f32) {
             .map(|r| {
                 format!(
                     "1 {} = {} {}",
-                    r.currency,
+                    r.currency.code(),
                     r.rate.normalize(),
-                    report.currency
+                    report.currency.code()
                 )
             })
             .collect();
@@ -622,7 +622,7 @@ mod tests {
         let period = mspdesk_domain::Period::parse("2026-11").unwrap();
         BillingReport {
             period,
-            currency: currency.into(),
+            currency: mspdesk_domain::parse_currency(currency).unwrap(),
             as_of: period.end(),
             fx_rates: Vec::new(),
             clients: Vec::new(),

@@ -83,7 +83,7 @@ async fn report_prices_fx_and_exports_agree() {
         .unwrap();
 
     let report = msp.api.billing_report("2026-10", None).await.unwrap();
-    assert_eq!(report.currency, "EUR");
+    assert_eq!(report.currency.code(), "EUR");
     assert_eq!(report.clients.len(), 2);
     let ma = report
         .clients

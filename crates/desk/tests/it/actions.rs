@@ -539,7 +539,7 @@ async fn the_template_library_syncs_for_an_msp_without_clients() {
         &pool,
         "New MSP",
         &Email::parse(email).unwrap(),
-        password,
+        &secret(password),
     )
     .await
     .unwrap();

@@ -34,7 +34,7 @@ async fn the_desk_report_equals_the_servers_to_the_cent_and_in_order() {
         &pool,
         "Names MSP",
         &Email::parse(email).unwrap(),
-        password,
+        &secret(password),
     )
     .await
     .unwrap();

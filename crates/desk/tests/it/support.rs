@@ -4,11 +4,16 @@
 use std::sync::Arc;
 
 use mspdesk_api::client::ApiClient;
-use mspdesk_desk::{CancellationToken, Desk, OsKeyring, SecretStore};
+use mspdesk_desk::{CancellationToken, Desk, OsKeyring, SecretStore, SecretString};
 use mspdesk_testkit::*;
 
 pub fn keyring() -> Arc<dyn SecretStore> {
     Arc::new(OsKeyring)
+}
+
+/// A password or token as the APIs take it.
+pub fn secret(s: &str) -> SecretString {
+    SecretString::from(s)
 }
 
 /// A cancellation token nobody cancels.
@@ -47,7 +52,7 @@ pub async fn signed_in(w: &World) -> Desk {
 }
 
 pub async fn sign_in_as(w: &World, email: &str, password: &str) -> Desk {
-    Desk::login(&w.data, &w.proxy.url(), email, password, keyring())
+    Desk::login(&w.data, &w.proxy.url(), email, &secret(password), keyring())
         .await
         .unwrap()
 }
@@ -59,6 +64,6 @@ pub async fn operator(w: &World) -> ApiClient {
 
 pub async fn operator_as(w: &World, email: &str, password: &str) -> ApiClient {
     let api = ApiClient::new(&w.proxy.url()).unwrap();
-    let login = api.login(email, password).await.unwrap();
+    let login = api.login(email, &secret(password)).await.unwrap();
     api.with_token(login.token)
 }
