@@ -1031,3 +1031,49 @@ async fn branding_assets_upload_and_serve() {
         );
     }
 }
+
+#[tokio::test]
+async fn client_list_pages_every_client_exactly_once() {
+    let app = spawn_app().await;
+    let msp = msp(&app).await;
+    let names = [
+        "Straße",
+        "STRASSE",
+        "strasse",
+        "İstanbul",
+        "istanbul",
+        "ΣΟΦΙΑ",
+        "σοφια",
+        "Acme",
+        "acme",
+        "Acme",
+    ];
+    for name in names {
+        client(&msp, name, unlimited()).await;
+    }
+    let whole = msp.api.list_clients(None, Some(500), None).await.unwrap();
+    assert_eq!(whole.items.len(), names.len());
+    assert_eq!(whole.next_cursor, None);
+
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = msp
+            .api
+            .list_clients(None, Some(1), cursor.as_deref())
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 1);
+        paged.extend(page.items.into_iter().map(|c| c.id));
+        assert!(paged.len() <= names.len(), "the cursor repeats clients");
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let expected: Vec<_> = whole.items.iter().map(|c| c.id).collect();
+    assert_eq!(
+        paged, expected,
+        "every client once, in the order of one big page"
+    );
+}

@@ -62,6 +62,10 @@ async fn tokens_and_passwords_never_reach_the_logs() {
         "the capture works"
     );
     assert!(text.contains("/api/v1/auth/login"), "requests are logged");
+    assert!(
+        text.contains(&format!("create_user{{tenant={}", t.id)),
+        "handlers log in a span that records the tenant"
+    );
     for secret in [
         login.token.expose_secret(),
         client_token.expose_secret(),

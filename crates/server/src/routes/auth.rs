@@ -8,12 +8,13 @@ use mspdesk_api::Problem;
 use mspdesk_domain::{ClientId, Email, TenantId};
 use uuid::Uuid;
 
-use super::parse_id;
+use super::{mutate, parse_id};
 use crate::auth::{verify_password, MspAdmin, CLIENT_TOKEN_LIFETIME, MSP_TOKEN_LIFETIME};
-use crate::db::{login_tx, TenantTx};
+use crate::db::login_tx;
 use crate::error::{AppError, AppResult};
 use crate::extract::{respond, Body};
-use crate::store::{audit, clients};
+use crate::store::audit::Action;
+use crate::store::clients;
 use crate::AppState;
 
 const BAD_LOGIN: AppError = AppError::Unauthorized("wrong e-mail or password");
@@ -21,6 +22,7 @@ const BAD_LOGIN: AppError = AppError::Unauthorized("wrong e-mail or password");
 /// Signs an MSP operator in.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 400, body = Problem)))]
+#[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
     Body(body): Body<LoginRequest>,
@@ -68,23 +70,18 @@ pub async fn login(
 #[utoipa::path(post, path = "/clients/{id}/token", tag = "auth", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 200, body = ClientToken), (status = 404, body = Problem), (status = 403, body = Problem)))]
+#[tracing::instrument(skip_all, fields(tenant = %auth.tenant, id = %id))]
 pub async fn client_token(
     State(state): State<AppState>,
     auth: MspAdmin,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id: ClientId = parse_id(&id)?;
-    let mut tx = TenantTx::begin(&state.pool, auth.tenant).await?;
-    clients::get(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        auth.actor,
-        "client.token",
-        "client",
-        &id.to_string(),
-    )
+    mutate(&state, auth, Action::ClientToken, async |tx| {
+        clients::get(tx, id).await?;
+        Ok(((), id.to_string()))
+    })
     .await?;
-    tx.commit().await?;
     let (token, expires_at) = state.keys.issue(
         auth.actor,
         id.into(),

@@ -2,22 +2,43 @@
 //! the router and `/api/v1/openapi.json` cannot drift apart. Handlers are thin: parse, open
 //! the tenant transaction, call the store, audit, answer.
 
+//! One module per resource, like `store/`; every handler goes through [`read`], [`mutate`]
+//! or [`create`], which open the tenant transaction, run the store function, write the audit
+//! row and commit.
+
+mod apps;
+mod audit;
 mod auth;
-mod msp;
+mod billing;
+mod branding;
+mod catalog;
+mod clients;
+mod plans;
 mod public;
-mod tenant;
+mod servers;
+mod users;
 
 use std::str::FromStr;
 
 use axum::extract::{FromRequestParts, Query as AxumQuery};
 use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::Response;
+use mspdesk_domain::TenantId;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
+use crate::auth::{ClientAdmin, MspAdmin};
+use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
+use crate::extract::{json_response, respond, to_value, IdempotencyKey};
+use crate::store::audit::{self as audit_log, Action};
+use crate::store::idempotency::{self, Begun};
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -55,36 +76,36 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let v1 = OpenApiRouter::new()
         .routes(routes!(auth::login))
         .routes(routes!(auth::client_token))
-        .routes(routes!(msp::plans))
-        .routes(routes!(msp::prices))
-        .routes(routes!(msp::create_client, msp::list_clients))
+        .routes(routes!(plans::plans))
+        .routes(routes!(plans::prices))
+        .routes(routes!(clients::create_client, clients::list_clients))
         .routes(routes!(
-            msp::get_client,
-            msp::update_client,
-            msp::delete_client
+            clients::get_client,
+            clients::update_client,
+            clients::delete_client
         ))
-        .routes(routes!(msp::set_quotas))
-        .routes(routes!(msp::audit))
-        .routes(routes!(msp::set_price))
-        .routes(routes!(msp::get_fx, msp::put_fx))
-        .routes(routes!(msp::billing_report))
-        .routes(routes!(tenant::own_tenant))
-        .routes(routes!(tenant::create_server, tenant::list_servers))
-        .routes(routes!(tenant::get_server, tenant::delete_server))
-        .routes(routes!(tenant::create_user, tenant::list_users))
-        .routes(routes!(tenant::delete_user))
-        .routes(routes!(tenant::templates))
-        .routes(routes!(tenant::get_catalog, tenant::put_catalog))
-        .routes(routes!(tenant::install_app, tenant::list_apps))
-        .routes(routes!(tenant::uninstall_app))
-        .routes(routes!(tenant::get_branding, tenant::put_branding))
-        .routes(routes!(tenant::usage))
+        .routes(routes!(clients::set_quotas))
+        .routes(routes!(audit::audit))
+        .routes(routes!(plans::set_price))
+        .routes(routes!(plans::get_fx, plans::put_fx))
+        .routes(routes!(billing::billing_report))
+        .routes(routes!(clients::own_tenant))
+        .routes(routes!(servers::create_server, servers::list_servers))
+        .routes(routes!(servers::get_server, servers::delete_server))
+        .routes(routes!(users::create_user, users::list_users))
+        .routes(routes!(users::delete_user))
+        .routes(routes!(catalog::templates))
+        .routes(routes!(catalog::get_catalog, catalog::put_catalog))
+        .routes(routes!(apps::install_app, apps::list_apps))
+        .routes(routes!(apps::uninstall_app))
+        .routes(routes!(branding::get_branding, branding::put_branding))
+        .routes(routes!(servers::usage))
         .routes(routes!(public::asset))
         .routes(routes!(public::openapi_json))
         .merge(
             // Images are larger than JSON bodies: this route has its own limit.
             OpenApiRouter::new()
-                .routes(routes!(tenant::upload_asset))
+                .routes(routes!(branding::upload_asset))
                 .layer(axum::extract::DefaultBodyLimit::max(
                     mspdesk_domain::ASSET_MAX_BYTES + 1024,
                 )),
@@ -115,4 +136,106 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             .map(|AxumQuery(v)| Query(v))
             .map_err(|e| AppError::BadRequest(e.body_text()))
     }
+}
+
+const MAX_PAGE: u32 = 500;
+
+/// A page size from the query: 1 to 500, `default` when absent.
+pub(crate) fn page_size(limit: Option<u32>, default: u32) -> AppResult<u32> {
+    match limit.unwrap_or(default) {
+        n @ 1..=MAX_PAGE => Ok(n),
+        _ => Err(AppError::BadRequest(format!(
+            "limit must be between 1 and {MAX_PAGE}"
+        ))),
+    }
+}
+
+/// Who acts: the tenant of the verified token and the audited operator. Both auth extractors
+/// give one, so the helpers below serve MSP and client handlers alike.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Actor {
+    pub tenant: TenantId,
+    pub actor: Uuid,
+}
+
+impl From<MspAdmin> for Actor {
+    fn from(a: MspAdmin) -> Self {
+        Self {
+            tenant: a.tenant,
+            actor: a.actor,
+        }
+    }
+}
+
+impl From<ClientAdmin> for Actor {
+    fn from(a: ClientAdmin) -> Self {
+        Self {
+            tenant: a.tenant,
+            actor: a.actor,
+        }
+    }
+}
+
+/// Runs `read` in the tenant's transaction and answers 200 with its result.
+pub(crate) async fn read<T: Serialize>(
+    state: &AppState,
+    who: impl Into<Actor>,
+    read: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<T>,
+) -> AppResult<Response> {
+    let mut tx = TenantTx::begin(&state.pool, who.into().tenant).await?;
+    let value = read(&mut tx).await?;
+    tx.commit().await?;
+    respond(StatusCode::OK, &value)
+}
+
+/// Runs `change` (which returns its result and the audited target's id), writes the audit row.
+async fn audited<T>(
+    tx: &mut TenantTx,
+    who: Actor,
+    action: Action,
+    change: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<(T, String)>,
+) -> AppResult<T> {
+    let (value, target) = change(tx).await?;
+    audit_log::record(tx, who.actor, action, &target).await?;
+    Ok(value)
+}
+
+/// A mutation: opens the tenant's transaction, runs `change` (which returns its result and
+/// the id of what it changed), writes the audit row and commits. Returns the result.
+pub(crate) async fn mutate<T>(
+    state: &AppState,
+    who: impl Into<Actor>,
+    action: Action,
+    change: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<(T, String)>,
+) -> AppResult<T> {
+    let who = who.into();
+    let mut tx = TenantTx::begin(&state.pool, who.tenant).await?;
+    let value = audited(&mut tx, who, action, change).await?;
+    tx.commit().await?;
+    Ok(value)
+}
+
+/// An idempotent create: replays the stored response for a known `Idempotency-Key`, or runs
+/// `create` like [`mutate`], stores its response under the key, and answers 201, all in one
+/// transaction.
+pub(crate) async fn create<B: Serialize, T: Serialize>(
+    state: &AppState,
+    who: impl Into<Actor>,
+    key: &IdempotencyKey,
+    route: &str,
+    body: &B,
+    action: Action,
+    create: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<(T, String)>,
+) -> AppResult<Response> {
+    let who = who.into();
+    let mut tx = TenantTx::begin(&state.pool, who.tenant).await?;
+    let claimed = match idempotency::begin(&mut tx, key.as_deref(), route, body).await? {
+        Begun::Replay(status, stored) => return Ok(json_response(status, &stored)),
+        Begun::Fresh(claimed) => claimed,
+    };
+    let created = audited(&mut tx, who, action, create).await?;
+    let value = to_value(&created)?;
+    idempotency::finish(&mut tx, claimed, StatusCode::CREATED, &value).await?;
+    tx.commit().await?;
+    Ok(json_response(StatusCode::CREATED, &value))
 }

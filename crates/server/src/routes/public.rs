@@ -16,6 +16,7 @@ use crate::AppState;
 
 /// Liveness and version.
 #[utoipa::path(get, path = "/health", tag = "public", responses((status = 200, body = Health)))]
+#[tracing::instrument]
 pub async fn health() -> Json<Health> {
     Json(Health {
         status: "ok".to_owned(),
@@ -25,6 +26,7 @@ pub async fn health() -> Json<Health> {
 
 /// This API's OpenAPI 3.1 document.
 #[utoipa::path(get, path = "/openapi.json", tag = "public", responses((status = 200, description = "The OpenAPI document")))]
+#[tracing::instrument(skip_all)]
 pub async fn openapi_json(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(state.openapi.as_ref().clone())
 }
@@ -34,6 +36,7 @@ pub async fn openapi_json(State(state): State<AppState>) -> Json<serde_json::Val
 #[utoipa::path(get, path = "/public/assets/{tenant}/{kind}", tag = "public",
     params(("tenant" = uuid::Uuid, Path), ("kind" = AssetKind, Path)),
     responses((status = 200, description = "The image", content_type = "image/*"), (status = 404, body = Problem)))]
+#[tracing::instrument(skip_all, fields(tenant = %tenant, kind = %kind))]
 pub async fn asset(
     State(state): State<AppState>,
     Path((tenant, kind)): Path<(String, String)>,

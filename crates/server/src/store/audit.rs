@@ -8,12 +8,76 @@ use uuid::Uuid;
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
 
-/// Records that `actor` did `action` to `target` in the transaction's tenant.
+/// What an audit row says was done: stored as `action` (`target.verb`) and `target_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ClientCreate,
+    ClientUpdate,
+    ClientQuotas,
+    ClientDelete,
+    ClientToken,
+    PriceUpdate,
+    FxUpdate,
+    ServerCreate,
+    ServerDelete,
+    UserCreate,
+    UserDelete,
+    CatalogUpdate,
+    AppCreate,
+    AppDelete,
+    BrandingUpdate,
+    BrandingAsset,
+}
+
+impl Action {
+    /// The stored action, e.g. `client.create`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::ClientCreate => "client.create",
+            Action::ClientUpdate => "client.update",
+            Action::ClientQuotas => "client.quotas",
+            Action::ClientDelete => "client.delete",
+            Action::ClientToken => "client.token",
+            Action::PriceUpdate => "price.update",
+            Action::FxUpdate => "fx.update",
+            Action::ServerCreate => "server.create",
+            Action::ServerDelete => "server.delete",
+            Action::UserCreate => "user.create",
+            Action::UserDelete => "user.delete",
+            Action::CatalogUpdate => "catalog.update",
+            Action::AppCreate => "app.create",
+            Action::AppDelete => "app.delete",
+            Action::BrandingUpdate => "branding.update",
+            Action::BrandingAsset => "branding.asset",
+        }
+    }
+
+    /// The kind of thing acted on, e.g. `client`.
+    #[must_use]
+    pub const fn target_type(self) -> &'static str {
+        match self {
+            Action::ClientCreate
+            | Action::ClientUpdate
+            | Action::ClientQuotas
+            | Action::ClientDelete
+            | Action::ClientToken => "client",
+            Action::PriceUpdate => "price",
+            Action::FxUpdate => "fx",
+            Action::ServerCreate | Action::ServerDelete => "server",
+            Action::UserCreate | Action::UserDelete => "user",
+            Action::CatalogUpdate => "catalog",
+            Action::AppCreate | Action::AppDelete => "app",
+            Action::BrandingUpdate | Action::BrandingAsset => "branding",
+        }
+    }
+}
+
+/// Records that `actor` did `action` to `target_id` in the transaction's tenant.
 pub async fn record(
     tx: &mut TenantTx,
     actor: Uuid,
-    action: &str,
-    target_type: &str,
+    action: Action,
     target_id: &str,
 ) -> AppResult<()> {
     let tenant = tx.tenant().as_uuid();
@@ -23,8 +87,8 @@ pub async fn record(
     .bind(tenant)
     .bind(Uuid::now_v7())
     .bind(actor)
-    .bind(action)
-    .bind(target_type)
+    .bind(action.as_str())
+    .bind(action.target_type())
     .bind(target_id)
     .execute(tx.conn())
     .await?;

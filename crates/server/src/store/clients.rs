@@ -28,15 +28,28 @@ struct Row {
     storage_gb: i64,
     users: i64,
     busiest: i64,
+    sort_key: String,
 }
 
-/// The client list's order: by company name regardless of case, then id. The page cursor
-/// holds this same key (`sort_key`, as PostgreSQL computed it) and compares with it.
-const ORDER: &str = "lower(c.company_name), c.id";
+/// The client list's sort key: the company name regardless of case, as PostgreSQL computes
+/// it. The list orders by it (then the id), selects it as `sort_key`, and the page cursor
+/// holds that value and compares with exactly this expression, so no page skips or repeats
+/// a client (lowering in Rust instead would differ for names such as "İstanbul").
+macro_rules! sort_key {
+    () => {
+        "lower(c.company_name)"
+    };
+}
+
+/// The client list's order: the sort key, then the id as tie-breaker.
+const ORDER: &str = concat!(sort_key!(), ", c.id");
 
 /// Clients with their live usage. Callers add the WHERE clause.
-const SELECT: &str = "
-SELECT c.id, c.company_name, c.contact_email, c.plan_id, p.name AS plan_name,
+const SELECT: &str = concat!(
+    "
+SELECT ",
+    sort_key!(),
+    " AS sort_key, c.id, c.company_name, c.contact_email, c.plan_id, p.name AS plan_name,
        c.max_servers, c.max_users, c.max_apps_per_server, c.storage_quota_gb,
        c.version, c.created_at, c.updated_at,
        (SELECT count(*) FROM servers s WHERE s.tenant_id = c.id AND s.deleted_at IS NULL) AS servers,
@@ -47,7 +60,8 @@ SELECT c.id, c.company_name, c.contact_email, c.plan_id, p.name AS plan_name,
             SELECT count(*) AS n FROM apps a JOIN servers s ON s.id = a.server_id
             WHERE a.tenant_id = c.id AND s.deleted_at IS NULL GROUP BY a.server_id) per_server) AS busiest
 FROM clients c JOIN plans p ON p.id = c.plan_id
-";
+"
+);
 
 impl Row {
     fn quotas(&self) -> Quotas {
@@ -210,9 +224,10 @@ pub async fn list(
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE c.tenant_id = $1
            AND ($2::text IS NULL OR c.company_name ILIKE $2 OR c.contact_email ILIKE $2)
-           AND ($3::text IS NULL OR (lower(c.company_name), c.id) > ($3, $4))
-         ORDER BY lower(c.company_name), c.id
-         LIMIT $5"
+           AND ($3::text IS NULL OR ({sort_key}, c.id) > ($3, $4))
+         ORDER BY {ORDER}
+         LIMIT $5",
+        sort_key = sort_key!()
     ))
     .bind(tx.tenant().as_uuid())
     .bind(pattern)
@@ -222,6 +237,16 @@ pub async fn list(
     .fetch_all(tx.conn())
     .await?;
     let more = rows.len() > limit as usize;
+    let next_cursor = if more {
+        rows.get(limit as usize - 1).map(|last| {
+            encode_cursor(&Cursor {
+                name: last.sort_key.clone(),
+                id: last.id,
+            })
+        })
+    } else {
+        None
+    };
     let mut items = rows
         .into_iter()
         .take(limit as usize)
@@ -231,16 +256,6 @@ pub async fn list(
     for item in &mut items {
         item.monthly_total = totals.remove(&item.id.as_uuid()).flatten();
     }
-    let next_cursor = if more {
-        items.last().map(|c| {
-            encode_cursor(&Cursor {
-                name: c.company_name.to_lowercase(),
-                id: c.id.as_uuid(),
-            })
-        })
-    } else {
-        None
-    };
     Ok(Page { items, next_cursor })
 }
 

@@ -1,0 +1,73 @@
+//! User accounts of a client (tenant scope).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use mspdesk_api::types::{CreateUser, List, User};
+use mspdesk_api::Problem;
+use uuid::Uuid;
+
+use super::{create, mutate, parse_id, read};
+use crate::auth::ClientAdmin;
+use crate::error::{AppError, AppResult};
+use crate::extract::{Body, IdempotencyKey};
+use crate::store::audit::Action;
+use crate::store::users;
+use crate::AppState;
+
+/// Adds a user account. Checks `max_users`. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/users", tag = "tenant", security(("bearer" = [])), request_body = CreateUser,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = User), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(skip_all, fields(tenant = %auth.tenant))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    auth: ClientAdmin,
+    key: IdempotencyKey,
+    Body(body): Body<CreateUser>,
+) -> AppResult<Response> {
+    let new = body.validate().map_err(AppError::Validation)?;
+    create(
+        &state,
+        auth,
+        &key,
+        "POST /users",
+        &body,
+        Action::UserCreate,
+        async |tx| {
+            let user = users::create(tx, &new).await?;
+            let id = user.id.to_string();
+            Ok((user, id))
+        },
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/users", tag = "tenant", security(("bearer" = [])),
+    responses((status = 200, body = List<User>)))]
+#[tracing::instrument(skip_all, fields(tenant = %auth.tenant))]
+pub async fn list_users(State(state): State<AppState>, auth: ClientAdmin) -> AppResult<Response> {
+    read(&state, auth, async |tx| {
+        Ok(List {
+            items: users::list(tx).await?,
+        })
+    })
+    .await
+}
+
+#[utoipa::path(delete, path = "/users/{id}", tag = "tenant", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+#[tracing::instrument(skip_all, fields(tenant = %auth.tenant, id = %id))]
+pub async fn delete_user(
+    State(state): State<AppState>,
+    auth: ClientAdmin,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    let id: Uuid = parse_id(&id)?;
+    mutate(&state, auth, Action::UserDelete, async |tx| {
+        users::delete(tx, id).await?;
+        Ok(((), id.to_string()))
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
