@@ -90,7 +90,7 @@ impl Desk {
         let tenant = self.msp();
         let mut report =
             |done: usize, total: usize, step: String| progress(Progress { done, total, step });
-        report(0, 4, "plans, prices and exchange rates".into());
+        report(0, 4, "plans, prices, exchange rates and templates".into());
         cancellable(cancel, self.pull_msp_tables(&msp)).await?;
 
         report(1, 4, "clients".into());
@@ -128,9 +128,6 @@ impl Desk {
                 self.pull_client(&client).await
             })
             .await?;
-            if i == 0 {
-                cancellable(cancel, self.pull_templates(s.id)).await?;
-            }
         }
         self.store.mark_synced().await?;
         report(total, total, "done".into());
@@ -163,17 +160,12 @@ impl Desk {
         self.store
             .replace_mirror(MirrorKind::Fx, tenant, &[("fx".to_owned(), &fx, None)])
             .await?;
-        Ok(())
-    }
-
-    /// The template library (the same for every client).
-    async fn pull_templates(&self, any_client: ClientId) -> Result<(), DeskError> {
-        let api = self.client_api(any_client).await?;
-        let templates = retry(|| api.templates()).await?.items;
+        // The template library: the same for every client, readable with the MSP's token.
+        let templates = retry(|| msp.templates()).await?.items;
         self.store
             .replace_mirror(
                 MirrorKind::Template,
-                self.msp(),
+                tenant,
                 &keyed(&templates, |t| (t.id.clone(), None)),
             )
             .await?;

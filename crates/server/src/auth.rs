@@ -252,6 +252,14 @@ pub struct ClientAdmin {
     pub actor: Uuid,
 }
 
+/// Any signed-in operator, with an MSP's token or a client's, acting in that token's tenant:
+/// for what both may read, such as the template library (an MSP without clients needs it too).
+#[derive(Debug, Clone, Copy)]
+pub struct Operator {
+    pub tenant: TenantId,
+    pub actor: Uuid,
+}
+
 /// The verified token's tenant and actor, if its role is `role`; otherwise 403 with `refusal`.
 async fn scoped(
     parts: &Parts,
@@ -300,5 +308,20 @@ impl FromRequestParts<AppState> for ClientAdmin {
         )
         .await?;
         Ok(Self { tenant, actor })
+    }
+}
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let claims = state.keys.verify(bearer(parts)?).await?;
+        Ok(Self {
+            tenant: claims.tid,
+            actor: claims.sub,
+        })
     }
 }

@@ -7,18 +7,19 @@ use mspdesk_api::types::{Catalog, List, TemplateInfo, UpdateCatalog};
 use mspdesk_api::Problem;
 
 use super::{mutate, read};
-use crate::auth::ClientAdmin;
+use crate::auth::{ClientAdmin, Operator};
 use crate::error::{AppError, AppResult};
 use crate::extract::{respond, Body, IfMatch};
 use crate::store::audit::Action;
 use crate::store::catalog;
 use crate::AppState;
 
-/// The app template library.
+/// The app template library (the same for every client). Either token may read it, so an
+/// MSP without clients sees it too.
 #[utoipa::path(get, path = "/catalog/templates", tag = "tenant", security(("bearer" = [])),
     responses((status = 200, body = List<TemplateInfo>)))]
 #[tracing::instrument(skip_all, fields(tenant = %auth.tenant))]
-pub async fn templates(State(state): State<AppState>, auth: ClientAdmin) -> AppResult<Response> {
+pub async fn templates(State(state): State<AppState>, auth: Operator) -> AppResult<Response> {
     read(&state, auth, async |tx| {
         Ok(List {
             items: catalog::templates(tx).await?,

@@ -33,7 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::{ClientAdmin, MspAdmin};
+use crate::auth::{ClientAdmin, MspAdmin, Operator};
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
 use crate::extract::{json_response, respond, to_value, IdempotencyKey};
@@ -160,6 +160,15 @@ pub(crate) struct Actor {
 
 impl From<MspAdmin> for Actor {
     fn from(a: MspAdmin) -> Self {
+        Self {
+            tenant: a.tenant,
+            actor: a.actor,
+        }
+    }
+}
+
+impl From<Operator> for Actor {
+    fn from(a: Operator) -> Self {
         Self {
             tenant: a.tenant,
             actor: a.actor,
