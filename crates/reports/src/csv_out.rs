@@ -85,7 +85,7 @@ pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
                 for line in &client.lines {
                     row(&[
                         &period,
-                        &currency,
+                        currency,
                         &client_id,
                         &company,
                         &line.instance_id.to_string(),
@@ -105,7 +105,7 @@ pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
             for client in &report.clients {
                 row(&[
                     &period,
-                    &currency,
+                    currency,
                     &client.client_id.to_string(),
                     &neutralise(&client.company_name),
                     &neutralise(&client.plan_name),
@@ -118,7 +118,7 @@ pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
             let servers: u64 = report.clients.iter().map(|c| c.server_count).sum();
             row(&[
                 &period,
-                &currency,
+                currency,
                 "",
                 "TOTAL",
                 "",
