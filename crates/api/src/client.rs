@@ -244,6 +244,23 @@ impl ApiClient {
             .await
     }
 
+    /// A page of the change feed after `since` (None: a full snapshot from the start).
+    pub async fn changes(
+        &self,
+        since: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<ChangesPage, ApiError> {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if let Some(since) = since {
+            query.push(("since", since.to_owned()));
+        }
+        if let Some(limit) = limit {
+            query.push(("limit", limit.to_string()));
+        }
+        self.send(self.api(Method::GET, "/changes").query(&query))
+            .await
+    }
+
     pub async fn get_client(&self, id: ClientId) -> Result<Client, ApiError> {
         self.send(self.api(Method::GET, &format!("/clients/{id}")))
             .await

@@ -27,6 +27,9 @@ pub enum ProblemCode {
     Conflict,
     /// 412: `If-Match` names an old version (`current_version`).
     VersionConflict,
+    /// 410: the change-feed cursor is older than the kept history: take a fresh snapshot
+    /// (`GET /changes` without `since`).
+    ResyncRequired,
     /// 413: the request body is too large.
     PayloadTooLarge,
     /// 422: the body is well-formed but some fields are invalid (`errors`).
@@ -47,6 +50,7 @@ impl ProblemCode {
             ProblemCode::NotFound => 404,
             ProblemCode::QuotaExceeded | ProblemCode::NotInCatalog | ProblemCode::Conflict => 409,
             ProblemCode::VersionConflict => 412,
+            ProblemCode::ResyncRequired => 410,
             ProblemCode::PayloadTooLarge => 413,
             ProblemCode::ValidationFailed => 422,
             ProblemCode::PreconditionRequired => 428,
@@ -65,6 +69,7 @@ impl ProblemCode {
             ProblemCode::NotInCatalog => "Not in the client's catalog",
             ProblemCode::Conflict => "Conflict",
             ProblemCode::VersionConflict => "Version conflict",
+            ProblemCode::ResyncRequired => "Resync required",
             ProblemCode::PayloadTooLarge => "Payload too large",
             ProblemCode::ValidationFailed => "Validation failed",
             ProblemCode::PreconditionRequired => "Precondition required",
