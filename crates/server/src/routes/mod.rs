@@ -1,9 +1,9 @@
 //! The HTTP surface: every route, registered with its OpenAPI description in one place, so
 //! the router and `/api/v1/openapi.json` cannot drift apart. Handlers are thin: parse, open
 //! the tenant transaction, call the store, audit, answer.
-
-//! One module per resource, like `store/`; every handler goes through [`read`], [`mutate`]
-//! or [`create`], which open the tenant transaction, run the store function, write the audit
+//!
+//! One module per resource, like `store/`; every handler goes through `read`, `mutate`
+//! or `create`, which open the tenant transaction, run the store function, write the audit
 //! row and commit.
 
 mod apps;

@@ -1,17 +1,21 @@
 //! Test harness: a fresh database per test on the PostgreSQL cluster that `cargo xtask test`
 //! starts (`MSPDESK_TEST_DATABASE_URL`), the real server on 127.0.0.1:0, and the typed client.
-#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
+use std::cell::RefCell;
 use std::net::SocketAddr;
+use std::sync::Once;
 
 use mspdesk_api::client::ApiClient;
 use mspdesk_api::types::{ClientToken, CreateClient, QuotasInput};
-#[allow(unused_imports)] // not every test file needs both
 pub use mspdesk_api::{ExposeSecret, SecretString};
 use mspdesk_domain::{ClientId, Email, TenantId};
 use mspdesk_server::{db, store, AppState};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 use uuid::Uuid;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -28,8 +32,96 @@ pub fn cluster_url() -> String {
     )
 }
 
+thread_local! {
+    /// The log text captured on this thread, while a [`LogCapture`] is alive.
+    static CAPTURED: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+fn capturing() -> bool {
+    CAPTURED.with(|c| c.borrow().is_some())
+}
+
+/// Appends to this thread's capture.
+struct ThreadCapture;
+
+impl std::io::Write for ThreadCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURED.with(|c| {
+            if let Some(text) = c.borrow_mut().as_mut() {
+                text.extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Lets everything through on a thread that captures, nothing elsewhere; decided per event,
+/// never cached per callsite (a callsite first hit on another thread must still log here).
+struct WhileCapturing;
+
+impl<S> tracing_subscriber::layer::Filter<S> for WhileCapturing {
+    fn enabled(
+        &self,
+        _: &tracing::Metadata<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        capturing()
+    }
+
+    fn callsite_enabled(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+}
+
+/// Installs, once per process and before any test logs, the one global subscriber: every
+/// level, written to the capture of the thread that logs, and only while that thread has one.
+/// (All tests share this process; a subscriber scoped to one thread would miss callsites that
+/// another test's thread registered at the same moment.)
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let layer = tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(|| ThreadCapture)
+            .with_filter(WhileCapturing);
+        let _ = tracing_subscriber::registry().with(layer).try_init();
+    });
+}
+
+/// Captures everything logged on this thread (with `#[tokio::test]`'s current-thread runtime,
+/// that includes the servers the test spawns) until dropped.
+pub struct LogCapture(());
+
+impl LogCapture {
+    pub fn start() -> Self {
+        init_logging();
+        CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+        LogCapture(())
+    }
+
+    pub fn text(&self) -> String {
+        CAPTURED.with(|c| {
+            String::from_utf8_lossy(c.borrow().as_deref().unwrap_or_default()).into_owned()
+        })
+    }
+}
+
+impl Drop for LogCapture {
+    fn drop(&mut self) {
+        CAPTURED.with(|c| *c.borrow_mut() = None);
+    }
+}
+
 /// Creates an empty database and returns its URL.
 pub async fn fresh_database() -> String {
+    init_logging();
     let admin_url = cluster_url();
     let admin = PgPool::connect(&admin_url)
         .await
@@ -55,6 +147,7 @@ pub async fn database(pool_size: u32) -> (String, PgPool) {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub url: String,
+    #[allow(dead_code)] // for tests that need their own connections to the database
     pub db_url: String,
     pub pool: PgPool,
     pub api: ApiClient,

@@ -2,11 +2,9 @@
 //! and what it wrote is kept.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn in_flight_requests_finish_on_shutdown() {

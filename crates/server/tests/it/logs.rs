@@ -1,36 +1,12 @@
 //! Logs never contain tokens or passwords, even at the most verbose level.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-mod common;
-
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use common::*;
+use crate::helpers::*;
 use mspdesk_api::types::CreateUser;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn tokens_and_passwords_never_reach_the_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_env_filter("trace")
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let captured = LogCapture::start();
 
     let app = spawn_app().await;
     let msp = msp(&app).await;
@@ -56,7 +32,7 @@ async fn tokens_and_passwords_never_reach_the_logs() {
         .plans()
         .await;
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(
         text.contains("control panel listening"),
         "the capture works"

@@ -2,9 +2,7 @@
 //! quota lock holds across them.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use mspdesk_api::types::QuotasInput;
 use mspdesk_api::ProblemCode;
 

@@ -2,9 +2,7 @@
 //! apps, branding, usage, audit, If-Match, Idempotency-Key, validation, OpenAPI.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use mspdesk_api::types::*;
 use mspdesk_api::ProblemCode;
 use mspdesk_domain::{CatalogMode, ComplianceStatus, QuotaKind};

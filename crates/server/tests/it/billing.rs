@@ -2,9 +2,7 @@
 //! CSV and PDF renderings agreeing with the API to the cent.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use mspdesk_api::types::{FxRateInput, UpdateFx, UpdatePrice};
 use mspdesk_api::ProblemCode;
 use mspdesk_domain::Provider;

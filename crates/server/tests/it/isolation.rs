@@ -2,9 +2,7 @@
 //! the owner's data is unchanged afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use mspdesk_api::client::etag;
 use mspdesk_api::types::*;
 use reqwest::{Method, StatusCode};

@@ -2,9 +2,7 @@
 //! every time, for servers, storage, users and apps per server.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use mspdesk_api::client::ApiError;
 use mspdesk_api::types::{CreateUser, InstallApp, QuotasInput};
 use mspdesk_api::ProblemCode;

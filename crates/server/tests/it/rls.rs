@@ -3,9 +3,7 @@
 //! cannot bypass RLS; and nothing leaks between requests through pooled connections.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use mspdesk_api::types::CreateUser;
 use sqlx::PgPool;
 use uuid::Uuid;
