@@ -401,6 +401,8 @@ async fn catalog_and_apps() {
     .await;
     let templates = tenant.api.templates().await.unwrap().items;
     assert!(templates.len() >= 30);
+    // The MSP's own token reads the same library (an MSP without clients needs it too).
+    assert_eq!(msp.api.templates().await.unwrap().items, templates);
 
     let catalog = tenant.api.catalog().await.unwrap();
     assert_eq!(catalog.mode, CatalogMode::All);
