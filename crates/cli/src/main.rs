@@ -273,10 +273,11 @@ fn read_password(email: &str) -> Result<SecretString> {
 }
 
 async fn sync(desk: &Desk) -> Result<()> {
-    let bar = ProgressBar::new(1);
+    // The feed's length is not known in advance: a spinner with pages and changes.
+    let bar = ProgressBar::new_spinner();
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{spinner} page {pos}: {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     // Ctrl-C stops the sync between two requests; what was stored stays consistent.
     let cancel = CancellationToken::new();
@@ -290,9 +291,9 @@ async fn sync(desk: &Desk) -> Result<()> {
     let summary = desk
         .sync(
             |p| {
-                bar.set_length(p.total as u64);
-                bar.set_position(p.done as u64);
+                bar.set_position(p.pages as u64);
                 bar.set_message(p.step);
+                bar.tick();
             },
             &cancel,
         )
@@ -300,9 +301,11 @@ async fn sync(desk: &Desk) -> Result<()> {
     bar.finish_and_clear();
     let summary = summary?;
     println!(
-        "synced {} clients ({} rows) in {:.1} s; sent {}, conflicts {}",
+        "synced {} clients ({} rows; {} changes in {} pages) in {:.1} s; sent {}, conflicts {}",
         summary.clients,
         summary.rows,
+        summary.changes,
+        summary.pages,
         started.elapsed().as_secs_f64(),
         summary.pushed,
         summary.conflicts

@@ -22,6 +22,7 @@ use crate::error::{invalid, DeskError};
 use crate::kinds::{DraftKind, MirrorKind, OutboxOp};
 use crate::session::{retry, Desk};
 use crate::store::{Conflict, Draft, Notice};
+use crate::sync::summary_of;
 
 /// A column of the client list to sort by (the seed's columns).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,7 +182,10 @@ impl Desk {
         query: &ClientQuery,
         now: DateTime<Utc>,
     ) -> Result<Vec<ClientRow>, DeskError> {
-        let summaries = self.clients().await?;
+        let records: Vec<Client> = self
+            .store
+            .mirror_all(MirrorKind::Client, self.msp())
+            .await?;
         let mut drafts: BTreeMap<ClientId, Vec<DraftKind>> = BTreeMap::new();
         for d in self.store.drafts().await? {
             drafts.entry(d.client).or_default().push(d.kind);
@@ -191,17 +195,16 @@ impl Desk {
             conflicts.entry(c.client).or_default().push(c.kind);
         }
         let totals = self.month_to_date(now).await;
-        let rows: Vec<ClientRow> = summaries
-            .into_iter()
+        let rows: Vec<ClientRow> = records
+            .iter()
+            .map(summary_of)
             .map(|s| {
                 let mut d = drafts.remove(&s.id).unwrap_or_default();
                 d.sort();
                 let mut c = conflicts.remove(&s.id).unwrap_or_default();
                 c.sort();
                 ClientRow {
-                    monthly_total: totals
-                        .as_ref()
-                        .map_or(s.monthly_total, |t| t.get(&s.id).copied()),
+                    monthly_total: totals.as_ref().and_then(|t| t.get(&s.id).copied()),
                     id: s.id,
                     company_name: s.company_name,
                     contact_email: s.contact_email,
@@ -239,17 +242,30 @@ impl Desk {
         )
     }
 
-    /// The synced client list as the server sent it (works offline).
+    /// The synced clients as rows of the server's client list (works offline), with
+    /// month-to-date totals computed from the mirror.
     pub async fn clients(&self) -> Result<Vec<ClientSummary>, DeskError> {
-        Ok(self
+        let records: Vec<Client> = self
             .store
-            .mirror_all(MirrorKind::ClientSummary, self.msp())
-            .await?)
+            .mirror_all(MirrorKind::Client, self.msp())
+            .await?;
+        let totals = self.month_to_date(Utc::now()).await;
+        Ok(records
+            .iter()
+            .map(|c| ClientSummary {
+                monthly_total: totals.as_ref().and_then(|t| t.get(&c.id).copied()),
+                ..summary_of(c)
+            })
+            .collect())
     }
 
     /// A client by id, or by company name (case-insensitive, exact, or a unique prefix).
     pub async fn find_client(&self, needle: &str) -> Result<ClientSummary, DeskError> {
-        let clients = self.clients().await?;
+        let records: Vec<Client> = self
+            .store
+            .mirror_all(MirrorKind::Client, self.msp())
+            .await?;
+        let clients: Vec<ClientSummary> = records.iter().map(summary_of).collect();
         let n = needle.trim().to_lowercase();
         if let Some(c) = clients
             .iter()

@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use mspdesk_domain::ClientId;
+use tokio_util::sync::CancellationToken;
 
 use crate::drafts::{PublishOutcome, ServerRecord};
 use crate::error::{invalid, DeskError};
 use crate::kinds::DraftKind;
-use crate::session::{retry, Desk};
+use crate::session::Desk;
 use crate::store::{Conflict, Draft};
+use crate::sync::SyncSummary;
 
 /// How to settle a conflict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,8 +74,9 @@ impl Desk {
                 self.store.delete_draft(kind, client).await?;
                 self.store.delete_conflict(kind, client).await?;
                 // Refresh the mirror with the server's value.
-                let record = retry(|| msp.get_client(client)).await?;
-                self.pull_client(&record).await?;
+                let mut summary = SyncSummary::default();
+                self.pull_changes(&msp, &mut summary, &mut |_| {}, &CancellationToken::new())
+                    .await?;
                 Ok(PublishOutcome::Published)
             }
             Some(body) => {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use mspdesk_api::types::CreateClient;
+use mspdesk_api::types::{ChangeKind, CreateClient};
 use serde::{Deserialize, Serialize};
 
 /// What a draft changes.
@@ -54,8 +54,6 @@ pub enum MirrorKind {
     Price,
     /// The MSP's billing currency and rates (tenant: the MSP; id: `fx`).
     Fx,
-    /// A row of the client list (tenant: the MSP).
-    ClientSummary,
     /// A client record with quotas and usage (tenant: the MSP).
     Client,
     /// The app template library (tenant: the MSP).
@@ -68,6 +66,8 @@ pub enum MirrorKind {
     Catalog,
     /// A client's branding (tenant and id: the client).
     Branding,
+    /// An app installed on one of a client's servers (tenant: the client).
+    App,
 }
 
 impl MirrorKind {
@@ -77,13 +77,29 @@ impl MirrorKind {
             MirrorKind::Plan => "plan",
             MirrorKind::Price => "price",
             MirrorKind::Fx => "fx",
-            MirrorKind::ClientSummary => "client_summary",
             MirrorKind::Client => "client",
             MirrorKind::Template => "template",
             MirrorKind::Server => "server",
             MirrorKind::User => "user",
             MirrorKind::Catalog => "catalog",
             MirrorKind::Branding => "branding",
+            MirrorKind::App => "app",
+        }
+    }
+
+    /// Where a change of the feed lives in the mirror.
+    #[must_use]
+    pub const fn of_change(kind: ChangeKind) -> MirrorKind {
+        match kind {
+            ChangeKind::Client => MirrorKind::Client,
+            ChangeKind::Server => MirrorKind::Server,
+            ChangeKind::User => MirrorKind::User,
+            ChangeKind::Catalog => MirrorKind::Catalog,
+            ChangeKind::Branding => MirrorKind::Branding,
+            ChangeKind::App => MirrorKind::App,
+            ChangeKind::Plan => MirrorKind::Plan,
+            ChangeKind::Price => MirrorKind::Price,
+            ChangeKind::Fx => MirrorKind::Fx,
         }
     }
 

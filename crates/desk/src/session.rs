@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine;
 use chrono::Utc;
 use mspdesk_api::client::{ApiClient, ApiError};
-use mspdesk_api::types::ClientSummary;
+use mspdesk_api::types::{Client, CHANGES_DEFAULT_LIMIT, CHANGES_MAX_LIMIT};
 use mspdesk_domain::{ClientId, TenantId};
 use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
@@ -28,6 +28,8 @@ pub struct Desk {
     pub(crate) vault: Vault,
     pub(crate) api: ApiClient,
     pub(crate) account: Account,
+    /// Changes per page of the feed.
+    pub(crate) page_limit: u32,
 }
 
 impl std::fmt::Debug for Desk {
@@ -136,7 +138,13 @@ impl Desk {
             vault,
             api,
             account,
+            page_limit: CHANGES_DEFAULT_LIMIT,
         })
+    }
+
+    /// Asks the feed for pages of `limit` changes (1 to the server's maximum).
+    pub fn set_page_limit(&mut self, limit: u32) {
+        self.page_limit = limit.clamp(1, CHANGES_MAX_LIMIT);
     }
 
     /// The local store (for tests and tools; front ends use the desk's actions).
@@ -168,7 +176,7 @@ impl Desk {
         // Tokens written before the store kept a record of them.
         for client in self
             .store
-            .mirror_all::<ClientSummary>(MirrorKind::ClientSummary, self.msp())
+            .mirror_all::<Client>(MirrorKind::Client, self.msp())
             .await?
         {
             tenants.push(client.id.into());

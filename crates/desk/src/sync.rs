@@ -1,13 +1,14 @@
-//! Sync: push the outbox and the drafts, then pull the MSP scope and every client's tenant
-//! scope into the mirror. Progress is reported per step; a cancelled sync stops between (or
-//! in the middle of) requests and leaves the store consistent, because every write to it is
-//! one transaction.
+//! Sync: push the outbox and the drafts, then pull what changed through the Control Panel's
+//! change feed (one request loop with the MSP's token; per-client tokens are minted only to
+//! write as a client). Each page is applied to the store in one transaction with its cursor, so
+//! a crash or a cancel leaves the store at a page boundary, never half-way through one.
 
 use std::collections::BTreeSet;
 
 use mspdesk_api::client::{ApiClient, ApiError};
-use mspdesk_api::types::{Branding, Catalog, Client, ClientSummary, Server, User};
-use mspdesk_domain::{ClientId, TenantId};
+use mspdesk_api::types::{ChangeItem, ChangeKind, ChangeOp, Client, ClientSummary};
+use mspdesk_api::ProblemCode;
+use mspdesk_domain::TenantId;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -15,13 +16,13 @@ use crate::drafts::PublishOutcome;
 use crate::error::DeskError;
 use crate::kinds::{MirrorKind, OutboxOp};
 use crate::session::{cancellable, retry, Desk};
-use crate::store::OutboxEntry;
+use crate::store::{MirrorWrite, OutboxEntry, PageApplied, StoreError};
 
-/// Sync progress: `done` of `total` steps, and what is being done.
+/// Sync progress: pages and changes applied so far, and what is being done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Progress {
-    pub done: usize,
-    pub total: usize,
+    pub pages: usize,
+    pub rows: usize,
     pub step: String,
 }
 
@@ -34,30 +35,23 @@ pub struct SyncSummary {
     pub conflicts: usize,
     /// Pushes refused for another reason (kept, with the reason).
     pub failed: Vec<String>,
+    /// Pages of the change feed applied, and the changes in them.
+    pub pages: usize,
+    pub changes: usize,
+    /// The feed's history was gone (410), so a fresh snapshot was taken.
+    pub resynced: bool,
+    /// Clients in the mirror after the sync.
     pub clients: usize,
     /// Clients the server no longer has, removed from the mirror.
     pub removed_clients: usize,
     /// Notices written (drafts of removed clients).
     pub notices: usize,
-    /// Rows in the local mirror after the pull.
+    /// Rows in the local mirror after the sync.
     pub rows: i64,
 }
 
-/// Mirror rows keyed by id, with their version.
-fn keyed<T>(
-    items: &[T],
-    key: impl Fn(&T) -> (String, Option<i64>),
-) -> Vec<(String, &T, Option<i64>)> {
-    items
-        .iter()
-        .map(|i| {
-            let (id, version) = key(i);
-            (id, i, version)
-        })
-        .collect()
-}
-
-/// A client record as a row of the client list (until the next pull brings the server's).
+/// A client record as a row of the client list (its month-to-date total is computed by the
+/// caller).
 pub(crate) fn summary_of(c: &Client) -> ClientSummary {
     ClientSummary {
         monthly_total: None,
@@ -73,9 +67,45 @@ pub(crate) fn summary_of(c: &Client) -> ClientSummary {
     }
 }
 
+/// A feed item as a mirror write.
+fn mirror_write(msp: TenantId, item: &ChangeItem) -> Result<MirrorWrite, DeskError> {
+    let kind = MirrorKind::of_change(item.kind);
+    let tenant = match (item.kind, item.client_id) {
+        (ChangeKind::Client | ChangeKind::Plan | ChangeKind::Price | ChangeKind::Fx, _) => msp,
+        (_, Some(client)) => client.into(),
+        (_, None) => {
+            return Err(DeskError::Store(StoreError::Corrupt(format!(
+                "a {} change without its client",
+                item.kind.as_str()
+            ))))
+        }
+    };
+    let body = match (item.op, &item.body) {
+        (ChangeOp::Delete, _) => None,
+        (ChangeOp::Upsert, Some(b)) => Some(b),
+        (ChangeOp::Upsert, None) => {
+            return Err(DeskError::Store(StoreError::Corrupt(format!(
+                "a {} upsert without a body",
+                item.kind.as_str()
+            ))))
+        }
+    };
+    Ok(MirrorWrite {
+        kind,
+        tenant,
+        id: item.id.clone(),
+        version: body
+            .and_then(|b| b.get("version"))
+            .and_then(serde_json::Value::as_i64),
+        body: body.map(serde_json::Value::to_string),
+    })
+}
+
 impl Desk {
-    /// Pushes the outbox and the drafts, then pulls everything. `progress` is called at
-    /// every step; `cancel` stops the sync (returning [`DeskError::Cancelled`]).
+    /// Pushes the outbox and the drafts, then pulls what changed since the last sync through
+    /// the server's change feed (a full snapshot the first time). `progress` is called after
+    /// every page; `cancel` stops the sync between two requests or drops the one in flight
+    /// (returning [`DeskError::Cancelled`]); what was applied stays, page by page.
     #[tracing::instrument(skip_all, err)]
     pub async fn sync(
         &self,
@@ -86,193 +116,124 @@ impl Desk {
         let msp = self.msp_api()?;
         cancellable(cancel, self.push_outbox(&msp, &mut summary)).await?;
         cancellable(cancel, self.push_drafts(&msp, &mut summary)).await?;
-
-        let tenant = self.msp();
-        let mut report =
-            |done: usize, total: usize, step: String| progress(Progress { done, total, step });
-        report(0, 4, "plans, prices, exchange rates and templates".into());
-        cancellable(cancel, self.pull_msp_tables(&msp)).await?;
-
-        report(1, 4, "clients".into());
-        let summaries = cancellable(cancel, async {
-            let mut all: Vec<ClientSummary> = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = retry(|| msp.list_clients(None, Some(500), cursor.as_deref())).await?;
-                all.extend(page.items);
-                match page.next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => break Ok::<_, DeskError>(all),
-                }
-            }
-        })
-        .await?;
-        let (removed, notices) = self.forget_removed_clients(&summaries).await?;
-        summary.removed_clients = removed;
-        summary.notices = notices;
-        self.store
-            .replace_mirror(
-                MirrorKind::ClientSummary,
-                tenant,
-                &keyed(&summaries, |c| (c.id.to_string(), Some(c.version))),
-            )
+        progress(Progress {
+            pages: 0,
+            rows: 0,
+            step: "templates".into(),
+        });
+        cancellable(cancel, self.pull_templates(&msp)).await?;
+        self.pull_changes(&msp, &mut summary, &mut progress, cancel)
             .await?;
-        let total = 2 + summaries.len();
-        for (i, s) in summaries.iter().enumerate() {
-            if cancel.is_cancelled() {
-                return Err(DeskError::Cancelled);
-            }
-            report(2 + i, total, s.company_name.clone());
-            cancellable(cancel, async {
-                let client = retry(|| msp.get_client(s.id)).await?;
-                self.pull_client(&client).await
-            })
-            .await?;
-        }
         self.store.mark_synced().await?;
-        report(total, total, "done".into());
-        summary.clients = summaries.len();
+        summary.clients = self.store.count_mirror(MirrorKind::Client).await?;
         summary.rows = self.store.mirror_rows().await?;
+        progress(Progress {
+            pages: summary.pages,
+            rows: summary.changes,
+            step: "done".into(),
+        });
         Ok(summary)
     }
 
-    async fn pull_msp_tables(&self, msp: &ApiClient) -> Result<(), DeskError> {
-        let tenant = self.msp();
-        let plans = retry(|| msp.plans()).await?.items;
-        self.store
-            .replace_mirror(
-                MirrorKind::Plan,
-                tenant,
-                &keyed(&plans, |p| (p.id.to_string(), None)),
-            )
-            .await?;
-        let prices = retry(|| msp.prices()).await?.items;
-        self.store
-            .replace_mirror(
-                MirrorKind::Price,
-                tenant,
-                &keyed(&prices, |p| {
-                    (format!("{}/{}", p.provider, p.server_type), None)
-                }),
-            )
-            .await?;
-        let fx = retry(|| msp.fx()).await?;
-        self.store
-            .replace_mirror(MirrorKind::Fx, tenant, &[("fx".to_owned(), &fx, None)])
-            .await?;
-        // The template library: the same for every client, readable with the MSP's token.
+    /// The template library: the same for every client, readable with the MSP's token.
+    async fn pull_templates(&self, msp: &ApiClient) -> Result<(), DeskError> {
         let templates = retry(|| msp.templates()).await?.items;
         self.store
             .replace_mirror(
                 MirrorKind::Template,
-                tenant,
-                &keyed(&templates, |t| (t.id.clone(), None)),
+                self.msp(),
+                &templates
+                    .iter()
+                    .map(|t| (t.id.clone(), t, None))
+                    .collect::<Vec<_>>(),
             )
             .await?;
         Ok(())
     }
 
-    /// Clients in the mirror that the server no longer lists: their rows go, their drafts
-    /// become notices, their tokens leave the keyring. Returns (clients removed, notices).
-    async fn forget_removed_clients(
+    /// Applies the feed page by page until it is complete.
+    pub(crate) async fn pull_changes(
         &self,
-        current: &[ClientSummary],
-    ) -> Result<(usize, usize), DeskError> {
-        let live: BTreeSet<ClientId> = current.iter().map(|c| c.id).collect();
-        let mirrored: Vec<ClientSummary> = self
-            .store
-            .mirror_all(MirrorKind::ClientSummary, self.msp())
-            .await?;
-        let mut known: Vec<(ClientId, String)> = mirrored
-            .into_iter()
-            .map(|c| (c.id, c.company_name))
-            .collect();
-        // Drafts of clients the mirror never listed (e.g. created elsewhere, then deleted).
-        for d in self.store.drafts().await? {
-            if !known.iter().any(|(id, _)| *id == d.client) {
-                known.push((d.client, d.client.to_string()));
+        msp: &ApiClient,
+        summary: &mut SyncSummary,
+        progress: &mut impl FnMut(Progress),
+        cancel: &CancellationToken,
+    ) -> Result<(), DeskError> {
+        let msp_tenant = self.msp();
+        loop {
+            if cancel.is_cancelled() {
+                return Err(DeskError::Cancelled);
+            }
+            let state = self.store.feed_state().await?;
+            if state.cursor.is_none() && !state.snapshot {
+                self.store.begin_snapshot().await?;
+            }
+            let limit = self.page_limit;
+            let page = match cancellable(cancel, async {
+                Ok(retry(|| msp.changes(state.cursor.as_deref(), Some(limit))).await?)
+            })
+            .await
+            {
+                Err(e) if e.problem_code() == Some(ProblemCode::ResyncRequired) => {
+                    tracing::info!("the feed's history is gone: taking a fresh snapshot");
+                    summary.resynced = true;
+                    self.store.begin_snapshot().await?;
+                    continue;
+                }
+                other => other?,
+            };
+            let writes = page
+                .items
+                .iter()
+                .map(|item| mirror_write(msp_tenant, item))
+                .collect::<Result<Vec<_>, _>>()?;
+            let applied = self
+                .store
+                .apply_page(msp_tenant, &writes, &page.next_cursor)
+                .await?;
+            self.after_removal(&applied, summary).await?;
+            summary.pages += 1;
+            summary.changes += writes.len();
+            progress(Progress {
+                pages: summary.pages,
+                rows: summary.changes,
+                step: format!("{} changes", summary.changes),
+            });
+            if page.complete {
+                break;
             }
         }
-        let (mut removed, mut notices) = (0, 0);
-        for (id, name) in known.into_iter().filter(|(id, _)| !live.contains(id)) {
-            notices += self.store.forget_client(self.msp(), id, &name).await?;
-            self.drop_client_token(id).await?;
-            removed += 1;
-            tracing::info!(client = %id, "client deleted on the server; removed locally");
+        if self.store.feed_state().await?.snapshot {
+            let applied = self.store.finish_snapshot(msp_tenant).await?;
+            self.after_removal(&applied, summary).await?;
         }
-        Ok((removed, notices))
+        Ok(())
     }
 
-    /// Pulls one client's record and tenant scope.
-    pub(crate) async fn pull_client(&self, client: &Client) -> Result<(), DeskError> {
-        let api = self.client_api(client.id).await?;
-        let tenant: TenantId = client.id.into();
-        let servers: Vec<Server> = retry(|| api.servers()).await?.items;
-        self.store
-            .replace_mirror(
-                MirrorKind::Server,
-                tenant,
-                &keyed(&servers, |s| (s.id.to_string(), None)),
-            )
-            .await?;
-        let users: Vec<User> = retry(|| api.users()).await?.items;
-        self.store
-            .replace_mirror(
-                MirrorKind::User,
-                tenant,
-                &keyed(&users, |u| (u.id.to_string(), None)),
-            )
-            .await?;
-        let catalog: Catalog = retry(|| api.catalog()).await?;
-        self.store
-            .put_mirror(
-                MirrorKind::Catalog,
-                tenant,
-                &tenant.to_string(),
-                &catalog,
-                Some(catalog.version),
-            )
-            .await?;
-        let branding: Branding = retry(|| api.branding()).await?;
-        self.store
-            .put_mirror(
-                MirrorKind::Branding,
-                tenant,
-                &tenant.to_string(),
-                &branding,
-                Some(branding.version),
-            )
-            .await?;
-        self.mirror_client(client).await
+    /// Clients removed from the mirror lose their tokens too.
+    async fn after_removal(
+        &self,
+        applied: &PageApplied,
+        summary: &mut SyncSummary,
+    ) -> Result<(), DeskError> {
+        for (client, name) in &applied.removed {
+            self.drop_client_token(*client).await?;
+            tracing::info!(%client, company = %name, "client deleted on the server; removed locally");
+        }
+        summary.removed_clients += applied.removed.len();
+        summary.notices += applied.notices;
+        Ok(())
     }
 
     /// Stores a client record the server returned.
     pub(crate) async fn mirror_client(&self, client: &Client) -> Result<(), DeskError> {
-        let id = client.id.to_string();
         self.store
             .put_mirror(
                 MirrorKind::Client,
                 self.msp(),
-                &id,
+                &client.id.to_string(),
                 client,
                 Some(client.version),
-            )
-            .await?;
-        let mut row = summary_of(client);
-        if let Some(old) = self
-            .store
-            .mirror::<ClientSummary>(MirrorKind::ClientSummary, self.msp(), &id)
-            .await?
-        {
-            row.monthly_total = old.monthly_total;
-        }
-        self.store
-            .put_mirror(
-                MirrorKind::ClientSummary,
-                self.msp(),
-                &id,
-                &row,
-                Some(row.version),
             )
             .await?;
         Ok(())

@@ -6,6 +6,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{json, now, parse, Store, StoreError};
+
+/// The generation a mirror write belongs to: the snapshot being taken, else the mirror's.
+pub(super) const CURRENT_GEN: &str =
+    "COALESCE((SELECT COALESCE(snapshot_gen, mirror_gen) FROM account WHERE id = 1), 0)";
 use crate::kinds::MirrorKind;
 
 impl Store {
@@ -26,7 +30,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for (id, value, version) in items {
-            sqlx::query("INSERT INTO mirror (kind, tenant, id, body, version, synced_at) VALUES (?, ?, ?, ?, ?, ?)")
+            sqlx::query(&format!("INSERT INTO mirror (kind, tenant, id, body, version, synced_at, gen) VALUES (?, ?, ?, ?, ?, ?, {CURRENT_GEN})"))
                 .bind(kind.as_str())
                 .bind(&tenant)
                 .bind(id)
@@ -49,8 +53,8 @@ impl Store {
         version: Option<i64>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO mirror (kind, tenant, id, body, version, synced_at) VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (kind, tenant, id) DO UPDATE SET body = excluded.body, version = excluded.version, synced_at = excluded.synced_at",
+            &format!("INSERT INTO mirror (kind, tenant, id, body, version, synced_at, gen) VALUES (?, ?, ?, ?, ?, ?, {CURRENT_GEN})
+             ON CONFLICT (kind, tenant, id) DO UPDATE SET body = excluded.body, version = excluded.version, synced_at = excluded.synced_at, gen = excluded.gen"),
         )
         .bind(kind.as_str())
         .bind(tenant.to_string())
@@ -108,6 +112,15 @@ impl Store {
         rows.iter()
             .map(|(t, b)| Ok((super::parse_id(kind.as_str(), t)?, parse(kind.as_str(), b)?)))
             .collect()
+    }
+
+    /// Rows of one kind in the mirror, whatever their tenant.
+    pub async fn count_mirror(&self, kind: MirrorKind) -> Result<usize, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM mirror WHERE kind = ?")
+            .bind(kind.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 
     /// Rows in the mirror (for sync figures).

@@ -6,6 +6,7 @@
 //! - [`local`]: what this desk made and the server has not accepted yet (drafts, the outbox)
 //!   and conflicts.
 
+mod feed;
 mod local;
 mod mirror;
 
@@ -20,6 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use uuid::Uuid;
 
+pub use feed::{FeedState, MirrorWrite, PageApplied};
 pub use local::{Conflict, Draft, OutboxEntry};
 
 use crate::kinds::DraftKind;
@@ -287,46 +289,57 @@ impl Store {
         client: ClientId,
         company_name: &str,
     ) -> Result<usize, StoreError> {
-        let tenant = client.to_string();
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM mirror WHERE tenant = ?")
-            .bind(&tenant)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM mirror WHERE tenant = ? AND id = ? AND kind IN ('client', 'client_summary')")
-            .bind(msp.to_string())
-            .bind(&tenant)
-            .execute(&mut *tx)
-            .await?;
-        let drafts: Vec<(String, String)> =
-            sqlx::query_as("SELECT kind, body FROM drafts WHERE tenant = ?")
-                .bind(&tenant)
-                .fetch_all(&mut *tx)
-                .await?;
-        for (kind, body) in &drafts {
-            sqlx::query(
-                "INSERT INTO notices (id, client, company_name, draft_kind, message, body, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(Uuid::now_v7().to_string())
-            .bind(&tenant)
-            .bind(company_name)
-            .bind(kind)
-            .bind(format!(
-                "{company_name} was deleted on the server; its {kind} draft could not be sent and is kept here"
-            ))
-            .bind(body)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
-        }
-        for table in ["drafts", "conflicts"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE tenant = ?"))
-                .bind(&tenant)
-                .execute(&mut *tx)
-                .await?;
-        }
+        let notices = forget_client_in(&mut tx, msp, client, company_name).await?;
         tx.commit().await?;
-        Ok(drafts.len())
+        Ok(notices)
     }
+}
+
+/// [`Store::forget_client`] inside a transaction the caller commits.
+pub(crate) async fn forget_client_in(
+    tx: &mut sqlx::SqliteConnection,
+    msp: TenantId,
+    client: ClientId,
+    company_name: &str,
+) -> Result<usize, StoreError> {
+    let tenant = client.to_string();
+    sqlx::query("DELETE FROM mirror WHERE tenant = ?")
+        .bind(&tenant)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM mirror WHERE tenant = ? AND id = ? AND kind = 'client'")
+        .bind(msp.to_string())
+        .bind(&tenant)
+        .execute(&mut *tx)
+        .await?;
+    let drafts: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, body FROM drafts WHERE tenant = ?")
+            .bind(&tenant)
+            .fetch_all(&mut *tx)
+            .await?;
+    for (kind, body) in &drafts {
+        sqlx::query(
+            "INSERT INTO notices (id, client, company_name, draft_kind, message, body, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(Uuid::now_v7().to_string())
+        .bind(&tenant)
+        .bind(company_name)
+        .bind(kind)
+        .bind(format!(
+            "{company_name} was deleted on the server; its {kind} draft could not be sent and is kept here"
+        ))
+        .bind(body)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+    }
+    for table in ["drafts", "conflicts"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE tenant = ?"))
+            .bind(&tenant)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(drafts.len())
 }

@@ -566,24 +566,33 @@ async fn a_cancelled_sync_stops_and_leaves_a_consistent_store() {
         Err(DeskError::Cancelled)
     ));
 
-    // Cancelled in the middle of the clients.
+    // Cancelled after the first page of the feed (pages of 5 changes).
+    let mut desk = desk;
+    desk.set_page_limit(5);
     let cancel = CancellationToken::new();
     let mut seen = Vec::new();
     let result = desk
         .sync(
             |p| {
-                if p.done == 3 {
+                if p.pages == 1 {
                     cancel.cancel();
                 }
-                seen.push(p.done);
+                seen.push(p.pages);
             },
             &cancel,
         )
         .await;
     assert!(matches!(result, Err(DeskError::Cancelled)), "{result:?}");
-    assert_eq!(seen.last(), Some(&3));
+    assert_eq!(seen.last(), Some(&1));
     assert!(desk.store().integrity_ok().await.unwrap());
     assert_eq!(desk.whoami().await.unwrap().last_sync_at, None);
+    // The first page stays applied, with its cursor: the next sync goes on from there.
+    let state = desk.store().feed_state().await.unwrap();
+    assert!(state.cursor.is_some() && state.snapshot, "{state:?}");
+    assert_eq!(
+        desk.store().mirror_rows().await.unwrap(),
+        5 + mspdesk_domain::TEMPLATES.len() as i64
+    );
 
     // The next sync completes.
     let summary = desk.sync(|_| {}, &never()).await.unwrap();

@@ -18,26 +18,27 @@ async fn full_sync_mirrors_the_server() {
     let summary = desk.sync(|p| steps.push(p), &never()).await.unwrap();
     assert_eq!(summary.clients, 3);
     assert!(summary.rows > 20, "{summary:?}");
-    // Progress rises to its total.
+    // Progress rises, page by page, to the changes the summary counts.
     let last = steps.last().unwrap();
-    assert_eq!(last.done, last.total);
+    assert_eq!(last.step, "done");
+    assert_eq!((last.pages, last.rows), (summary.pages, summary.changes));
+    assert!(summary.pages >= 1 && summary.changes >= 3);
     assert!(steps
         .windows(2)
-        .all(|w| w[0].done <= w[1].done || w[1].total != w[0].total));
+        .all(|w| w[0].pages <= w[1].pages && w[0].rows <= w[1].rows));
 
     let api = operator(&w).await;
     let server_list = api.list_clients(None, None, None).await.unwrap().items;
     let local = desk.clients().await.unwrap();
-    assert_eq!(
-        local
+    let rows = |list: &[mspdesk_api::types::ClientSummary]| {
+        let mut rows: Vec<_> = list
             .iter()
             .map(|c| (c.id, c.company_name.clone(), c.server_count, c.user_count))
-            .collect::<Vec<_>>(),
-        server_list
-            .iter()
-            .map(|c| (c.id, c.company_name.clone(), c.server_count, c.user_count))
-            .collect::<Vec<_>>()
-    );
+            .collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(rows(&local), rows(&server_list));
     for c in &server_list {
         let token = api.client_token(c.id).await.unwrap().token;
         let servers = api.with_token(token).servers().await.unwrap().items;

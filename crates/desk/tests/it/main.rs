@@ -6,4 +6,5 @@ mod actions;
 mod billing;
 mod crash;
 mod desk;
+mod feed;
 mod support;

@@ -67,3 +67,100 @@ pub async fn operator_as(w: &World, email: &str, password: &str) -> ApiClient {
     let login = api.login(email, &secret(password)).await.unwrap();
     api.with_token(login.token)
 }
+
+/// Sorted JSON values, for comparing lists whatever their order.
+fn sorted<T: serde::Serialize>(items: &[T]) -> Vec<serde_json::Value> {
+    let mut values: Vec<serde_json::Value> = items
+        .iter()
+        .map(|i| serde_json::to_value(i).unwrap())
+        .collect();
+    values.sort_by_key(std::string::ToString::to_string);
+    values
+}
+
+/// The desk's mirror holds exactly what the server's own routes return, row for row: plans,
+/// prices, exchange rates, and every client's record, servers, users, apps, catalog and
+/// branding; and nothing of clients the server no longer has.
+pub async fn assert_mirror_matches_server(desk: &Desk, w: &World) {
+    use mspdesk_api::types::{
+        App, Branding, Catalog, Client, FxTableBody, Plan, Price, Server, User,
+    };
+    use mspdesk_desk::MirrorKind;
+
+    let api = operator(w).await;
+    let store = desk.store();
+    let msp = desk.account().msp_tenant;
+    let plans: Vec<Plan> = store.mirror_all(MirrorKind::Plan, msp).await.unwrap();
+    assert_eq!(sorted(&plans), sorted(&api.plans().await.unwrap().items));
+    let prices: Vec<Price> = store.mirror_all(MirrorKind::Price, msp).await.unwrap();
+    assert_eq!(sorted(&prices), sorted(&api.prices().await.unwrap().items));
+    let fx: Option<FxTableBody> = store.mirror(MirrorKind::Fx, msp, "fx").await.unwrap();
+    assert_eq!(fx.unwrap(), api.fx().await.unwrap());
+
+    let mut on_server = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = api
+            .list_clients(None, Some(500), cursor.as_deref())
+            .await
+            .unwrap();
+        on_server.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let mirrored: Vec<Client> = store.mirror_all(MirrorKind::Client, msp).await.unwrap();
+    assert_eq!(mirrored.len(), on_server.len(), "clients");
+    for summary in &on_server {
+        let client = api.get_client(summary.id).await.unwrap();
+        let tenant_id: mspdesk_domain::TenantId = client.id.into();
+        let mine: Option<Client> = store
+            .mirror(MirrorKind::Client, msp, &client.id.to_string())
+            .await
+            .unwrap();
+        assert_eq!(mine.as_ref(), Some(&client), "{}", client.company_name);
+        let tenant = api.with_token(api.client_token(client.id).await.unwrap().token);
+        let servers = tenant.servers().await.unwrap().items;
+        let m_servers: Vec<Server> = store
+            .mirror_all(MirrorKind::Server, tenant_id)
+            .await
+            .unwrap();
+        assert_eq!(
+            sorted(&m_servers),
+            sorted(&servers),
+            "{} servers",
+            client.company_name
+        );
+        let users = tenant.users().await.unwrap().items;
+        let m_users: Vec<User> = store.mirror_all(MirrorKind::User, tenant_id).await.unwrap();
+        assert_eq!(
+            sorted(&m_users),
+            sorted(&users),
+            "{} users",
+            client.company_name
+        );
+        let mut apps = Vec::new();
+        for s in servers.iter().filter(|s| s.deleted_at.is_none()) {
+            apps.extend(tenant.apps(s.id).await.unwrap().items);
+        }
+        let m_apps: Vec<App> = store.mirror_all(MirrorKind::App, tenant_id).await.unwrap();
+        assert_eq!(
+            sorted(&m_apps),
+            sorted(&apps),
+            "{} apps",
+            client.company_name
+        );
+        let id = client.id.to_string();
+        let catalog: Option<Catalog> = store
+            .mirror(MirrorKind::Catalog, tenant_id, &id)
+            .await
+            .unwrap();
+        assert_eq!(catalog.unwrap(), tenant.catalog().await.unwrap());
+        let branding: Option<Branding> = store
+            .mirror(MirrorKind::Branding, tenant_id, &id)
+            .await
+            .unwrap();
+        assert_eq!(branding.unwrap(), tenant.branding().await.unwrap());
+    }
+}
