@@ -6,7 +6,9 @@
 //! - `run`: setup, build, launch the desktop app.
 //! - `test`: setup, then every check and test; ends with `N passed, N failed`.
 //! - `bindings`: regenerate the TypeScript bindings the UI imports from Rust types.
+//! - `bench`: the sync benchmark at MSP scale; writes its section of BENCHMARKS.md.
 
+mod bench;
 mod postgres;
 mod proc;
 mod run;
@@ -36,6 +38,19 @@ enum Command {
     Test,
     /// Regenerate the TypeScript bindings in ui/src/bindings from the Rust types.
     Bindings,
+    /// The sync benchmark: seed a Control Panel through its API, time `mspdesk sync` (release),
+    /// and write the figures into BENCHMARKS.md. Not part of `test`.
+    Bench {
+        #[arg(long, default_value_t = 1000)]
+        clients: usize,
+        #[arg(long, default_value_t = 20)]
+        instances: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Print the figures without writing BENCHMARKS.md.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn main() -> Result<()> {
@@ -52,6 +67,20 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        Command::Bench {
+            clients,
+            instances,
+            runs,
+            dry_run,
+        } => bench::run(
+            &root,
+            bench::Size {
+                clients,
+                instances,
+                runs,
+            },
+            !dry_run,
+        ),
         Command::Bindings => proc::run(
             proc::cmd("cargo", &["test", "--quiet", "--lib", "bindings"])
                 .env("UPDATE_BINDINGS", "1"),
