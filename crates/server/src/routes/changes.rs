@@ -45,5 +45,8 @@ pub async fn changes(
     let since = query.since.as_deref().map(Cursor::parse).transpose()?;
     let who = Actor::from(auth);
     housekeep(&state, who, async |tx| changes::purge(tx).await).await?;
-    read_snapshot(&state, who, async |tx| changes::page(tx, since, limit).await).await
+    read_snapshot(&state, who, async |tx| {
+        changes::page(tx, since, limit).await
+    })
+    .await
 }

@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use mspdesk_api::types::{
-    client_billing_input, BilledClient, ChangeKind, FxRateBody, FxTableBody, NewFx, NewPrice,
-    Price,
+    client_billing_input, BilledClient, ChangeKind, FxRateBody, FxTableBody, NewFx, NewPrice, Price,
 };
 use mspdesk_domain::{
     billing_report, BillingReport, ClientBillingInput, ClientId, FxTable, Money, Period, Provider,

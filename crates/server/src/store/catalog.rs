@@ -28,6 +28,9 @@ pub async fn templates(tx: &mut TenantTx) -> AppResult<Vec<TemplateInfo>> {
 
 type Row = (String, Vec<String>, i64);
 
+/// A client with its stored catalog, if any (a LEFT JOIN).
+type ClientRow = (Uuid, Option<String>, Option<Vec<String>>, Option<i64>);
+
 pub async fn get(tx: &mut TenantTx) -> AppResult<Catalog> {
     let row: Option<Row> =
         sqlx::query_as("SELECT mode, enabled, version FROM catalogs WHERE tenant_id = $1")
@@ -39,7 +42,7 @@ pub async fn get(tx: &mut TenantTx) -> AppResult<Catalog> {
 
 /// The catalogs of those of `clients` that are the MSP's clients, by client.
 pub async fn of_clients(tx: &mut TenantTx, clients: &[Uuid]) -> AppResult<Vec<(Uuid, Catalog)>> {
-    let rows: Vec<(Uuid, Option<String>, Option<Vec<String>>, Option<i64>)> = sqlx::query_as(
+    let rows: Vec<ClientRow> = sqlx::query_as(
         "SELECT c.id, cat.mode, cat.enabled, cat.version
          FROM clients c LEFT JOIN catalogs cat ON cat.tenant_id = c.id
          WHERE c.tenant_id = $1 AND c.id = ANY($2)",

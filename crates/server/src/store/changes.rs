@@ -63,7 +63,10 @@ pub(crate) fn own(tx: &mut TenantTx, kind: ChangeKind, id: impl ToString, op: Ch
         client: Some(client),
         op,
     });
-    if matches!(kind, ChangeKind::Server | ChangeKind::User | ChangeKind::App) {
+    if matches!(
+        kind,
+        ChangeKind::Server | ChangeKind::User | ChangeKind::App
+    ) {
         tx.record(Change::upsert(ChangeKind::Client, client, Some(client)));
     }
 }
@@ -361,7 +364,17 @@ mod tests {
             assert_eq!(Cursor::parse(text).unwrap().format(), text);
         }
         for text in [
-            "", "1", "1:", "2:5", "1:-1", "1:+1", "1:x", "1:5:5", "1:5:4", "1:1:2:3", "abc",
+            "",
+            "1",
+            "1:",
+            "2:5",
+            "1:-1",
+            "1:+1",
+            "1:x",
+            "1:5:5",
+            "1:5:4",
+            "1:1:2:3",
+            "abc",
             "1:99999999999999999999",
         ] {
             assert!(Cursor::parse(text).is_err(), "{text}");

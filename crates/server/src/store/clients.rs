@@ -147,7 +147,11 @@ pub async fn create(tx: &mut TenantTx, new: &NewClient) -> AppResult<Client> {
     .await?;
     // A new client has the default catalog and branding (served at version 1).
     let client = Some(id.as_uuid());
-    for kind in [ChangeKind::Client, ChangeKind::Catalog, ChangeKind::Branding] {
+    for kind in [
+        ChangeKind::Client,
+        ChangeKind::Catalog,
+        ChangeKind::Branding,
+    ] {
         tx.record(Change::upsert(kind, id, client));
     }
     get(tx, id).await
@@ -166,12 +170,13 @@ pub async fn get(tx: &mut TenantTx, id: ClientId) -> AppResult<Client> {
 
 /// Those of `ids` that are the MSP's clients (in no particular order).
 pub async fn by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<Client>> {
-    let rows: Vec<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE c.tenant_id = $1 AND c.id = ANY($2)"))
-            .bind(tx.tenant().as_uuid())
-            .bind(ids)
-            .fetch_all(tx.conn())
-            .await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE c.tenant_id = $1 AND c.id = ANY($2)"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
     rows.into_iter().map(Row::into_client).collect()
 }
 
@@ -373,7 +378,11 @@ pub async fn delete(tx: &mut TenantTx, id: ClientId) -> AppResult<()> {
     for user in users {
         tx.record(Change::delete(ChangeKind::User, user, owner));
     }
-    for kind in [ChangeKind::Catalog, ChangeKind::Branding, ChangeKind::Client] {
+    for kind in [
+        ChangeKind::Catalog,
+        ChangeKind::Branding,
+        ChangeKind::Client,
+    ] {
         tx.record(Change::delete(kind, id, owner));
     }
     Ok(())

@@ -231,10 +231,8 @@ async fn every_change_and_delete_appears_once_in_commit_order() {
     a.api.delete_server(server.id).await.unwrap();
 
     let (items, end) = follow(&msp.api, Some(start.clone()), 3).await;
-    let got: Vec<(ChangeKind, String, ChangeOp)> = items
-        .iter()
-        .map(|i| (i.kind, i.id.clone(), i.op))
-        .collect();
+    let got: Vec<(ChangeKind, String, ChangeOp)> =
+        items.iter().map(|i| (i.kind, i.id.clone(), i.op)).collect();
     let (ai, bi) = (a.id.to_string(), b.id.to_string());
     use ChangeKind as K;
     use ChangeOp::{Delete as D, Upsert as U};

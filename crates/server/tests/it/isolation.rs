@@ -146,7 +146,10 @@ async fn msp_scope_ids_of_another_msp_are_not_found() {
     let mine = second.api.changes(None, Some(5000)).await.unwrap();
     assert!(mine.complete && theirs_feed.complete);
     assert!(mine.items.iter().all(|i| i.client_id.is_none()
-        && matches!(i.kind, ChangeKind::Plan | ChangeKind::Price | ChangeKind::Fx)));
+        && matches!(
+            i.kind,
+            ChangeKind::Plan | ChangeKind::Price | ChangeKind::Fx
+        )));
     let their_ids: Vec<&str> = theirs_feed
         .items
         .iter()
@@ -155,14 +158,13 @@ async fn msp_scope_ids_of_another_msp_are_not_found() {
         .collect();
     assert!(their_ids.contains(&server.id.to_string().as_str()));
     assert!(their_ids.contains(&id.to_string().as_str()));
-    assert!(mine.items.iter().all(|i| !their_ids.contains(&i.id.as_str())));
+    assert!(mine
+        .items
+        .iter()
+        .all(|i| !their_ids.contains(&i.id.as_str())));
     // Paging the second MSP's feed from the first's cursor shows nothing of the first's
     // either (a cursor is only a position).
-    let from_theirs = second
-        .api
-        .changes(Some("1:0"), Some(5000))
-        .await
-        .unwrap();
+    let from_theirs = second.api.changes(Some("1:0"), Some(5000)).await.unwrap();
     assert!(from_theirs
         .items
         .iter()
