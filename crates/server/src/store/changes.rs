@@ -123,8 +123,26 @@ pub(crate) async fn stamp(conn: &mut PgConnection, changes: &[Change]) -> AppRes
 }
 
 /// Deletes the MSP's tombstones older than [`TOMBSTONE_DAYS`] and raises its horizon to the
-/// highest purged number. Served from a partial index: cheap enough to run before every read.
+/// highest purged number. Cheap enough to run before every read: when there is nothing to
+/// purge it is one probe of a partial index. When there is, it takes the head row's lock
+/// first, like a writer, so the two never wait for each other in opposite orders.
 pub async fn purge(tx: &mut TenantTx) -> AppResult<()> {
+    let msp = tx.tenant().as_uuid();
+    let due: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM changes
+             WHERE msp_id = $1 AND op = 'delete' AND changed_at < now() - make_interval(days => $2))",
+    )
+    .bind(msp)
+    .bind(TOMBSTONE_DAYS)
+    .fetch_one(tx.conn())
+    .await?;
+    if !due {
+        return Ok(());
+    }
+    sqlx::query("SELECT 1 FROM feed_heads WHERE tenant_id = $1 FOR UPDATE")
+        .bind(msp)
+        .execute(tx.conn())
+        .await?;
     sqlx::query(
         "WITH purged AS (
              DELETE FROM changes
@@ -133,7 +151,7 @@ pub async fn purge(tx: &mut TenantTx) -> AppResult<()> {
          UPDATE feed_heads SET horizon = greatest(horizon, (SELECT max(seq) FROM purged))
          WHERE tenant_id = $1 AND EXISTS (SELECT 1 FROM purged)",
     )
-    .bind(tx.tenant().as_uuid())
+    .bind(msp)
     .bind(TOMBSTONE_DAYS)
     .execute(tx.conn())
     .await?;
