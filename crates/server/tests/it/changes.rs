@@ -641,3 +641,100 @@ async fn pages_are_served_from_indexes_at_100000_rows() {
 async fn msp_other(app: &TestApp) -> uuid::Uuid {
     msp(app).await.tenant.as_uuid()
 }
+
+#[tokio::test]
+async fn the_migration_backfills_the_feed_of_an_existing_database() {
+    use mspdesk_server::db::MIGRATOR;
+    // The schema as it was before the feed, with data written then.
+    let db_url = fresh_database().await;
+    let pool = mspdesk_server::db::connect(&db_url, 10).await.unwrap();
+    let before = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(
+            MIGRATOR
+                .migrations
+                .iter()
+                .filter(|m| m.version < 4)
+                .cloned()
+                .collect(),
+        ),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    };
+    before.run(&pool).await.unwrap();
+    mspdesk_server::store::setup::sync_templates(&pool)
+        .await
+        .unwrap();
+    let (msp_id, client_id, server_id) = (
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+    );
+    let email = format!("old-{}@msp.example", msp_id.simple());
+    let hash = mspdesk_server::auth::hash_password(&secret(PASSWORD)).unwrap();
+    sqlx::raw_sql(&format!(
+        "INSERT INTO providers (id, name) VALUES ('{msp_id}', 'Old MSP');
+         INSERT INTO operators (tenant_id, id, email, password_hash)
+             VALUES ('{msp_id}', '{op}', '{email}', '{hash}');
+         INSERT INTO plans (tenant_id, id, name, license_fee, currency)
+             VALUES ('{msp_id}', '{plan}', 'Basic', 5, 'EUR');
+         INSERT INTO prices (tenant_id, provider, server_type, hourly, monthly, currency)
+             VALUES ('{msp_id}', 'hetzner', 'cx22', 0.01, 5, 'EUR');
+         INSERT INTO fx_rates (tenant_id, currency, rate) VALUES ('{msp_id}', 'USD', 0.9);
+         INSERT INTO clients (tenant_id, id, company_name, contact_email, plan_id)
+             VALUES ('{msp_id}', '{client_id}', 'Old Client', 'c@old.example', '{plan}');
+         INSERT INTO servers (tenant_id, id, name, provider, server_type, storage_gb, hourly,
+                              monthly, currency, created_at)
+             VALUES ('{client_id}', '{server_id}', 'old-1', 'hetzner', 'cx22', 20, 0.01, 5, 'EUR', now());
+         INSERT INTO users (tenant_id, id, email, name)
+             VALUES ('{client_id}', '{user}', 'u@old.example', 'U');
+         INSERT INTO apps (tenant_id, id, server_id, template_id)
+             VALUES ('{client_id}', '{app}', '{server_id}', 'gitea');
+         INSERT INTO catalogs (tenant_id, mode, enabled, version)
+             VALUES ('{client_id}', 'custom', '{{gitea}}', 3);",
+        op = uuid::Uuid::now_v7(),
+        plan = uuid::Uuid::now_v7(),
+        user = uuid::Uuid::now_v7(),
+        app = uuid::Uuid::now_v7(),
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    // The feed's migration, then the server on that database.
+    mspdesk_server::migrate(&pool).await.unwrap();
+    let app = spawn_on(db_url, pool).await;
+    let login = app.api.login(&email, &secret(PASSWORD)).await.unwrap();
+    let old = Msp {
+        tenant: login.tenant_id,
+        api: app.api.with_token(login.token),
+        email,
+    };
+    let (items, cursor) = follow(&old.api, None, 2).await;
+    let mut feed = State::new();
+    apply(&mut feed, &items);
+    let routes = state_through_routes(&old).await;
+    assert_eq!(routes.len(), 9, "{routes:#?}");
+    assert_eq!(feed, routes);
+
+    // Writes continue the backfilled numbering.
+    let token = old
+        .api
+        .client_token(mspdesk_domain::ClientId::try_from(client_id).unwrap())
+        .await
+        .unwrap();
+    let tenant = old.api.with_token(token.token);
+    let s = tenant
+        .create_server(&server_body("new-1", 10), None)
+        .await
+        .unwrap();
+    let (more, _) = follow(&old.api, Some(cursor), 2).await;
+    let got: Vec<(ChangeKind, String)> = more.iter().map(|i| (i.kind, i.id.clone())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (ChangeKind::Server, s.id.to_string()),
+            (ChangeKind::Client, client_id.to_string()),
+        ]
+    );
+}
