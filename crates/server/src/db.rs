@@ -12,6 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use crate::error::AppResult;
+use crate::store::changes::{self, Change};
 
 /// The role requests run as. Created by the first migration.
 pub const APP_ROLE: &str = "mspdesk_app";
@@ -33,16 +34,32 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
 
-/// A transaction scoped to one tenant, as the app role.
+/// A transaction scoped to one tenant, as the app role. It also collects what its store
+/// functions changed, for the change feed, and writes that at [`TenantTx::commit`].
 #[derive(Debug)]
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
     tenant: TenantId,
+    changes: Vec<Change>,
 }
 
 impl TenantTx {
     pub async fn begin(pool: &PgPool, tenant: TenantId) -> AppResult<Self> {
+        let tx = pool.begin().await?;
+        Self::scoped(tx, tenant).await
+    }
+
+    /// A read-only transaction that sees one snapshot from its first query to its end
+    /// (`REPEATABLE READ`), for reads that must be consistent across several queries.
+    pub async fn begin_snapshot(pool: &PgPool, tenant: TenantId) -> AppResult<Self> {
         let mut tx = pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        Self::scoped(tx, tenant).await
+    }
+
+    async fn scoped(mut tx: Transaction<'static, Postgres>, tenant: TenantId) -> AppResult<Self> {
         sqlx::query("SET LOCAL ROLE mspdesk_app")
             .execute(&mut *tx)
             .await?;
@@ -50,7 +67,11 @@ impl TenantTx {
             .bind(tenant.to_string())
             .execute(&mut *tx)
             .await?;
-        Ok(Self { tx, tenant })
+        Ok(Self {
+            tx,
+            tenant,
+            changes: Vec::new(),
+        })
     }
 
     /// The tenant every query of this transaction is for.
@@ -62,7 +83,21 @@ impl TenantTx {
         &mut self.tx
     }
 
-    pub async fn commit(self) -> AppResult<()> {
+    /// Records a change for the feed (written at commit; a later change of the same resource
+    /// in this transaction replaces an earlier one).
+    pub fn record(&mut self, change: Change) {
+        self.changes
+            .retain(|c| (c.kind, &c.id) != (change.kind, &change.id));
+        self.changes.push(change);
+    }
+
+    /// Writes the recorded changes to the feed, as the last statements, then commits. The
+    /// MSP's head row stays locked from the stamp to the commit, so the feed's numbers are
+    /// handed out in commit order.
+    pub async fn commit(mut self) -> AppResult<()> {
+        if !self.changes.is_empty() {
+            changes::stamp(&mut self.tx, &self.changes).await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }

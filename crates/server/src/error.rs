@@ -35,6 +35,9 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("If-Match required")]
     PreconditionRequired,
+    /// The change-feed cursor is older than the kept tombstones: take a fresh snapshot.
+    #[error("resync required")]
+    ResyncRequired,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -98,6 +101,13 @@ impl AppError {
             AppError::PreconditionRequired => Problem::new(
                 ProblemCode::PreconditionRequired,
                 Some("send If-Match with the version you based this change on".to_owned()),
+            ),
+            AppError::ResyncRequired => Problem::new(
+                ProblemCode::ResyncRequired,
+                Some(
+                    "the cursor is older than the kept history of deletes; take a fresh snapshot (GET /changes without since)"
+                        .to_owned(),
+                ),
             ),
             AppError::Internal(_) => Problem::new(ProblemCode::Internal, None),
         }

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 /// Request bodies larger than this are refused with 413.
@@ -88,6 +89,9 @@ pub fn app(state: AppState) -> axum::Router {
     let (router, _) = routes::api();
     router
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // gzip when the client accepts it (the typed client does); images and tiny bodies
+        // are left alone.
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

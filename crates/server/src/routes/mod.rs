@@ -4,7 +4,7 @@
 //!
 //! One module per resource, like `store/`; every handler goes through `read`, `mutate`
 //! or `create`, which open the tenant transaction, run the store function, write the audit
-//! row and commit.
+//! row and commit (`read_snapshot` and `housekeep` are the change feed's variants of `read`).
 
 mod apps;
 mod audit;
@@ -12,6 +12,7 @@ mod auth;
 mod billing;
 mod branding;
 mod catalog;
+mod changes;
 mod clients;
 mod plans;
 mod public;
@@ -89,6 +90,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(plans::set_price))
         .routes(routes!(plans::get_fx, plans::put_fx))
         .routes(routes!(billing::billing_report))
+        .routes(routes!(changes::changes))
         .routes(routes!(clients::own_tenant))
         .routes(routes!(servers::create_server, servers::list_servers))
         .routes(routes!(servers::get_server, servers::delete_server))
@@ -195,6 +197,31 @@ pub(crate) async fn read<T: Serialize>(
     let value = read(&mut tx).await?;
     tx.commit().await?;
     respond(StatusCode::OK, &value)
+}
+
+/// Like [`read`], in one snapshot from the first query to the last (`REPEATABLE READ`), for
+/// reads whose queries must agree with each other.
+pub(crate) async fn read_snapshot<T: Serialize>(
+    state: &AppState,
+    who: impl Into<Actor>,
+    read: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<T>,
+) -> AppResult<Response> {
+    let mut tx = TenantTx::begin_snapshot(&state.pool, who.into().tenant).await?;
+    let value = read(&mut tx).await?;
+    tx.commit().await?;
+    respond(StatusCode::OK, &value)
+}
+
+/// Housekeeping that changes no resource, so writes no audit row (the change feed's purge of
+/// old tombstones): runs `work` in the tenant's transaction and commits.
+pub(crate) async fn housekeep(
+    state: &AppState,
+    who: impl Into<Actor>,
+    work: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<()>,
+) -> AppResult<()> {
+    let mut tx = TenantTx::begin(&state.pool, who.into().tenant).await?;
+    work(&mut tx).await?;
+    tx.commit().await
 }
 
 /// Runs `change` (which returns its result and the audited target's id), writes the audit row.

@@ -1,7 +1,7 @@
 //! Apps installed on a client's servers.
 
 use chrono::{DateTime, Utc};
-use mspdesk_api::types::App;
+use mspdesk_api::types::{App, ChangeKind, ChangeOp};
 use mspdesk_domain::QuotaKind;
 use uuid::Uuid;
 
@@ -61,6 +61,7 @@ pub async fn install(tx: &mut TenantTx, server_id: Uuid, template_id: &str) -> A
     .bind(template_id)
     .fetch_one(tx.conn())
     .await?;
+    super::changes::own(tx, ChangeKind::App, row.0, ChangeOp::Upsert);
     Ok(app(row))
 }
 
@@ -89,5 +90,19 @@ pub async fn uninstall(tx: &mut TenantTx, server_id: Uuid, app_id: Uuid) -> AppR
     if deleted.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
+    super::changes::own(tx, ChangeKind::App, app_id, ChangeOp::Delete);
     Ok(())
+}
+
+/// Those of `ids` that are apps of the MSP's clients.
+pub async fn of_clients_by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<App>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, server_id, template_id, created_at FROM apps
+         WHERE id = ANY($1) AND tenant_id IN (SELECT c.id FROM clients c WHERE c.tenant_id = $2)",
+    )
+    .bind(ids)
+    .bind(tx.tenant().as_uuid())
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(app).collect())
 }

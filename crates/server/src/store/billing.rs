@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use mspdesk_api::types::{
-    client_billing_input, BilledClient, FxRateBody, FxTableBody, NewFx, NewPrice, Price,
+    client_billing_input, BilledClient, ChangeKind, FxRateBody, FxTableBody, NewFx, NewPrice, Price,
 };
 use mspdesk_domain::{
     billing_report, BillingReport, ClientBillingInput, ClientId, FxTable, Money, Period, Provider,
@@ -62,6 +62,7 @@ pub async fn set_fx(tx: &mut TenantTx, new: &NewFx) -> AppResult<FxTableBody> {
         .bind(tenant)
         .execute(tx.conn())
         .await?;
+    super::changes::msp_upsert(tx, ChangeKind::Fx, super::changes::FX_ID);
     for (currency, rate) in &new.rates {
         sqlx::query("INSERT INTO fx_rates (tenant_id, currency, rate) VALUES ($1, $2, $3)")
             .bind(tenant)
@@ -96,6 +97,7 @@ pub async fn set_price(
     .bind(new.price.currency.code())
     .execute(tx.conn())
     .await?;
+    super::changes::msp_upsert(tx, ChangeKind::Price, format!("{provider}/{server_type}"));
     super::plans::prices(tx)
         .await?
         .into_iter()

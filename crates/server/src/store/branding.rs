@@ -1,9 +1,10 @@
 //! A client's white-label branding. A client without stored branding has empty branding at
 //! version 1.
 
-use mspdesk_api::types::{asset_path, Branding, ImageRef, NewBranding};
+use mspdesk_api::types::{asset_path, Branding, ChangeKind, ChangeOp, ImageRef, NewBranding};
 use mspdesk_domain::AssetKind;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
@@ -52,6 +53,30 @@ pub async fn get(tx: &mut TenantTx) -> AppResult<Branding> {
     }))
 }
 
+#[derive(Debug, sqlx::FromRow)]
+struct ClientRow {
+    client: Uuid,
+    #[sqlx(flatten)]
+    row: Row,
+}
+
+/// The branding of those of `clients` that are the MSP's clients, by client (unstored
+/// branding reads as empty at version 1, like [`get`]).
+pub async fn of_clients(tx: &mut TenantTx, clients: &[Uuid]) -> AppResult<Vec<(Uuid, Branding)>> {
+    let rows: Vec<ClientRow> = sqlx::query_as(
+        "SELECT c.id AS client, b.company_name, b.logo_url, b.favicon_url, b.primary_color,
+                b.secondary_color, b.accent_color, b.custom_domain, b.custom_css,
+                coalesce(b.version, 1) AS version
+         FROM clients c LEFT JOIN branding b ON b.tenant_id = c.id
+         WHERE c.tenant_id = $1 AND c.id = ANY($2)",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(clients)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.client, r.row.into())).collect())
+}
+
 /// Replaces the branding if `version` is current (412 otherwise). A custom domain that another
 /// client uses is a 409 conflict on `custom_domain`.
 pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResult<Branding> {
@@ -85,6 +110,8 @@ pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResul
     .bind(version)
     .fetch_one(tx.conn())
     .await?;
+    let client = tx.tenant().as_uuid();
+    super::changes::own(tx, ChangeKind::Branding, client, ChangeOp::Upsert);
     Ok(row.into())
 }
 
@@ -164,6 +191,8 @@ pub async fn upload(
     .bind(version)
     .fetch_one(tx.conn())
     .await?;
+    let client = tx.tenant().as_uuid();
+    super::changes::own(tx, ChangeKind::Branding, client, ChangeOp::Upsert);
     Ok(row.into())
 }
 

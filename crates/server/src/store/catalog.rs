@@ -1,8 +1,9 @@
 //! A client's app catalog. A client without a stored catalog has the default one: mode `all`,
 //! version 1.
 
-use mspdesk_api::types::{Catalog, NewCatalog, TemplateInfo};
+use mspdesk_api::types::{Catalog, ChangeKind, ChangeOp, NewCatalog, TemplateInfo};
 use mspdesk_domain::CatalogMode;
+use uuid::Uuid;
 
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
@@ -25,13 +26,46 @@ pub async fn templates(tx: &mut TenantTx) -> AppResult<Vec<TemplateInfo>> {
         .collect())
 }
 
+type Row = (String, Vec<String>, i64);
+
+/// A client with its stored catalog, if any (a LEFT JOIN).
+type ClientRow = (Uuid, Option<String>, Option<Vec<String>>, Option<i64>);
+
 pub async fn get(tx: &mut TenantTx) -> AppResult<Catalog> {
-    let row: Option<(String, Vec<String>, i64)> =
+    let row: Option<Row> =
         sqlx::query_as("SELECT mode, enabled, version FROM catalogs WHERE tenant_id = $1")
             .bind(tx.tenant().as_uuid())
             .fetch_optional(tx.conn())
             .await?;
-    Ok(match row {
+    Ok(catalog(row))
+}
+
+/// The catalogs of those of `clients` that are the MSP's clients, by client.
+pub async fn of_clients(tx: &mut TenantTx, clients: &[Uuid]) -> AppResult<Vec<(Uuid, Catalog)>> {
+    let rows: Vec<ClientRow> = sqlx::query_as(
+        "SELECT c.id, cat.mode, cat.enabled, cat.version
+         FROM clients c LEFT JOIN catalogs cat ON cat.tenant_id = c.id
+         WHERE c.tenant_id = $1 AND c.id = ANY($2)",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(clients)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(client, mode, enabled, version)| {
+            let row = match (mode, enabled, version) {
+                (Some(m), Some(e), Some(v)) => Some((m, e, v)),
+                _ => None,
+            };
+            (client, catalog(row))
+        })
+        .collect())
+}
+
+/// A stored catalog, or the default one.
+fn catalog(row: Option<Row>) -> Catalog {
+    match row {
         None => Catalog {
             mode: CatalogMode::All,
             enabled: Vec::new(),
@@ -42,7 +76,7 @@ pub async fn get(tx: &mut TenantTx) -> AppResult<Catalog> {
             enabled,
             version,
         },
-    })
+    }
 }
 
 /// Replaces the catalog if `version` is current (412 otherwise).
@@ -65,6 +99,7 @@ pub async fn put(tx: &mut TenantTx, new: &NewCatalog, version: i64) -> AppResult
     .bind(version)
     .fetch_one(tx.conn())
     .await?;
+    super::changes::own(tx, ChangeKind::Catalog, tenant, ChangeOp::Upsert);
     Ok(Catalog {
         mode: CatalogMode::parse(&mode).unwrap_or_default(),
         enabled,

@@ -2,10 +2,11 @@
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use mspdesk_api::types::{Client, ClientChanges, ClientSummary, NewClient, Page};
+use mspdesk_api::types::{ChangeKind, Client, ClientChanges, ClientSummary, NewClient, Page};
 use mspdesk_domain::{ClientId, Compliance, Quotas, Usage};
 use uuid::Uuid;
 
+use super::changes::Change;
 use super::{count, quota_col, quotas_from};
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
@@ -144,6 +145,15 @@ pub async fn create(tx: &mut TenantTx, new: &NewClient) -> AppResult<Client> {
     .bind(quota_col(quotas.storage_quota_gb))
     .execute(tx.conn())
     .await?;
+    // A new client has the default catalog and branding (served at version 1).
+    let client = Some(id.as_uuid());
+    for kind in [
+        ChangeKind::Client,
+        ChangeKind::Catalog,
+        ChangeKind::Branding,
+    ] {
+        tx.record(Change::upsert(kind, id, client));
+    }
     get(tx, id).await
 }
 
@@ -156,6 +166,18 @@ pub async fn get(tx: &mut TenantTx, id: ClientId) -> AppResult<Client> {
             .fetch_optional(tx.conn())
             .await?;
     row.ok_or(AppError::NotFound)?.into_client()
+}
+
+/// Those of `ids` that are the MSP's clients (in no particular order).
+pub async fn by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<Client>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE c.tenant_id = $1 AND c.id = ANY($2)"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.into_iter().map(Row::into_client).collect()
 }
 
 /// All the MSP's clients, in the client list's order.
@@ -266,6 +288,7 @@ async fn after_update(tx: &mut TenantTx, id: ClientId, rows: u64) -> AppResult<C
     if rows == 0 {
         return Err(AppError::VersionConflict(current.version));
     }
+    tx.record(Change::upsert(ChangeKind::Client, id, Some(id.as_uuid())));
     Ok(current)
 }
 
@@ -341,10 +364,26 @@ pub async fn delete(tx: &mut TenantTx, id: ClientId) -> AppResult<()> {
             ),
         });
     }
+    // Its users go with it (the cascade): tombstones for them, its catalog and branding.
+    let users: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE tenant_id = $1")
+        .bind(client.id.as_uuid())
+        .fetch_all(tx.conn())
+        .await?;
     sqlx::query("DELETE FROM clients WHERE id = $1 AND tenant_id = $2")
         .bind(id.as_uuid())
         .bind(tx.tenant().as_uuid())
         .execute(tx.conn())
         .await?;
+    let owner = Some(id.as_uuid());
+    for user in users {
+        tx.record(Change::delete(ChangeKind::User, user, owner));
+    }
+    for kind in [
+        ChangeKind::Catalog,
+        ChangeKind::Branding,
+        ChangeKind::Client,
+    ] {
+        tx.record(Change::delete(kind, id, owner));
+    }
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod billing;
 pub mod branding;
 pub mod catalog;
+pub mod changes;
 pub mod clients;
 pub mod idempotency;
 pub mod plans;

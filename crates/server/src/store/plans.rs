@@ -44,6 +44,18 @@ pub async fn list(tx: &mut TenantTx) -> AppResult<Vec<Plan>> {
     rows.into_iter().map(plan).collect()
 }
 
+/// Those of `ids` that are the MSP's plans.
+pub async fn by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<Plan>> {
+    let rows: Vec<PlanRow> = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans WHERE tenant_id = $1 AND id = ANY($2)"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.into_iter().map(plan).collect()
+}
+
 /// One of the MSP's plans.
 pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<Option<Plan>> {
     let row: Option<PlanRow> = sqlx::query_as(&format!(
@@ -67,6 +79,23 @@ pub async fn prices(tx: &mut TenantTx) -> AppResult<Vec<Price>> {
     .bind(tx.tenant().as_uuid())
     .fetch_all(tx.conn())
     .await?;
+    price_list(rows)
+}
+
+/// Those of the MSP's prices whose `provider/server_type` is one of `keys`.
+pub async fn prices_by_keys(tx: &mut TenantTx, keys: &[&str]) -> AppResult<Vec<Price>> {
+    let rows: Vec<PriceRow> = sqlx::query_as(
+        "SELECT provider, server_type, description, hourly, monthly, currency FROM prices
+         WHERE tenant_id = $1 AND provider || '/' || server_type = ANY($2)",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(keys)
+    .fetch_all(tx.conn())
+    .await?;
+    price_list(rows)
+}
+
+fn price_list(rows: Vec<PriceRow>) -> AppResult<Vec<Price>> {
     let mut prices = Vec::with_capacity(rows.len());
     for (provider, server_type, description, hourly, monthly, code) in rows {
         let Some(provider) = Provider::parse(&provider) else {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use mspdesk_api::types::{NewServer, PriceSnapshot, Server};
+use mspdesk_api::types::{ChangeKind, ChangeOp, NewServer, PriceSnapshot, Server};
 use mspdesk_domain::{Period, Provider, QuotaKind};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -101,6 +101,7 @@ pub async fn create(tx: &mut TenantTx, new: &NewServer) -> AppResult<Server> {
     .bind(new.deleted_at)
     .fetch_one(tx.conn())
     .await?;
+    super::changes::own(tx, ChangeKind::Server, row.id, ChangeOp::Upsert);
     row.into_server()
 }
 
@@ -136,7 +137,22 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<Server> {
     .bind(id)
     .fetch_optional(tx.conn())
     .await?;
-    row.ok_or(AppError::NotFound)?.into_server()
+    let row = row.ok_or(AppError::NotFound)?;
+    super::changes::own(tx, ChangeKind::Server, row.id, ChangeOp::Upsert);
+    row.into_server()
+}
+
+/// Those of `ids` that are servers of the MSP's clients.
+pub async fn of_clients_by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<Server>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM servers
+         WHERE id = ANY($1) AND tenant_id IN (SELECT c.id FROM clients c WHERE c.tenant_id = $2)"
+    ))
+    .bind(ids)
+    .bind(tx.tenant().as_uuid())
+    .fetch_all(tx.conn())
+    .await?;
+    rows.into_iter().map(Row::into_server).collect()
 }
 
 /// The instances active at any moment of `period`.

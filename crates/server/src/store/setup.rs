@@ -1,12 +1,14 @@
 //! Provisioning: the template library, and new MSPs with their first operator, plans and
 //! price table.
 
+use mspdesk_api::types::ChangeKind;
 use mspdesk_domain::{Email, TenantId, DEFAULT_PLANS, DEFAULT_PRICES, TEMPLATES};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::changes::{msp_upsert, FX_ID};
 use super::quota_col;
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
@@ -75,13 +77,14 @@ pub async fn create_msp(
     .await?;
     for plan in DEFAULT_PLANS {
         let fee: Decimal = plan.license_fee_per_instance.parse().unwrap_or_default();
+        let id = Uuid::now_v7();
         sqlx::query(
             "INSERT INTO plans (tenant_id, id, name, license_fee, currency, max_servers, max_users,
                                 max_apps_per_server, storage_quota_gb)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(tenant.as_uuid())
-        .bind(Uuid::now_v7())
+        .bind(id)
         .bind(plan.name)
         .bind(fee)
         .bind(plan.currency)
@@ -91,6 +94,7 @@ pub async fn create_msp(
         .bind(quota_col(plan.quotas.storage_quota_gb))
         .execute(tx.conn())
         .await?;
+        msp_upsert(&mut tx, ChangeKind::Plan, id);
     }
     for price in DEFAULT_PRICES {
         let (hourly, monthly) = price.amounts();
@@ -107,6 +111,11 @@ pub async fn create_msp(
         .bind(price.currency)
         .execute(tx.conn())
         .await?;
+        msp_upsert(
+            &mut tx,
+            ChangeKind::Price,
+            format!("{}/{}", price.provider, price.server_type),
+        );
     }
     // A starting rate so that DigitalOcean's USD prices can be billed in EUR from day one
     // (ECB reference rate, January 2025); the MSP maintains its table with PUT /fx.
@@ -114,6 +123,7 @@ pub async fn create_msp(
         .bind(tenant.as_uuid())
         .execute(tx.conn())
         .await?;
+    msp_upsert(&mut tx, ChangeKind::Fx, FX_ID);
     tx.commit().await?;
     Ok(NewMsp { tenant, operator })
 }

@@ -1,7 +1,7 @@
 //! User accounts of a client tenant.
 
 use chrono::{DateTime, Utc};
-use mspdesk_api::types::{NewUser, User};
+use mspdesk_api::types::{ChangeKind, ChangeOp, NewUser, User};
 use mspdesk_domain::QuotaKind;
 use uuid::Uuid;
 
@@ -36,6 +36,7 @@ pub async fn create(tx: &mut TenantTx, new: &NewUser) -> AppResult<User> {
     .bind(new.name.as_str())
     .fetch_one(tx.conn())
     .await?;
+    super::changes::own(tx, ChangeKind::User, row.0, ChangeOp::Upsert);
     Ok(user(row))
 }
 
@@ -58,5 +59,19 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<()> {
     if deleted.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
+    super::changes::own(tx, ChangeKind::User, id, ChangeOp::Delete);
     Ok(())
+}
+
+/// Those of `ids` that are users of the MSP's clients.
+pub async fn of_clients_by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<User>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, email, name, created_at FROM users
+         WHERE id = ANY($1) AND tenant_id IN (SELECT c.id FROM clients c WHERE c.tenant_id = $2)",
+    )
+    .bind(ids)
+    .bind(tx.tenant().as_uuid())
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(user).collect())
 }

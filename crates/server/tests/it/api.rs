@@ -896,6 +896,7 @@ async fn openapi_documents_every_route() {
         "GET /api/v1/fx",
         "PUT /api/v1/fx",
         "GET /api/v1/billing/report",
+        "GET /api/v1/changes",
     ];
     want.sort();
     assert_eq!(got, want);

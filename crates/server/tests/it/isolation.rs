@@ -135,6 +135,40 @@ async fn msp_scope_ids_of_another_msp_are_not_found() {
     assert_eq!(first.api.get_client(id).await.unwrap(), before);
     // The second MSP's audit shows nothing of the first's.
     assert!(second.api.audit(None, None).await.unwrap().items.is_empty());
+    // Nor does its change feed: only its own plans, prices and exchange rates, none of the
+    // first MSP's ids.
+    let server = theirs
+        .api
+        .create_server(&server_body("first-only", 10), None)
+        .await
+        .unwrap();
+    let theirs_feed = first.api.changes(None, Some(5000)).await.unwrap();
+    let mine = second.api.changes(None, Some(5000)).await.unwrap();
+    assert!(mine.complete && theirs_feed.complete);
+    assert!(mine.items.iter().all(|i| i.client_id.is_none()
+        && matches!(
+            i.kind,
+            ChangeKind::Plan | ChangeKind::Price | ChangeKind::Fx
+        )));
+    let their_ids: Vec<&str> = theirs_feed
+        .items
+        .iter()
+        .filter(|i| i.kind != ChangeKind::Price && i.kind != ChangeKind::Fx)
+        .map(|i| i.id.as_str())
+        .collect();
+    assert!(their_ids.contains(&server.id.to_string().as_str()));
+    assert!(their_ids.contains(&id.to_string().as_str()));
+    assert!(mine
+        .items
+        .iter()
+        .all(|i| !their_ids.contains(&i.id.as_str())));
+    // Paging the second MSP's feed from the first's cursor shows nothing of the first's
+    // either (a cursor is only a position).
+    let from_theirs = second.api.changes(Some("1:0"), Some(5000)).await.unwrap();
+    assert!(from_theirs
+        .items
+        .iter()
+        .all(|i| !their_ids.contains(&i.id.as_str())));
 }
 
 #[tokio::test]
@@ -148,6 +182,7 @@ async fn roles_are_enforced() {
         "/api/v1/clients",
         "/api/v1/audit",
         "/api/v1/prices",
+        "/api/v1/changes",
     ] {
         assert_eq!(
             status(&tenant.api, Method::GET, path, None).await,

@@ -8,6 +8,7 @@ mod helpers;
 
 mod api;
 mod billing;
+mod changes;
 mod instances;
 mod isolation;
 mod jwt;
