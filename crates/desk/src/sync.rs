@@ -116,14 +116,10 @@ impl Desk {
         let msp = self.msp_api()?;
         cancellable(cancel, self.push_outbox(&msp, &mut summary)).await?;
         cancellable(cancel, self.push_drafts(&msp, &mut summary)).await?;
-        progress(Progress {
-            pages: 0,
-            rows: 0,
-            step: "templates".into(),
-        });
-        cancellable(cancel, self.pull_templates(&msp)).await?;
         self.pull_changes(&msp, &mut summary, &mut progress, cancel)
             .await?;
+        // After the feed: a snapshot it completed keeps only rows written since it began.
+        cancellable(cancel, self.pull_templates(&msp)).await?;
         self.store.mark_synced().await?;
         summary.clients = self.store.count_mirror(MirrorKind::Client).await?;
         summary.rows = self.store.mirror_rows().await?;

@@ -145,6 +145,7 @@ fn child_syncs_until_killed() {
 async fn a_sync_killed_mid_page_leaves_a_consistent_store() {
     use crate::support::*;
     let w = world().await;
+    lift_quotas(&w).await;
     let desk = signed_in(&w).await;
     desk.store().close().await;
     drop(desk);

@@ -376,7 +376,17 @@ async fn expired_client_tokens_are_reminted() {
     // A token that expired long ago (exp = 1) replaces the client's token in the keyring.
     let expired = "eyJhbGciOiJFZERTQSJ9.eyJleHAiOjF9.c2ln";
     keyring().set(&account, expired).unwrap();
-    desk.sync(|_| {}, &never()).await.unwrap();
+    // Writing as the client (a branding draft, sent by the sync) needs its token: re-minted.
+    desk.save_branding_draft(
+        client.id,
+        &UpdateBranding {
+            company_name: Some("Société Portal".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(desk.sync(|_| {}, &never()).await.unwrap().pushed, 1);
     let now = keyring().get(&account).unwrap().unwrap();
     assert_ne!(now, expired);
     assert_eq!(now.split('.').count(), 3);

@@ -103,6 +103,7 @@ async fn a_sync_brings_only_what_changed_and_nothing_costs_nothing() {
 #[tokio::test]
 async fn writers_during_a_paged_sync_lose_nothing() {
     let w = world().await;
+    lift_quotas(&w).await;
     let mut desk = signed_in(&w).await;
     desk.set_page_limit(3);
     let api = operator(&w).await;
@@ -139,4 +140,55 @@ async fn writers_during_a_paged_sync_lose_nothing() {
     let last = desk.sync(|_| {}, &never()).await.unwrap();
     assert!(syncs >= 1 && last.pages >= 1);
     assert_mirror_matches_server(&desk, &w).await;
+}
+
+#[tokio::test]
+async fn a_cursor_older_than_the_kept_history_takes_a_fresh_snapshot() {
+    let w = world().await;
+    let desk = signed_in(&w).await;
+    let api = operator(&w).await;
+    let plan = api.plans().await.unwrap().items[0].id;
+    let doomed = api
+        .create_client(
+            &mspdesk_api::types::CreateClient {
+                company_name: "Vergessen GmbH".into(),
+                contact_email: "it@vergessen.example".into(),
+                plan_id: plan.to_string(),
+                quotas: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    desk.sync(|_| {}, &never()).await.unwrap();
+    desk.save_quotas_draft(
+        doomed.id,
+        &mspdesk_api::types::QuotasInput {
+            max_servers: Some(1),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    // Deleted on the server, and the tombstones aged past the 30 days the feed keeps them.
+    api.delete_client(doomed.id).await.unwrap();
+    sqlx::query("UPDATE changes SET changed_at = now() - interval '31 days' WHERE op = 'delete'")
+        .execute(&w.pool)
+        .await
+        .unwrap();
+
+    // The desk's cursor is now older than the history: 410, then a fresh snapshot that still
+    // notices the deletion (the client's rows go, its draft becomes a notice).
+    let summary = desk.sync(|_| {}, &never()).await.unwrap();
+    assert!(summary.resynced, "{summary:?}");
+    // The draft was refused by the push (the client is gone), then the snapshot removed it.
+    assert_eq!(summary.removed_clients, 1, "{summary:?}");
+    assert!(desk.find_client("Vergessen").await.is_err());
+    assert_eq!(desk.notices().await.unwrap().len(), 1);
+    assert_mirror_matches_server(&desk, &w).await;
+    // And the feed goes on from the new snapshot's cursor.
+    let idle = desk.sync(|_| {}, &never()).await.unwrap();
+    assert!(!idle.resynced);
+    assert_eq!(idle.changes, 0);
 }

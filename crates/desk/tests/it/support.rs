@@ -68,6 +68,16 @@ pub async fn operator_as(w: &World, email: &str, password: &str) -> ApiClient {
     api.with_token(login.token)
 }
 
+/// Lifts every quota of every client (for tests that write a lot).
+pub async fn lift_quotas(w: &World) {
+    let api = operator(w).await;
+    for c in api.list_clients(None, None, None).await.unwrap().items {
+        api.set_quotas(c.id, &mspdesk_api::types::QuotasInput::default(), c.version)
+            .await
+            .unwrap();
+    }
+}
+
 /// Sorted JSON values, for comparing lists whatever their order.
 fn sorted<T: serde::Serialize>(items: &[T]) -> Vec<serde_json::Value> {
     let mut values: Vec<serde_json::Value> = items
