@@ -1,7 +1,23 @@
 fn main() {
     // Commands the app defines. Listing them makes Tauri generate one permission per command
     // (`allow-app-info`, ...), so a capability must grant each one explicitly.
-    let manifest = tauri_build::AppManifest::new().commands(&["app_info"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_info",
+        "session",
+        "sign_in",
+        "sign_out",
+        "list_clients",
+        "client_detail",
+        "plans",
+        "create_client",
+        "update_client",
+        "delete_client",
+        "save_quotas_draft",
+        "publish_draft",
+        "discard_draft",
+        "sync_now",
+        "cancel_sync",
+    ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")
         .app_manifest(manifest);

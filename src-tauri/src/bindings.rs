@@ -29,7 +29,7 @@ impl TypeVisitor for Checker {
         let have = std::fs::read_to_string(&path).unwrap_or_default();
         if have != want {
             if self.update {
-                std::fs::create_dir_all(&self.dir).unwrap();
+                std::fs::create_dir_all(path.parent().unwrap_or(&self.dir)).unwrap();
                 std::fs::write(&path, want).unwrap();
             } else {
                 self.stale.push(path.display().to_string());
@@ -49,14 +49,27 @@ fn ui_bindings_are_current() {
         seen: BTreeSet::new(),
         stale: Vec::new(),
     };
+    // Commands' results and arguments, and events.
     checker.visit::<crate::AppInfo>();
     checker.visit::<crate::IpcError>();
+    checker.visit::<crate::SyncStatus>();
+    checker.visit::<mspdesk_desk::Account>();
+    checker.visit::<mspdesk_desk::ClientQuery>();
+    checker.visit::<mspdesk_desk::ClientRow>();
+    checker.visit::<mspdesk_desk::ClientDetail>();
+    checker.visit::<mspdesk_desk::CreateOutcome>();
+    checker.visit::<mspdesk_desk::PublishOutcome>();
+    checker.visit::<mspdesk_desk::Progress>();
+    checker.visit::<mspdesk_desk::SyncSummary>();
+    checker.visit::<mspdesk_api::types::Plan>();
+    checker.visit::<mspdesk_api::types::CreateClient>();
+    checker.visit::<mspdesk_api::types::UpdateClient>();
     checker.visit::<mspdesk_domain::Quotas>();
     checker.visit::<mspdesk_domain::Usage>();
     checker.visit::<mspdesk_domain::Compliance>();
 
     assert!(
-        checker.seen.len() >= 8,
+        checker.seen.len() >= 25,
         "expected the roots and their dependencies, got {:?}",
         checker.seen
     );

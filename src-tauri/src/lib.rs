@@ -4,12 +4,14 @@
 mod commands;
 mod error;
 mod logging;
+mod state;
 
 #[cfg(test)]
 mod bindings;
 
-pub use commands::AppInfo;
-pub use error::{IpcError, StartError};
+pub use commands::settings::AppInfo;
+pub use commands::sync::SyncStatus;
+pub use error::{IpcError, IpcErrorCode, StartError};
 
 use tauri::Manager;
 
@@ -22,6 +24,7 @@ pub fn run() -> Result<(), StartError> {
             let guard = logging::init(&data_dir.join("logs"))?;
             // Keep the log writer alive (and flushing) for as long as the app runs.
             app.manage(guard);
+            app.manage(state::DeskState::new(data_dir.clone()));
             tracing::info!(
                 version = %app.package_info().version,
                 data_dir = %data_dir.display(),
@@ -29,7 +32,23 @@ pub fn run() -> Result<(), StartError> {
             );
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::app_info])
+        .invoke_handler(tauri::generate_handler![
+            commands::settings::app_info,
+            commands::session::session,
+            commands::session::sign_in,
+            commands::session::sign_out,
+            commands::clients::list_clients,
+            commands::clients::client_detail,
+            commands::clients::plans,
+            commands::clients::create_client,
+            commands::clients::update_client,
+            commands::clients::delete_client,
+            commands::clients::save_quotas_draft,
+            commands::clients::publish_draft,
+            commands::clients::discard_draft,
+            commands::sync::sync_now,
+            commands::sync::cancel_sync,
+        ])
         .run(context)
         .map_err(StartError::Tauri)
 }

@@ -9,6 +9,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A stable, machine-readable error code. Clients branch on this, never on `title` or `detail`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemCode {
     /// 400: malformed JSON, wrong JSON types, bad query parameters.
@@ -80,6 +81,7 @@ impl ProblemCode {
 
 /// One invalid field of a request body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldError {
     /// The field's name as in the body, dotted for nested fields (`quotas.max_servers`).
     pub field: String,
@@ -99,6 +101,7 @@ impl FieldError {
 /// An error response (`application/problem+json`). The extra members appear only with the
 /// codes that define them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Problem {
     /// A URI naming the problem type: `urn:mspdesk:problem:<code>`.
     #[serde(rename = "type")]

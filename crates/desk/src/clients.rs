@@ -23,10 +23,12 @@ use crate::kinds::{DraftKind, MirrorKind, OutboxOp};
 use crate::session::{retry, Desk};
 use crate::store::{Conflict, Draft, Notice};
 use crate::sync::summary_of;
+use mspdesk_api::ProblemCode;
 
 /// A column of the client list to sort by (the seed's columns).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ClientSort {
     #[default]
     CompanyName,
@@ -40,6 +42,7 @@ pub enum ClientSort {
 /// What the client list shows: a search, a sort, and filters (all optional).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClientQuery {
     /// Case-insensitive; matches the company name, contact e-mail or plan name.
     pub search: Option<String>,
@@ -55,6 +58,7 @@ pub struct ClientQuery {
 
 /// A row of the client list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClientRow {
     pub id: ClientId,
     pub company_name: String,
@@ -73,6 +77,7 @@ pub struct ClientRow {
 
 /// One client, as it would be with its drafts applied, plus what is pending.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClientDetail {
     /// The synced record (quotas as the server has them).
     pub client: Client,
@@ -90,14 +95,53 @@ pub struct ClientDetail {
     pub conflicts: Vec<Conflict>,
 }
 
+/// A create waiting in the outbox.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueuedClient {
+    pub id: Uuid,
+    pub company_name: String,
+    pub contact_email: String,
+    /// Sends tried so far, and why the last one failed.
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// A definite "no" from the server (a 4xx other than a timeout or a throttle): retrying the
+/// same request cannot succeed.
+pub(crate) fn is_refusal(e: &DeskError) -> bool {
+    match e {
+        DeskError::Api(api) => api
+            .problem()
+            .is_some_and(|p| (400..500).contains(&p.status) && p.status != 408 && p.status != 429),
+        _ => false,
+    }
+}
+
 /// How a create ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", content = "client", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CreateOutcome {
     /// The server created it.
     Created(Box<Client>),
     /// The server is unreachable: it waits in the outbox for the next sync.
     Queued,
+}
+
+/// Whether a client record already carries every change asked for (compared after the same
+/// validation the server applies).
+fn holds_changes(current: &Client, changes: &UpdateClient) -> bool {
+    let Ok(wanted) = changes.validate() else {
+        return false;
+    };
+    wanted
+        .company_name
+        .is_none_or(|n| n.as_str() == current.company_name)
+        && wanted
+            .contact_email
+            .is_none_or(|e| e.as_str() == current.contact_email)
+        && wanted.plan_id.is_none_or(|p| p == current.plan_id)
 }
 
 fn compliance_rank(s: ComplianceStatus) -> u8 {
@@ -404,13 +448,48 @@ impl Desk {
                 self.store.outbox_done(id).await?;
                 Ok(CreateOutcome::Created(Box::new(client)))
             }
-            Err(e) if e.is_offline() => Ok(CreateOutcome::Queued),
-            Err(e @ DeskError::Api(_)) => {
+            // A definite refusal (a quota, a duplicate, a bad plan): nothing to retry.
+            Err(e) if is_refusal(&e) => {
                 self.store.outbox_done(id).await?;
                 Err(e)
             }
+            // Unreachable, or an answer that says nothing definite (a 5xx from a proxy after
+            // the server committed, say): it stays queued and the next sync retries it with
+            // the same idempotency key, which cannot create twice.
+            Err(e @ DeskError::Api(_)) => {
+                self.store.outbox_failed(id, &e.to_string()).await?;
+                Ok(CreateOutcome::Queued)
+            }
             Err(e) => Err(e),
         }
+    }
+
+    /// Creates waiting in the outbox (offline, or refused and kept with the reason).
+    pub async fn queued_clients(&self) -> Result<Vec<QueuedClient>, DeskError> {
+        Ok(self
+            .store
+            .outbox()
+            .await?
+            .into_iter()
+            .map(|e| match e.op {
+                OutboxOp::CreateClient(body) => QueuedClient {
+                    id: e.id,
+                    company_name: body.company_name,
+                    contact_email: body.contact_email,
+                    attempts: e.attempts,
+                    last_error: e.last_error,
+                },
+            })
+            .collect())
+    }
+
+    /// Drops a queued create before it is sent.
+    pub async fn discard_queued(&self, id: Uuid) -> Result<(), DeskError> {
+        if !self.store.outbox().await?.iter().any(|e| e.id == id) {
+            return Err(DeskError::UnknownClient(id.to_string()));
+        }
+        self.store.outbox_done(id).await?;
+        Ok(())
     }
 
     /// Changes a client's name, contact or plan on the server (needs the server).
@@ -423,7 +502,19 @@ impl Desk {
         changes.validate().map_err(DeskError::Invalid)?;
         let version = self.synced_client(client).await?.version;
         let msp = self.msp_api()?;
-        let saved = retry(|| msp.update_client(client, changes, version)).await?;
+        let saved = match retry(|| msp.update_client(client, changes, version)).await {
+            Ok(saved) => saved,
+            // Refused as stale: if the server holds exactly these changes, an earlier attempt
+            // went through and only its answer was lost.
+            Err(e) if e.code() == Some(ProblemCode::VersionConflict) => {
+                let current = retry(|| msp.get_client(client)).await?;
+                if !holds_changes(&current, changes) {
+                    return Err(e.into());
+                }
+                current
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.mirror_client(&saved).await?;
         Ok(saved)
     }
@@ -433,7 +524,13 @@ impl Desk {
     pub async fn delete_client(&self, client: ClientId) -> Result<(), DeskError> {
         let name = self.synced_client(client).await?.company_name;
         let msp = self.msp_api()?;
-        retry(|| msp.delete_client(client)).await?;
+        match retry(|| msp.delete_client(client)).await {
+            // Gone already (an earlier attempt whose answer was lost, or someone else): the
+            // outcome asked for.
+            Ok(()) => {}
+            Err(e) if e.code() == Some(ProblemCode::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
         self.store.forget_client(self.msp(), client, &name).await?;
         self.drop_client_token(client).await?;
         Ok(())

@@ -4,14 +4,12 @@
 use std::collections::BTreeMap;
 
 use mspdesk_domain::ClientId;
-use tokio_util::sync::CancellationToken;
 
 use crate::drafts::{PublishOutcome, ServerRecord};
 use crate::error::{invalid, DeskError};
 use crate::kinds::DraftKind;
 use crate::session::Desk;
 use crate::store::{Conflict, Draft};
-use crate::sync::SyncSummary;
 
 /// How to settle a conflict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,18 +66,16 @@ impl Desk {
             Resolution::KeepMine => Some(conflict.draft.clone()),
             Resolution::PerField(choices) => Some(merge_fields(&conflict, choices)?),
         };
-        let msp = self.msp_api()?;
         match merged {
             None => {
+                // The server's value stands: the mirror has it already if the sync that found
+                // the conflict pulled it, or gets it at the next sync (it is after the cursor).
                 self.store.delete_draft(kind, client).await?;
                 self.store.delete_conflict(kind, client).await?;
-                // Refresh the mirror with the server's value.
-                let mut summary = SyncSummary::default();
-                self.pull_changes(&msp, &mut summary, &mut |_| {}, &CancellationToken::new())
-                    .await?;
                 Ok(PublishOutcome::Published)
             }
             Some(body) => {
+                let msp = self.msp_api()?;
                 self.store
                     .save_draft(kind, client, &body, conflict.server_version)
                     .await?;

@@ -75,7 +75,9 @@ impl BrandingChanges {
 }
 
 /// A change to a client's app catalog.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "change", content = "value", rename_all = "snake_case")]
 pub enum CatalogChange {
     /// Allow these templates. A catalog in mode `all` becomes a custom allow-list of the
     /// whole library, so only the named apps change.
@@ -89,6 +91,7 @@ pub enum CatalogChange {
 /// How publishing a draft ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum PublishOutcome {
     /// The server has the draft's value; the draft is gone.
     Published,
@@ -440,7 +443,10 @@ impl Desk {
             Err(e) if e.code() == Some(ProblemCode::VersionConflict) => {
                 let current = self.server_record(msp, draft.kind, client).await?;
                 if !same_effect(draft.kind, &current.as_update(), &draft.body) {
+                    // Both sides are kept: the draft as it is, the server's record in the
+                    // mirror (so "take theirs" shows it at once).
                     self.record_conflict_with(draft, &current).await?;
+                    self.mirror_record(client, &current).await?;
                     return Ok(PublishOutcome::Conflict);
                 }
                 tracing::info!(kind = %draft.kind, %client, "the server already holds the draft: an earlier answer was lost");

@@ -44,6 +44,8 @@ pub enum DeskError {
     },
     #[error("cancelled")]
     Cancelled,
+    #[error("this desk has {count} unsent change(s) for {server}: sync them (or sign out to drop them) before signing in to another account")]
+    PendingChanges { server: String, count: usize },
 }
 
 impl DeskError {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// What a draft changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DraftKind {
     Branding,
     Quotas,
@@ -87,10 +88,10 @@ impl MirrorKind {
         }
     }
 
-    /// Where a change of the feed lives in the mirror.
+    /// Where a change of the feed lives in the mirror (None: a kind this build does not know).
     #[must_use]
-    pub const fn of_change(kind: ChangeKind) -> MirrorKind {
-        match kind {
+    pub const fn of_change(kind: ChangeKind) -> Option<MirrorKind> {
+        Some(match kind {
             ChangeKind::Client => MirrorKind::Client,
             ChangeKind::Server => MirrorKind::Server,
             ChangeKind::User => MirrorKind::User,
@@ -100,7 +101,8 @@ impl MirrorKind {
             ChangeKind::Plan => MirrorKind::Plan,
             ChangeKind::Price => MirrorKind::Price,
             ChangeKind::Fx => MirrorKind::Fx,
-        }
+            ChangeKind::Unknown => return None,
+        })
     }
 
     /// The mirror kind holding the server's side of a draft.

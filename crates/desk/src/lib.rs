@@ -24,7 +24,7 @@ pub mod store;
 pub mod sync;
 pub mod vault;
 
-pub use clients::{ClientDetail, ClientQuery, ClientRow, ClientSort, CreateOutcome};
+pub use clients::{ClientDetail, ClientQuery, ClientRow, ClientSort, CreateOutcome, QueuedClient};
 pub use conflicts::Resolution;
 pub use drafts::{BrandingChanges, CatalogChange, PublishOutcome, QuotaChanges};
 pub use error::DeskError;

@@ -45,6 +45,7 @@ pub struct ExportRequest {
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExportSummary {
     pub path: PathBuf,
     pub bytes: usize,

@@ -100,6 +100,22 @@ fn origin(server: &str) -> Result<String, DeskError> {
     Ok(url.origin().ascii_serialization())
 }
 
+/// Deletes every keyring entry of the account signed in to `store`: those the store recorded,
+/// the clients it mirrors (tokens written before it kept a record), and the MSP's own.
+async fn forget_tokens(store: &Store, vault: &Vault, msp: TenantId) -> Result<(), DeskError> {
+    let mut tenants = store.keyring_entries().await?;
+    for client in store.mirror_all::<Client>(MirrorKind::Client, msp).await? {
+        tenants.push(client.id.into());
+    }
+    tenants.push(msp);
+    tenants.sort();
+    tenants.dedup();
+    for tenant in tenants {
+        vault.delete(tenant)?;
+    }
+    Ok(())
+}
+
 fn store_path(data_dir: &Path) -> PathBuf {
     data_dir.join(STORE_FILE)
 }
@@ -115,16 +131,35 @@ impl Desk {
         secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, DeskError> {
         let origin = origin(server)?;
-        let vault = Vault::new(secrets, &origin);
+        let vault = Vault::new(Arc::clone(&secrets), &origin);
         vault.self_test()?;
         let api = ApiClient::new(&origin)?;
         let login = retry(|| api.login(email, password)).await?;
         let store = Store::open(&store_path(data_dir)).await?;
+        if let Some(old) = store.account().await? {
+            if old.server != origin || old.msp_tenant != login.tenant_id {
+                // Another account: its unsent work is not silently dropped, and its tokens do
+                // not outlive it in the keyring.
+                let pending = store.drafts().await?.len() + store.outbox().await?.len();
+                if pending > 0 {
+                    return Err(DeskError::PendingChanges {
+                        server: old.server,
+                        count: pending,
+                    });
+                }
+                forget_tokens(
+                    &store,
+                    &Vault::new(Arc::clone(&secrets), &old.server),
+                    old.msp_tenant,
+                )
+                .await?;
+            }
+        }
         store.set_account(&origin, email, login.tenant_id).await?;
         store.remember_keyring_entry(login.tenant_id).await?;
         vault.put(login.tenant_id, &login.token)?;
         tracing::info!(server = %origin, "signed in");
-        Self::open(data_dir, vault.store_handle()).await
+        Self::open(data_dir, secrets).await
     }
 
     /// Opens the desk of the account signed in on this machine.
@@ -171,22 +206,8 @@ impl Desk {
     /// Signs out: deletes every token of this account from the keyring (the MSP's and every
     /// client's, including clients deleted since) and forgets the local data.
     #[tracing::instrument(skip(self), err)]
-    pub async fn logout(self) -> Result<(), DeskError> {
-        let mut tenants = self.store.keyring_entries().await?;
-        // Tokens written before the store kept a record of them.
-        for client in self
-            .store
-            .mirror_all::<Client>(MirrorKind::Client, self.msp())
-            .await?
-        {
-            tenants.push(client.id.into());
-        }
-        tenants.push(self.msp());
-        tenants.sort();
-        tenants.dedup();
-        for tenant in tenants {
-            self.vault.delete(tenant)?;
-        }
+    pub async fn logout(&self) -> Result<(), DeskError> {
+        forget_tokens(&self.store, &self.vault, self.msp()).await?;
         self.store.clear().await?;
         tracing::info!("signed out");
         Ok(())

@@ -20,6 +20,7 @@ use crate::store::{MirrorWrite, OutboxEntry, PageApplied, StoreError};
 
 /// Sync progress: pages and changes applied so far, and what is being done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Progress {
     pub pages: usize,
     pub rows: usize,
@@ -28,6 +29,7 @@ pub struct Progress {
 
 /// What a sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncSummary {
     /// Drafts and creates the server accepted.
     pub pushed: usize,
@@ -67,9 +69,12 @@ pub(crate) fn summary_of(c: &Client) -> ClientSummary {
     }
 }
 
-/// A feed item as a mirror write.
-fn mirror_write(msp: TenantId, item: &ChangeItem) -> Result<MirrorWrite, DeskError> {
-    let kind = MirrorKind::of_change(item.kind);
+/// A feed item as a mirror write; None for a kind this build does not know (a newer server).
+fn mirror_write(msp: TenantId, item: &ChangeItem) -> Result<Option<MirrorWrite>, DeskError> {
+    let Some(kind) = MirrorKind::of_change(item.kind) else {
+        tracing::warn!(id = %item.id, "a change of a kind this MSP Desk does not know: update MSP Desk");
+        return Ok(None);
+    };
     let tenant = match (item.kind, item.client_id) {
         (ChangeKind::Client | ChangeKind::Plan | ChangeKind::Price | ChangeKind::Fx, _) => msp,
         (_, Some(client)) => client.into(),
@@ -90,7 +95,7 @@ fn mirror_write(msp: TenantId, item: &ChangeItem) -> Result<MirrorWrite, DeskErr
             ))))
         }
     };
-    Ok(MirrorWrite {
+    Ok(Some(MirrorWrite {
         kind,
         tenant,
         id: item.id.clone(),
@@ -98,7 +103,7 @@ fn mirror_write(msp: TenantId, item: &ChangeItem) -> Result<MirrorWrite, DeskErr
             .and_then(|b| b.get("version"))
             .and_then(serde_json::Value::as_i64),
         body: body.map(serde_json::Value::to_string),
-    })
+    }))
 }
 
 impl Desk {
@@ -178,11 +183,14 @@ impl Desk {
                 }
                 other => other?,
             };
-            let writes = page
+            let writes: Vec<MirrorWrite> = page
                 .items
                 .iter()
                 .map(|item| mirror_write(msp_tenant, item))
-                .collect::<Result<Vec<_>, _>>()?;
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .collect();
             let applied = self
                 .store
                 .apply_page(msp_tenant, &writes, &page.next_cursor)

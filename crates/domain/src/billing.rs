@@ -211,12 +211,15 @@ fn company_order(a: &ClientBillingInput, b: &ClientBillingInput) -> Ordering {
 /// One exchange rate: 1 unit of `currency` is `rate` units of the report currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FxRate {
     /// Serialised as its ISO 4217 code.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "USD"))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub currency: Currency,
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "0.92"))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub rate: Decimal,
 }
 
@@ -283,6 +286,7 @@ pub struct ClientBillingInput {
 /// One instance's line of a client's bill, in the report currency, rounded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BillingLine {
     pub instance_id: Uuid,
     pub instance_name: String,
@@ -292,19 +296,23 @@ pub struct BillingLine {
     pub active_hours: i64,
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub hosting_cost: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub license_fee: Decimal,
     /// `hosting_cost + license_fee`.
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub total: Decimal,
 }
 
 /// A client's bill for the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClientBill {
     pub client_id: Uuid,
     pub company_name: String,
@@ -313,12 +321,15 @@ pub struct ClientBill {
     pub server_count: u64,
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub hosting_cost: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub license_fees: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub total: Decimal,
     pub lines: Vec<BillingLine>,
 }
@@ -326,12 +337,15 @@ pub struct ClientBill {
 /// A billing report: one client, or all of them, for one month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BillingReport {
     /// `YYYY-MM`.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2026-11"))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub period: Period,
     /// The currency of every amount in the report (serialised as its ISO 4217 code).
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub currency: Currency,
     /// Amounts count activity up to this instant (the end of the period, or now for the
     /// current month).
@@ -341,12 +355,15 @@ pub struct BillingReport {
     pub clients: Vec<ClientBill>,
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub hosting_cost: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub license_fees: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub total: Decimal,
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// (only an explicit allow-list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CatalogMode {
     #[default]

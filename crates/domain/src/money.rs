@@ -23,14 +23,17 @@ pub enum MoneyError {
 /// decimal string, so JSON number precision never enters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Money {
     /// A decimal string, e.g. "12.34".
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12.34"))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     amount: Decimal,
     /// ISO 4217 code, e.g. "EUR".
     #[serde(with = "currency_code")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     currency: Currency,
 }
 

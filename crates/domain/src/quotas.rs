@@ -64,6 +64,7 @@ pub struct Quotas {
 /// A create refused because it would take usage past a limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[error("quota {quota} exceeded: the limit is {limit} and {usage} already in use")]
 pub struct QuotaExceeded {
     pub quota: QuotaKind,

@@ -10,35 +10,43 @@ use super::Fields;
 use crate::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Plan {
     pub id: Uuid,
     pub name: String,
     /// Monthly license fee per instance, a decimal string.
     #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "19.00")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub license_fee_per_instance: Decimal,
     /// ISO 4217 code, e.g. "EUR".
     #[schema(value_type = String, example = "EUR")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub currency: Currency,
     pub default_quotas: Quotas,
 }
 
 /// A price: hourly, capped at `monthly` per calendar month, in `currency`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PriceSnapshot {
     #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "0.0121")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub hourly: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "7.55")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub monthly: Decimal,
     /// ISO 4217 code, e.g. "EUR".
     #[schema(value_type = String, example = "EUR")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub currency: Currency,
 }
 
 /// One server type of the MSP's price table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Price {
     pub provider: Provider,
     pub server_type: String,
@@ -48,6 +56,7 @@ pub struct Price {
 
 /// `PUT /prices/{provider}/{server_type}`: a server type's price (created if new).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePrice {
     #[serde(default)]
@@ -92,9 +101,11 @@ impl UpdatePrice {
 
 /// The MSP's billing currency and exchange rates into it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FxTableBody {
     /// ISO 4217 code of the billing currency, e.g. "EUR".
     #[schema(value_type = String, example = "EUR")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub currency: Currency,
     /// 1 unit of each listed currency is `rate` units of the billing currency.
     pub rates: Vec<FxRateBody>,
@@ -102,17 +113,21 @@ pub struct FxTableBody {
 
 /// One exchange rate of an [`FxTableBody`]: 1 unit of `currency` is `rate` billing units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FxRateBody {
     /// ISO 4217 code, e.g. "USD".
     #[schema(value_type = String, example = "USD")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub currency: Currency,
     #[serde(with = "rust_decimal::serde::str")]
     #[schema(value_type = String, example = "0.92")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub rate: Decimal,
 }
 
 /// `PUT /fx`: replaces the billing currency and the rates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateFx {
     pub currency: String,
@@ -120,6 +135,7 @@ pub struct UpdateFx {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct FxRateInput {
     pub currency: String,
@@ -177,6 +193,7 @@ impl UpdateFx {
 
 /// The price of an `other` instance, which the price table does not know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct PriceInput {
     pub hourly: String,

@@ -8,6 +8,7 @@ use super::{optional, Fields};
 use crate::FieldError;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Branding {
     pub company_name: Option<String>,
     pub logo_url: Option<String>,
@@ -22,6 +23,7 @@ pub struct Branding {
 
 /// `PUT /branding`: the whole branding; null or absent clears a field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBranding {
     #[serde(default)]

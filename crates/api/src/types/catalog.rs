@@ -8,6 +8,7 @@ use super::Fields;
 use crate::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TemplateInfo {
     pub id: String,
     pub name: String,
@@ -29,6 +30,7 @@ impl From<&mspdesk_domain::Template> for TemplateInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Catalog {
     pub mode: CatalogMode,
     /// Template ids allowed in `custom` mode (kept, but not consulted, in `all` mode).
@@ -37,6 +39,7 @@ pub struct Catalog {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCatalog {
     /// `all` or `custom`.

@@ -31,6 +31,9 @@ pub enum ChangeKind {
     Price,
     /// The MSP's billing currency and rates, `GET /fx` (id: `fx`).
     Fx,
+    /// A kind this build does not know (a newer server): skipped, the cursor still advances.
+    #[serde(other)]
+    Unknown,
 }
 
 impl ChangeKind {
@@ -59,6 +62,7 @@ impl ChangeKind {
             ChangeKind::Plan => "plan",
             ChangeKind::Price => "price",
             ChangeKind::Fx => "fx",
+            ChangeKind::Unknown => "unknown",
         }
     }
 
@@ -119,5 +123,10 @@ mod tests {
             );
         }
         assert_eq!(ChangeKind::parse("tenant"), None);
+        // A newer server's kind does not break an older desk.
+        assert_eq!(
+            serde_json::from_str::<ChangeKind>("\"invoice\"").unwrap(),
+            ChangeKind::Unknown
+        );
     }
 }

@@ -11,6 +11,7 @@ use crate::FieldError;
 
 /// Quota limits as sent: each a non-negative integer, or null (or absent) for unlimited.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct QuotasInput {
     #[serde(default)]
@@ -76,6 +77,7 @@ impl QuotasInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     pub company_name: String,
@@ -118,6 +120,7 @@ impl CreateClient {
 
 /// `PATCH /clients/{id}`: the fields to change; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClient {
     #[serde(default)]
@@ -162,6 +165,7 @@ impl UpdateClient {
 
 /// What a client uses, on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UsageSummary {
     pub servers: u64,
     pub users: u64,
@@ -193,6 +197,7 @@ impl From<Usage> for UsageSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Client {
     /// The client's id, which is also its tenant id.
     pub id: ClientId,
@@ -210,6 +215,7 @@ pub struct Client {
 
 /// A row of the client list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClientSummary {
     /// The current month to date, in the MSP's billing currency, from the same code as the
     /// billing report; null when an exchange rate it needs is missing.

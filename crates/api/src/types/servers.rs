@@ -10,6 +10,7 @@ use super::{optional, Fields, PriceInput, PriceSnapshot};
 use crate::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct CreateServer {
     pub name: String,
@@ -97,6 +98,7 @@ impl CreateServer {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Server {
     pub id: Uuid,
     pub name: String,
@@ -112,6 +114,7 @@ pub struct Server {
 
 /// `GET /usage?period=YYYY-MM`: the instances active at any time in the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UsageReport {
     pub period: String,
     pub instances: Vec<Server>,

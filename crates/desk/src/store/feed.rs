@@ -61,6 +61,12 @@ async fn client_name(
         .map_or_else(|| client.to_string(), |n| n.company_name))
 }
 
+/// Debug builds only: `MSPDESK_TEST_ABORT_MID_PAGE=1` kills the process in the middle of
+/// applying a page, so a test can show that the page's transaction leaves nothing behind.
+fn abort_mid_page() -> bool {
+    cfg!(debug_assertions) && std::env::var_os("MSPDESK_TEST_ABORT_MID_PAGE").is_some()
+}
+
 impl Store {
     pub async fn feed_state(&self) -> Result<FeedState, StoreError> {
         let row: Option<(Option<String>, Option<i64>)> =
@@ -74,10 +80,12 @@ impl Store {
         })
     }
 
-    /// Starts a fresh snapshot: no cursor, and a new generation for the rows it writes.
+    /// Starts a fresh snapshot: no cursor, and a generation newer than any row's (also newer
+    /// than an interrupted snapshot's, so its rows do not count as seen by this one).
     pub async fn begin_snapshot(&self) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE account SET feed_cursor = NULL, snapshot_gen = mirror_gen + 1 WHERE id = 1",
+            "UPDATE account SET feed_cursor = NULL,
+                 snapshot_gen = MAX(mirror_gen, COALESCE(snapshot_gen, 0)) + 1 WHERE id = 1",
         )
         .execute(&self.pool)
         .await?;
@@ -95,13 +103,29 @@ impl Store {
         let mut applied = PageApplied::default();
         let synced_at = now();
         let mut tx = self.pool.begin().await?;
-        for w in writes {
+        for (n, w) in writes.iter().enumerate() {
+            if n == 1 && abort_mid_page() {
+                // The crash test's failpoint: die between two writes of one page.
+                std::process::abort();
+            }
             match (&w.body, w.kind) {
                 (None, MirrorKind::Client) => {
                     let client: ClientId = parse_id("client", &w.id)?;
+                    let known: i64 = sqlx::query_scalar(
+                        "SELECT (SELECT count(*) FROM mirror WHERE kind = 'client' AND tenant = ? AND id = ?)
+                              + (SELECT count(*) FROM drafts WHERE tenant = ?)",
+                    )
+                    .bind(msp.to_string())
+                    .bind(&w.id)
+                    .bind(&w.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
                     let name = client_name(&mut tx, msp, client).await?;
                     applied.notices += forget_client_in(&mut tx, msp, client, &name).await?;
-                    applied.removed.push((client, name));
+                    // A client this desk deleted itself is gone already: nothing to report.
+                    if known > 0 {
+                        applied.removed.push((client, name));
+                    }
                 }
                 (None, kind) => {
                     sqlx::query("DELETE FROM mirror WHERE kind = ? AND tenant = ? AND id = ?")

@@ -11,6 +11,7 @@ use crate::kinds::{DraftKind, OutboxOp};
 
 /// A saved draft.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Draft {
     pub kind: DraftKind,
     pub client: ClientId,
@@ -23,6 +24,7 @@ pub struct Draft {
 
 /// A draft the server refused as stale, with the server's current value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Conflict {
     pub kind: DraftKind,
     pub client: ClientId,

@@ -42,6 +42,7 @@ pub enum StoreError {
 
 /// The signed-in Control Panel and operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Account {
     /// The server's origin, e.g. `https://cp.example.com`.
     pub server: String,
@@ -53,6 +54,7 @@ pub struct Account {
 /// Something the user should know that no screen would otherwise show: a draft whose client
 /// was deleted on the server (its body is kept here, nothing is lost).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Notice {
     pub id: Uuid,
     pub client: ClientId,

@@ -371,6 +371,19 @@ async fn a_lost_answer_is_not_a_conflict() {
     desk.sync(|_| {}, &never()).await.unwrap();
     let client = desk.find_client("müller").await.unwrap();
 
+    // Writing as the client needs its token: mint it first (a catalog draft), so the next
+    // request of the branding publish is the PUT itself.
+    desk.draft_catalog(client.id, CatalogChange::Disable(vec!["ghost".into()]))
+        .await
+        .unwrap();
+    assert_eq!(
+        desk.publish(DraftKind::Catalog, client.id).await.unwrap(),
+        PublishOutcome::Published
+    );
+    let api = operator(&w).await;
+    let tenant = api.with_token(api.client_token(client.id).await.unwrap().token);
+    let before = tenant.branding().await.unwrap().version;
+
     // Branding (client scope): the PUT is applied, its answer is swallowed, the retry gets
     // 412, and the server's value is the draft's: published, not a conflict.
     desk.save_branding_draft(
@@ -394,6 +407,8 @@ async fn a_lost_answer_is_not_a_conflict() {
     let (branding, base) = desk.branding(client.id).await.unwrap();
     assert_eq!(base, None);
     assert_eq!(branding.primary_color.as_deref(), Some("#1E88E5"));
+    // Applied exactly once: one version up.
+    assert_eq!(tenant.branding().await.unwrap().version, before + 1);
 
     // Quotas (MSP scope), through a sync this time.
     desk.draft_quotas(
@@ -427,8 +442,6 @@ async fn a_lost_answer_is_not_a_conflict() {
     )
     .await
     .unwrap();
-    let api = operator(&w).await;
-    let tenant = api.with_token(api.client_token(client.id).await.unwrap().token);
     let current = tenant.branding().await.unwrap();
     tenant
         .set_branding(

@@ -119,6 +119,76 @@ async fn store_survives_sigkill() {
 
 const SYNC_ENV: &str = "MSPDESK_CRASH_SYNC_DIR";
 
+#[cfg(unix)]
+#[tokio::test]
+async fn a_page_is_applied_whole_or_not_at_all() {
+    use crate::support::*;
+    let w = world().await;
+    let desk = signed_in(&w).await;
+    desk.sync(|_| {}, &never()).await.unwrap();
+    let before_cursor = desk.store().feed_state().await.unwrap().cursor;
+    let before_rows = desk.store().mirror_rows().await.unwrap();
+    desk.store().close().await;
+    drop(desk);
+    // Three changes: a page of two is the first thing the child applies.
+    let api = operator(&w).await;
+    let client = api.list_clients(None, None, None).await.unwrap().items[0].id;
+    let tenant = api.with_token(api.client_token(client).await.unwrap().token);
+    let user = tenant
+        .create_user(
+            &mspdesk_api::types::CreateUser {
+                email: "torn@page.example".into(),
+                name: "Torn".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    // The child dies between the first and second write of its first page. (It waits on a
+    // blocking thread: the proxy the child talks to runs on this test's runtime.)
+    let data = w.data.clone();
+    let status = tokio::task::spawn_blocking(move || {
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "crash::child_syncs_until_killed",
+                "--ignored",
+                "--test-threads=1",
+            ])
+            .env(SYNC_ENV, &data)
+            .env("MSPDESK_TEST_ABORT_MID_PAGE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    // Killed by its own abort (SIGABRT), not by a failure of anything else.
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(6),
+        "the child was to abort mid-page: {status:?}"
+    );
+    // Nothing of that page is in the store: the same cursor, the same rows, no new user.
+    let desk = mspdesk_desk::Desk::open(&w.data, keyring()).await.unwrap();
+    assert!(desk.store().integrity_ok().await.unwrap());
+    assert_eq!(
+        desk.store().feed_state().await.unwrap().cursor,
+        before_cursor
+    );
+    assert_eq!(desk.store().mirror_rows().await.unwrap(), before_rows);
+    let users: Vec<mspdesk_api::types::User> = desk
+        .store()
+        .mirror_all(mspdesk_desk::MirrorKind::User, client.into())
+        .await
+        .unwrap();
+    assert!(users.iter().all(|u| u.id != user.id));
+    // The next sync applies it.
+    desk.sync(|_| {}, &never()).await.unwrap();
+    assert_mirror_matches_server(&desk, &w).await;
+}
+
 /// The child: syncs the signed-in desk in its data folder again and again, in pages of two
 /// changes, printing a line after each sync. Runs only when started by the test below.
 #[test]

@@ -359,6 +359,8 @@ async fn bodies(tx: &mut TenantTx, rows: &[Row]) -> AppResult<Bodies> {
                 let fx = super::billing::fx_body(tx).await?;
                 put(&mut bodies, kind, FX_ID.to_owned(), &fx)?;
             }
+            // Only for reading a newer server's feed; never stored here.
+            ChangeKind::Unknown => {}
         }
     }
     Ok(bodies)

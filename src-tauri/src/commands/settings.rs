@@ -1,4 +1,4 @@
-//! `#[tauri::command]`s: each one a few lines that hand off to a library crate.
+//! Settings and About: what the app is and where it keeps its data.
 
 use serde::Serialize;
 use tauri::Manager;

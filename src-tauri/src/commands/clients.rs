@@ -1,0 +1,81 @@
+//! The client list and one client: create, edit, delete, quotas drafts, publishing.
+
+use mspdesk_api::types::{Client, CreateClient, Plan, QuotasInput, UpdateClient};
+use mspdesk_desk::{
+    ClientDetail, ClientQuery, ClientRow, CreateOutcome, DraftKind, PublishOutcome,
+};
+use mspdesk_domain::ClientId;
+use tauri::State;
+
+use crate::error::IpcError;
+use crate::state::DeskState;
+
+#[tauri::command]
+pub async fn list_clients(
+    state: State<'_, DeskState>,
+    query: ClientQuery,
+) -> Result<Vec<ClientRow>, IpcError> {
+    Ok(state.desk()?.list_clients(&query).await?)
+}
+
+#[tauri::command]
+pub async fn client_detail(
+    state: State<'_, DeskState>,
+    id: ClientId,
+) -> Result<ClientDetail, IpcError> {
+    Ok(state.desk()?.client_detail(id).await?)
+}
+
+#[tauri::command]
+pub async fn plans(state: State<'_, DeskState>) -> Result<Vec<Plan>, IpcError> {
+    Ok(state.desk()?.plans().await?)
+}
+
+#[tauri::command]
+pub async fn create_client(
+    state: State<'_, DeskState>,
+    body: CreateClient,
+) -> Result<CreateOutcome, IpcError> {
+    Ok(state.desk()?.create_client(body).await?)
+}
+
+#[tauri::command]
+pub async fn update_client(
+    state: State<'_, DeskState>,
+    id: ClientId,
+    changes: UpdateClient,
+) -> Result<Client, IpcError> {
+    Ok(state.desk()?.update_client(id, &changes).await?)
+}
+
+#[tauri::command]
+pub async fn delete_client(state: State<'_, DeskState>, id: ClientId) -> Result<(), IpcError> {
+    Ok(state.desk()?.delete_client(id).await?)
+}
+
+#[tauri::command]
+pub async fn save_quotas_draft(
+    state: State<'_, DeskState>,
+    id: ClientId,
+    quotas: QuotasInput,
+) -> Result<(), IpcError> {
+    Ok(state.desk()?.save_quotas_draft(id, &quotas).await?)
+}
+
+#[tauri::command]
+pub async fn publish_draft(
+    state: State<'_, DeskState>,
+    id: ClientId,
+    kind: DraftKind,
+) -> Result<PublishOutcome, IpcError> {
+    Ok(state.desk()?.publish(kind, id).await?)
+}
+
+#[tauri::command]
+pub async fn discard_draft(
+    state: State<'_, DeskState>,
+    id: ClientId,
+    kind: DraftKind,
+) -> Result<(), IpcError> {
+    Ok(state.desk()?.discard_draft(kind, id).await?)
+}

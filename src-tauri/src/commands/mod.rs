@@ -1,0 +1,7 @@
+//! `#[tauri::command]`s, one module per area. Each command is a few lines over the desk library
+//! held in managed state ([`crate::state::DeskState`]); errors become [`crate::IpcError`].
+
+pub mod clients;
+pub mod session;
+pub mod settings;
+pub mod sync;

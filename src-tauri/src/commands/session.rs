@@ -1,0 +1,59 @@
+//! Signing in and out, and who is signed in.
+
+use std::sync::Arc;
+
+use mspdesk_desk::{Account, Desk, SecretString};
+use tauri::State;
+
+use crate::error::IpcError;
+use crate::state::DeskState;
+
+/// The signed-in account, or null: opens the desk of the account signed in on this machine
+/// the first time it is asked.
+#[tauri::command]
+pub async fn session(state: State<'_, DeskState>) -> Result<Option<Account>, IpcError> {
+    if let Ok(desk) = state.desk() {
+        return Ok(Some(desk.whoami().await?));
+    }
+    match Desk::open(&state.data_dir, DeskState::secrets()).await {
+        Ok(desk) => {
+            let account = desk.whoami().await?;
+            state.set_desk(Some(Arc::new(desk)))?;
+            Ok(Some(account))
+        }
+        Err(mspdesk_desk::DeskError::NotSignedIn) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Signs in; the token goes to the OS keyring. The UI starts the first sync next.
+#[tauri::command]
+pub async fn sign_in(
+    state: State<'_, DeskState>,
+    server: String,
+    email: String,
+    password: String,
+) -> Result<Account, IpcError> {
+    let password = SecretString::from(password);
+    let desk = Desk::login(
+        &state.data_dir,
+        &server,
+        &email,
+        &password,
+        DeskState::secrets(),
+    )
+    .await?;
+    let account = desk.whoami().await?;
+    state.set_desk(Some(Arc::new(desk)))?;
+    Ok(account)
+}
+
+/// Signs out: every token of the account leaves the keyring, and the local data goes.
+#[tauri::command]
+pub async fn sign_out(state: State<'_, DeskState>) -> Result<(), IpcError> {
+    state.cancel_sync();
+    if let Some(desk) = state.set_desk(None)? {
+        desk.logout().await?;
+    }
+    Ok(())
+}
