@@ -6,6 +6,7 @@ fn main() {
         "session",
         "sign_in",
         "sign_out",
+        "default_server",
         "list_clients",
         "client_detail",
         "plans",
@@ -15,6 +16,7 @@ fn main() {
         "save_quotas_draft",
         "publish_draft",
         "discard_draft",
+        "queued_clients",
         "sync_now",
         "cancel_sync",
     ]);

@@ -61,6 +61,7 @@ fn ui_bindings_are_current() {
     checker.visit::<mspdesk_desk::PublishOutcome>();
     checker.visit::<mspdesk_desk::Progress>();
     checker.visit::<mspdesk_desk::SyncSummary>();
+    checker.visit::<mspdesk_desk::QueuedClient>();
     checker.visit::<mspdesk_api::types::Plan>();
     checker.visit::<mspdesk_api::types::CreateClient>();
     checker.visit::<mspdesk_api::types::UpdateClient>();

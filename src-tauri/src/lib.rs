@@ -37,6 +37,7 @@ pub fn run() -> Result<(), StartError> {
             commands::session::session,
             commands::session::sign_in,
             commands::session::sign_out,
+            commands::session::default_server,
             commands::clients::list_clients,
             commands::clients::client_detail,
             commands::clients::plans,
@@ -46,6 +47,7 @@ pub fn run() -> Result<(), StartError> {
             commands::clients::save_quotas_draft,
             commands::clients::publish_draft,
             commands::clients::discard_draft,
+            commands::clients::queued_clients,
             commands::sync::sync_now,
             commands::sync::cancel_sync,
         ])

@@ -79,3 +79,9 @@ pub async fn discard_draft(
 ) -> Result<(), IpcError> {
     Ok(state.desk()?.discard_draft(kind, id).await?)
 }
+
+/// Creates waiting to be sent (shown as pending rows).
+#[tauri::command]
+pub async fn queued_clients(state: State<'_, DeskState>) -> Result<Vec<QueuedClient>, IpcError> {
+    Ok(state.desk()?.queued_clients().await?)
+}

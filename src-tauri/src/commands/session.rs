@@ -57,3 +57,12 @@ pub async fn sign_out(state: State<'_, DeskState>) -> Result<(), IpcError> {
     }
     Ok(())
 }
+
+/// The server the sign-in form starts with: `MSPDESK_SERVER_URL` (set by `cargo xtask run` to
+/// the local demo Control Panel), else none.
+#[tauri::command]
+pub fn default_server() -> Option<String> {
+    std::env::var("MSPDESK_SERVER_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+}
