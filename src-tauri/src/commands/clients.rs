@@ -2,7 +2,7 @@
 
 use mspdesk_api::types::{Client, CreateClient, Plan, QuotasInput, UpdateClient};
 use mspdesk_desk::{
-    ClientDetail, ClientQuery, ClientRow, CreateOutcome, DraftKind, PublishOutcome,
+    ClientDetail, ClientQuery, ClientRow, CreateOutcome, DraftKind, PublishOutcome, QueuedClient,
 };
 use mspdesk_domain::ClientId;
 use tauri::State;
