@@ -1,11 +1,12 @@
-// The real app, driven as a user would: launch the built binary through tauri-driver, navigate
-// the shell, and check that the About panel shows what the Rust side computed.
+// The real app, driven as a user would: the built binary through tauri-driver, signed in to a
+// real Control Panel (with the demo MSP) whose tokens land in the real keyring.
 //
 // Started by `cargo xtask test`, which provides (as environment variables):
 //   TAURI_DRIVER_PORT   where tauri-driver listens
 //   MSPDESK_APP         the built binary
 //   MSPDESK_DATA_HOME   the XDG_DATA_HOME the app runs with (a fresh folder)
 //   MSPDESK_SCREENSHOTS where to save screenshots
+//   MSPDESK_E2E_SERVER  the Control Panel (the app's sign-in form is prefilled with it)
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +22,8 @@ const env = (name) => {
 };
 
 const IDENTIFIER = "io.mspdesk.desktop";
+const DEMO_EMAIL = "admin@demo-msp.example";
+const DEMO_PASSWORD = "demo-password-2026";
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The version in the workspace's Cargo.toml: what the Rust command must report. */
@@ -30,6 +33,29 @@ function cargoVersion() {
   const match = section.match(/^version\s*=\s*"([^"]+)"/m);
   assert.ok(match, "no version in [workspace.package] of Cargo.toml");
   return match[1];
+}
+
+/** The Control Panel's API, as an operator or a client (not through the app). */
+async function api(path, { method = "GET", token, body } = {}) {
+  const response = await fetch(`${env("MSPDESK_E2E_SERVER")}/api/v1${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+async function operatorToken() {
+  const login = await api("/auth/login", {
+    method: "POST",
+    body: { email: DEMO_EMAIL, password: DEMO_PASSWORD },
+  });
+  assert.equal(login.status, 200, JSON.stringify(login.body));
+  return login.body.token;
 }
 
 describe("MSP Desk window", () => {
@@ -52,10 +78,16 @@ describe("MSP Desk window", () => {
     await browser?.deleteSession();
   });
 
-  async function byTestId(id) {
+  async function byTestId(id, timeout = 15000) {
     const el = await browser.$(`[data-testid="${id}"]`);
-    await el.waitForDisplayed({ timeout: 15000 });
+    await el.waitForDisplayed({ timeout });
     return el;
+  }
+
+  async function setValue(id, value) {
+    const el = await byTestId(id);
+    await el.clearValue();
+    await el.setValue(value);
   }
 
   async function screenshot(name) {
@@ -65,13 +97,99 @@ describe("MSP Desk window", () => {
     writeFileSync(join(env("MSPDESK_SCREENSHOTS"), `${name}.png`), png, "base64");
   }
 
-  it("opens on the client list with the seed's navigation", async () => {
+  async function waitForText(id, pattern, timeout = 20000) {
+    const el = await byTestId(id, timeout);
+    await browser.waitUntil(async () => pattern.test(await el.getText()), {
+      timeout,
+      timeoutMsg: `${id} never matched ${pattern}`,
+    });
+    return el;
+  }
+
+  it("opens on the sign-in form, prefilled with the local Control Panel", async () => {
     assert.equal(await browser.getTitle(), "MSP Desk");
-    await byTestId("page-clients");
-    assert.equal(await (await byTestId("nav-clients")).getText(), "Clients");
-    assert.equal(await (await byTestId("nav-billing")).getText(), "Billing");
-    assert.equal(await (await byTestId("nav-settings")).getText(), "Settings");
+    await byTestId("page-signin");
+    const server = await byTestId("signin-server");
+    assert.equal(await server.getValue(), env("MSPDESK_E2E_SERVER"));
+    // A loopback http:// server is accepted, with a visible warning.
+    await byTestId("signin-http-warning");
+    await screenshot("sign-in");
+  });
+
+  it("signs in, syncs at once, and lists the demo clients", async () => {
+    await setValue("signin-email", DEMO_EMAIL);
+    await setValue("signin-password", DEMO_PASSWORD);
+    await (await byTestId("signin-submit")).click();
+    await byTestId("page-clients", 30000);
+    await browser.waitUntil(
+      async () => (await browser.$$('[data-testid^="client-row-"]')).length === 3,
+      { timeout: 30000, timeoutMsg: "the three demo clients never showed" },
+    );
+    const text = await (await byTestId("page-clients")).getText();
+    for (const name of ["Müller GmbH", "Łódź Hosting", "Société Générale"]) {
+      assert.match(text, new RegExp(name));
+    }
+    await byTestId("status-online");
     await screenshot("clients");
+  });
+
+  it("adds a client and sees it in the list and on the server", async () => {
+    await (await byTestId("add-client")).click();
+    await byTestId("add-client-dialog");
+    await setValue("add-client-name", "E2E Kunde GmbH");
+    await setValue("add-client-email", "it@e2e-kunde.example");
+    await (await byTestId("add-client-submit")).click();
+    await browser.waitUntil(
+      async () => /E2E Kunde GmbH/.test(await (await byTestId("page-clients")).getText()),
+      { timeout: 20000, timeoutMsg: "the new client never showed in the list" },
+    );
+    const token = await operatorToken();
+    const found = await api(`/clients?q=${encodeURIComponent("E2E Kunde")}`, { token });
+    assert.equal(found.body.items.length, 1);
+  });
+
+  it("sets a quota of one server, publishes it, and shows the client at quota", async () => {
+    const token = await operatorToken();
+    const client = (await api(`/clients?q=${encodeURIComponent("E2E Kunde")}`, { token })).body
+      .items[0];
+    await (await byTestId(`client-row-${client.id}`)).click();
+    await byTestId("page-client");
+    await screenshot("client-overview");
+
+    await (await byTestId("tab-quotas")).click();
+    await setValue("quota-max_servers", "1");
+    await (await byTestId("quotas-save")).click();
+    await byTestId("quotas-draft-badge");
+    await (await byTestId("quotas-publish")).click();
+    await browser.waitUntil(
+      async () => (await api(`/clients/${client.id}`, { token })).body.quotas.max_servers === 1,
+      { timeout: 20000, timeoutMsg: "the quota never reached the server" },
+    );
+    await screenshot("client-quotas");
+
+    // Two servers registered with the client's own token: the quota admits one.
+    const clientToken = (await api(`/clients/${client.id}/token`, { method: "POST", token })).body
+      .token;
+    const server = (name) => ({
+      name,
+      provider: "hetzner",
+      server_type: "cx22",
+      storage_gb: 10,
+    });
+    const first = await api("/servers", { method: "POST", token: clientToken, body: server("e2e-1") });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const second = await api("/servers", {
+      method: "POST",
+      token: clientToken,
+      body: server("e2e-2"),
+    });
+    assert.equal(second.status, 409);
+    assert.equal(second.body.code, "quota_exceeded");
+
+    // Sync in the app: the overview shows one of one.
+    await (await byTestId("sync-now")).click();
+    await (await byTestId("tab-overview")).click();
+    await waitForText("usage-max_servers", /1\s*\/\s*1/);
   });
 
   it("navigates to Billing and back to Clients", async () => {
@@ -94,7 +212,7 @@ describe("MSP Desk window", () => {
     const dataDir = join(env("MSPDESK_DATA_HOME"), IDENTIFIER);
     assert.equal(await (await byTestId("about-data-dir")).getText(), dataDir);
     assert.equal(await (await byTestId("about-log-dir")).getText(), join(dataDir, "logs"));
-    await screenshot("settings-about");
+    await screenshot("settings");
   });
 
   it("writes its log file into the data folder", async () => {
@@ -105,5 +223,10 @@ describe("MSP Desk window", () => {
     const text = readFileSync(join(logs, files[0]), "utf8");
     assert.match(text, /MSP Desk started/);
     assert.match(text, new RegExp(`version=${cargoVersion().replaceAll(".", "\\.")}`));
+  });
+
+  it("signs out back to the sign-in form", async () => {
+    await (await byTestId("sign-out")).click();
+    await byTestId("page-signin");
   });
 });

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -21,10 +23,15 @@ pub fn run(root: &Path) -> Result<()> {
     let binary = build_app(root)?;
     let server = build_server(root)?;
 
-    // Ctrl-C reaches the app (same terminal process group) and it exits; this process must
-    // outlive it to stop what it started, so it ignores the signal itself.
-    ctrlc::set_handler(|| eprintln!("\nstopping MSP Desk..."))
-        .context("installing the Ctrl-C handler")?;
+    // Ctrl-C, SIGTERM or SIGHUP: this process stops the app and then everything it started
+    // (the server, PostgreSQL, Xvfb are dropped on the way out), so it must outlive the app.
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = Arc::clone(&stop);
+    ctrlc::set_handler(move || {
+        eprintln!("\nstopping MSP Desk...");
+        on_signal.store(true, Ordering::SeqCst);
+    })
+    .context("installing the signal handler")?;
 
     // The Control Panel on a local PostgreSQL kept under target/, with demo data.
     let cluster = Cluster::start_in(&target_dir(root).join("xtask").join("dev-db"))?;
@@ -59,7 +66,17 @@ pub fn run(root: &Path) -> Result<()> {
         None
     };
     eprintln!("starting {}", binary.display());
-    let status = app.status().context("starting the app")?;
+    let mut child = app.spawn().context("starting the app")?;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if stop.load(Ordering::SeqCst) {
+            let _ = child.kill();
+            break child.wait()?;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     eprintln!("MSP Desk exited ({status})");
     Ok(())
 }

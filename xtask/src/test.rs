@@ -218,6 +218,23 @@ fn end_to_end(root: &Path) -> Result<Tally> {
         return Ok(Tally::default());
     }
     let binary = build_app(root)?;
+    // The real Control Panel on a private PostgreSQL, with the demo MSP, for the app to sign
+    // in to and the tests to drive through the API.
+    let server = crate::run::build_server(root)?;
+    let cluster = Cluster::start()?;
+    proc::run(
+        cmd(&server.to_string_lossy(), &["seed-demo"]).env("DATABASE_URL", cluster.url()),
+    )?;
+    let server_port = proc::free_port()?;
+    let server_url = format!("http://127.0.0.1:{server_port}");
+    let mut serve = cmd(&server.to_string_lossy(), &["serve"]);
+    serve
+        .env("DATABASE_URL", cluster.url())
+        .env("CONTROL_PANEL_ADDR", format!("127.0.0.1:{server_port}"))
+        .env("RUST_LOG", "warn");
+    let _server = crate::run::Background::spawn(serve)?;
+    crate::run::wait_for_port(server_port, Duration::from_secs(30))?;
+
     let data_home = scratch(root, "e2e-data")?;
     let shots = scratch(root, "e2e-screenshots")?;
     let tap = scratch(root, "e2e-results")?.join("results.tap");
@@ -235,7 +252,9 @@ fn end_to_end(root: &Path) -> Result<Tally> {
             &native_port.to_string(),
         ],
     );
-    driver_cmd.env("DISPLAY", display.name());
+    driver_cmd
+        .env("DISPLAY", display.name())
+        .env("MSPDESK_SERVER_URL", &server_url);
     let _driver = crate::run::Background::spawn(keyring_session(driver_cmd, &data_home))?;
     crate::run::wait_for_port(port, Duration::from_secs(20))?;
 
@@ -255,7 +274,8 @@ fn end_to_end(root: &Path) -> Result<Tally> {
         .env("TAURI_DRIVER_PORT", port.to_string())
         .env("MSPDESK_APP", &binary)
         .env("MSPDESK_DATA_HOME", &data_home)
-        .env("MSPDESK_SCREENSHOTS", &shots);
+        .env("MSPDESK_SCREENSHOTS", &shots)
+        .env("MSPDESK_E2E_SERVER", &server_url);
     let ok = proc::run(&mut node).is_ok();
     let tap = std::fs::read_to_string(&tap).unwrap_or_default();
     let count = |label: &str| {
