@@ -19,6 +19,12 @@ fn main() {
         "queued_clients",
         "sync_now",
         "cancel_sync",
+        "templates",
+        "draft_catalog",
+        "billing_report",
+        "export_report",
+        "conflicts",
+        "resolve_conflict",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")

@@ -62,6 +62,14 @@ fn ui_bindings_are_current() {
     checker.visit::<mspdesk_desk::Progress>();
     checker.visit::<mspdesk_desk::SyncSummary>();
     checker.visit::<mspdesk_desk::QueuedClient>();
+    checker.visit::<mspdesk_desk::Conflict>();
+    checker.visit::<mspdesk_desk::Resolution>();
+    checker.visit::<mspdesk_desk::CatalogChange>();
+    checker.visit::<mspdesk_desk::ExportSummary>();
+    checker.visit::<mspdesk_api::types::TemplateInfo>();
+    checker.visit::<mspdesk_domain::BillingReport>();
+    checker.visit::<crate::commands::billing::ExportInput>();
+    checker.visit::<crate::commands::billing::ExportProgress>();
     checker.visit::<mspdesk_api::types::Plan>();
     checker.visit::<mspdesk_api::types::CreateClient>();
     checker.visit::<mspdesk_api::types::UpdateClient>();

@@ -19,6 +19,18 @@ use tauri::Manager;
 pub fn run() -> Result<(), StartError> {
     let context = tauri::generate_context!("tauri.conf.json");
     tauri::Builder::default()
+        // A second launch brings the running window forward instead of opening another desk
+        // on the same store.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        // The save dialog for exports; opening an exported file or its folder.
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
             let guard = logging::init(&data_dir.join("logs"))?;
@@ -50,6 +62,12 @@ pub fn run() -> Result<(), StartError> {
             commands::clients::queued_clients,
             commands::sync::sync_now,
             commands::sync::cancel_sync,
+            commands::sync::conflicts,
+            commands::sync::resolve_conflict,
+            commands::catalog::templates,
+            commands::catalog::draft_catalog,
+            commands::billing::billing_report,
+            commands::billing::export_report,
         ])
         .run(context)
         .map_err(StartError::Tauri)

@@ -222,9 +222,7 @@ fn end_to_end(root: &Path) -> Result<Tally> {
     // in to and the tests to drive through the API.
     let server = crate::run::build_server(root)?;
     let cluster = Cluster::start()?;
-    proc::run(
-        cmd(&server.to_string_lossy(), &["seed-demo"]).env("DATABASE_URL", cluster.url()),
-    )?;
+    proc::run(cmd(&server.to_string_lossy(), &["seed-demo"]).env("DATABASE_URL", cluster.url()))?;
     let server_port = proc::free_port()?;
     let server_url = format!("http://127.0.0.1:{server_port}");
     let mut serve = cmd(&server.to_string_lossy(), &["serve"]);

@@ -12,7 +12,9 @@ use crate::session::Desk;
 use crate::store::{Conflict, Draft};
 
 /// How to settle a conflict.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "how", content = "fields", rename_all = "snake_case")]
 pub enum Resolution {
     /// Rebase the draft on the server's version and push it.
     KeepMine,

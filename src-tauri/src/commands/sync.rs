@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use mspdesk_desk::{Progress, SyncSummary};
+use mspdesk_desk::{Conflict, DraftKind, Progress, PublishOutcome, Resolution, SyncSummary};
+use mspdesk_domain::ClientId;
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, State};
@@ -74,4 +75,21 @@ pub async fn sync_now(
 #[tauri::command]
 pub fn cancel_sync(state: State<'_, DeskState>) -> bool {
     state.cancel_sync()
+}
+
+/// Drafts the server refused because it changed meanwhile, with both sides.
+#[tauri::command]
+pub async fn conflicts(state: State<'_, DeskState>) -> Result<Vec<Conflict>, IpcError> {
+    Ok(state.desk()?.conflicts().await?)
+}
+
+/// Settles a conflict: keep mine, take theirs, or per field.
+#[tauri::command]
+pub async fn resolve_conflict(
+    state: State<'_, DeskState>,
+    id: ClientId,
+    kind: DraftKind,
+    resolution: Resolution,
+) -> Result<PublishOutcome, IpcError> {
+    Ok(state.desk()?.resolve(kind, id, &resolution).await?)
 }

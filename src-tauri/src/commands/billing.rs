@@ -1,0 +1,89 @@
+//! Billing reports from the synced data (offline too), and their export as CSV or PDF to a
+//! path the user chose in the native save dialog.
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use mspdesk_desk::{ExportRequest, ExportSummary, ReportFormat, ReportScope};
+use mspdesk_domain::{BillingReport, ClientId, Period};
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::error::IpcError;
+use crate::state::DeskState;
+
+fn period(text: &str) -> Result<Period, IpcError> {
+    Period::parse(text).map_err(|e| {
+        IpcError::from(mspdesk_desk::DeskError::Invalid(vec![
+            mspdesk_api::FieldError::new("period", e),
+        ]))
+    })
+}
+
+/// The report for a month (`YYYY-MM`): one client's lines, or every client.
+#[tauri::command]
+pub async fn billing_report(
+    state: State<'_, DeskState>,
+    period_text: String,
+    client: Option<ClientId>,
+) -> Result<BillingReport, IpcError> {
+    let period = period(&period_text)?;
+    Ok(state.desk()?.report(period, client, Utc::now()).await?)
+}
+
+/// What to export.
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+pub struct ExportInput {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// One client's lines, or (null) every client.
+    pub client: Option<ClientId>,
+    pub format: ExportFormat,
+    /// Where to write (from the save dialog).
+    pub path: String,
+    /// The MSP's name in the PDF header.
+    pub msp_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Csv,
+    Pdf,
+}
+
+/// Export progress: the step being done.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ExportProgress {
+    pub step: String,
+}
+
+/// Computes the report and writes it (atomically: a crash leaves no half file).
+#[tauri::command]
+pub async fn export_report(
+    state: State<'_, DeskState>,
+    input: ExportInput,
+    on_progress: Channel<ExportProgress>,
+) -> Result<ExportSummary, IpcError> {
+    let desk = state.desk()?;
+    let request = ExportRequest {
+        period: period(&input.period)?,
+        scope: input.client.map_or(ReportScope::All, ReportScope::Client),
+        format: match input.format {
+            ExportFormat::Csv => ReportFormat::Csv,
+            ExportFormat::Pdf => ReportFormat::Pdf,
+        },
+        output: PathBuf::from(input.path),
+        msp_name: input.msp_name,
+        logo: None,
+    };
+    let _ = on_progress.send(ExportProgress {
+        step: "writing".into(),
+    });
+    let summary = desk.export_report(&request, Utc::now()).await?;
+    let _ = on_progress.send(ExportProgress {
+        step: "done".into(),
+    });
+    Ok(summary)
+}
