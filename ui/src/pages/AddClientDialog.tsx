@@ -1,6 +1,6 @@
 import { Alert, Button, Group, Loader, Modal, Select, Stack, Text, TextInput } from "@mantine/core";
 import { IconAlertTriangle } from "@tabler/icons-react";
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 
 import { commands, errorMessage, fieldErrors } from "../api/commands";
 import type { CreateOutcome } from "../bindings/CreateOutcome";
@@ -42,6 +42,8 @@ export function AddClientDialog({
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  const planIdRef = useRef(planId);
+  planIdRef.current = planId;
 
   useEffect(() => {
     if (!opened) return;
@@ -52,12 +54,12 @@ export function AddClientDialog({
       .then((list) => {
         if (!live) return;
         setPlans({ kind: "ready", plans: list });
-        const first = list[0];
-        setPlanId((current) => {
-          if (current && list.some((p) => p.id === current)) return current;
-          if (first) setQuotas(quotaForm(first.default_quotas));
-          return first ? first.id : null;
-        });
+        // Preselect the first plan, with its default quotas, unless one is chosen already.
+        const chosen = list.find((p) => p.id === planIdRef.current) ?? list[0];
+        if (chosen && chosen.id !== planIdRef.current) {
+          setPlanId(chosen.id);
+          setQuotas(quotaForm(chosen.default_quotas));
+        }
       })
       .catch((e: unknown) => {
         if (live) setPlans({ kind: "failed", message: errorMessage(e) });

@@ -113,17 +113,17 @@ describe("client list", () => {
 
     await user.click(screen.getByTestId("view-over-quota"));
     await waitFor(() => expect(shownIds()).toEqual(["client-row-bolt"]));
-    expect(ipc.argsOf("list_clients").at(-1)).toMatchObject({ query: { compliance: "over_quota" } });
+    expect(ipc.lastArgsOf("list_clients")).toMatchObject({ query: { compliance: "over_quota" } });
 
     await user.click(screen.getByTestId("view-approaching"));
     await waitFor(() => expect(shownIds()).toEqual(["client-row-cobalt"]));
-    expect(ipc.argsOf("list_clients").at(-1)).toMatchObject({ query: { compliance: "approaching" } });
+    expect(ipc.lastArgsOf("list_clients")).toMatchObject({ query: { compliance: "approaching" } });
 
     await user.click(screen.getByTestId("view-drafts"));
-    await waitFor(() => expect(ipc.argsOf("list_clients").at(-1)).toMatchObject({ query: { has_drafts: true, compliance: null } }));
+    await waitFor(() => expect(ipc.lastArgsOf("list_clients")).toMatchObject({ query: { has_drafts: true, compliance: null } }));
 
     await user.click(screen.getByTestId("view-conflicts"));
-    await waitFor(() => expect(ipc.argsOf("list_clients").at(-1)).toMatchObject({ query: { has_conflicts: true } }));
+    await waitFor(() => expect(ipc.lastArgsOf("list_clients")).toMatchObject({ query: { has_conflicts: true } }));
     expect(await screen.findByTestId("clients-no-match")).toHaveTextContent("No clients in this view.");
   });
 

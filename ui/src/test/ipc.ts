@@ -21,6 +21,11 @@ export function mockCommands(handlers: Record<string, Handler | unknown>, option
     calls,
     /** The arguments of every call of `cmd`. */
     argsOf: (cmd: string) => calls.filter((c) => c.cmd === cmd).map((c) => c.args),
+    /** The arguments of the last call of `cmd`. */
+    lastArgsOf: (cmd: string) => {
+      const all = calls.filter((c) => c.cmd === cmd);
+      return all[all.length - 1]?.args;
+    },
   };
 }
 
