@@ -1,10 +1,17 @@
-import { AppShell, Group, NavLink, ScrollArea, Text, Title } from "@mantine/core";
+import { AppShell, Center, Group, Loader, NavLink, ScrollArea, Text, Title } from "@mantine/core";
 import { IconBuildingSkyscraper, IconReceipt2, IconSettings } from "@tabler/icons-react";
+import { useCallback, useEffect, useState } from "react";
 import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router";
 
+import { commands } from "./api/commands";
+import type { Account } from "./bindings/Account";
+import { StatusBar } from "./components/StatusBar";
 import { BillingPage } from "./pages/BillingPage";
+import { ClientPage } from "./pages/ClientPage";
 import { ClientsPage } from "./pages/ClientsPage";
 import { SettingsPage } from "./pages/SettingsPage";
+import { SignInPage } from "./pages/SignInPage";
+import { AppStateProvider, type FirstSync } from "./state/AppState";
 
 interface NavItem {
   path: string;
@@ -40,9 +47,15 @@ function NavItemLink({ item }: { item: NavItem }) {
   );
 }
 
-export function App() {
+/** The signed-in window: navigation, the screens, and the status bar. */
+export function Shell() {
   return (
-    <AppShell header={{ height: 52 }} navbar={{ width: 220, breakpoint: 0 }} padding="lg">
+    <AppShell
+      header={{ height: 52 }}
+      navbar={{ width: 220, breakpoint: 0 }}
+      footer={{ height: 36 }}
+      padding="lg"
+    >
       <AppShell.Header>
         <Group h="100%" px="md">
           <Title order={4} data-testid="app-title">
@@ -69,11 +82,73 @@ export function App() {
         <Routes>
           <Route path="/" element={<Navigate to="/clients" replace />} />
           <Route path="/clients" element={<ClientsPage />} />
+          <Route path="/clients/:id" element={<ClientPage />} />
           <Route path="/billing" element={<BillingPage />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="*" element={<Navigate to="/clients" replace />} />
         </Routes>
       </AppShell.Main>
+
+      <AppShell.Footer>
+        <StatusBar />
+      </AppShell.Footer>
     </AppShell>
+  );
+}
+
+type SessionState =
+  | { kind: "loading" }
+  | { kind: "signed-out" }
+  | { kind: "signed-in"; account: Account; firstSync: FirstSync };
+
+/** The app: the sign-in screen until there is a session, then the shell. */
+export function App() {
+  const [state, setState] = useState<SessionState>({ kind: "loading" });
+  const navigate = useNavigate();
+
+  useEffect(() => {
+    let live = true;
+    commands
+      .session()
+      .then((account) => {
+        if (!live) return;
+        setState(account ? { kind: "signed-in", account, firstSync: null } : { kind: "signed-out" });
+      })
+      .catch(() => {
+        if (live) setState({ kind: "signed-out" });
+      });
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const signedOut = useCallback(() => setState({ kind: "signed-out" }), []);
+  const signedIn = useCallback(
+    (account: Account, firstSync: FirstSync) => {
+      setState({ kind: "signed-in", account, firstSync });
+      navigate("/clients", { replace: true });
+    },
+    [navigate],
+  );
+
+  if (state.kind === "loading") {
+    return (
+      <Center mih="100vh" data-testid="app-loading">
+        <Loader />
+      </Center>
+    );
+  }
+  if (state.kind === "signed-out") {
+    return <SignInPage onSignedIn={signedIn} />;
+  }
+  return (
+    <AppStateProvider
+      key={state.account.email + state.account.server}
+      initialAccount={state.account}
+      firstSync={state.firstSync}
+      onSignedOut={signedOut}
+    >
+      <Shell />
+    </AppStateProvider>
   );
 }

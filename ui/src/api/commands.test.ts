@@ -23,3 +23,28 @@ describe("command wrappers", () => {
     expect(error.message).toContain("boom");
   });
 });
+
+describe("command arguments", () => {
+  it("carry validation fields and pass arguments by camelCase name", async () => {
+    const seen: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      if (cmd === "create_client") {
+        throw {
+          code: "validation",
+          message: "Some fields are not valid.",
+          fields: [{ field: "company_name", message: "Enter a company name." }],
+        };
+      }
+      return null;
+    });
+    const error = (await commands
+      .createClient({ company_name: "", contact_email: "a@b.c", plan_id: "p", quotas: null })
+      .catch((e: unknown) => e)) as CommandError;
+    expect(error.code).toBe("validation");
+    expect(error.fields).toEqual([{ field: "company_name", message: "Enter a company name." }]);
+
+    await commands.publishDraft("c1", "quotas");
+    expect(seen[1]).toEqual(["publish_draft", { id: "c1", kind: "quotas" }]);
+  });
+});

@@ -1,20 +1,490 @@
-import { Stack, Title } from "@mantine/core";
-import { IconBuildingSkyscraper } from "@tabler/icons-react";
+import {
+  Alert,
+  Badge,
+  Box,
+  Button,
+  Group,
+  Loader,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  TextInput,
+  Title,
+  UnstyledButton,
+} from "@mantine/core";
+import {
+  IconAlertTriangle,
+  IconArrowDown,
+  IconArrowUp,
+  IconArrowsSort,
+  IconBuildingSkyscraper,
+  IconPlus,
+  IconSearch,
+} from "@tabler/icons-react";
+import {
+  getCoreRowModel,
+  getSortedRowModel,
+  useReactTable,
+  type ColumnDef,
+  type SortingState,
+} from "@tanstack/react-table";
+import { observeElementRect, useVirtualizer } from "@tanstack/react-virtual";
+import {
+  useCallback,
+  useDeferredValue,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent,
+} from "react";
+import { useNavigate } from "react-router";
 
+import { ALL_CLIENTS, commands, errorMessage } from "../api/commands";
+import type { ClientQuery } from "../bindings/ClientQuery";
+import type { ClientRow } from "../bindings/ClientRow";
+import type { ComplianceStatus } from "../bindings/ComplianceStatus";
+import type { CreateOutcome } from "../bindings/CreateOutcome";
+import type { QueuedClient } from "../bindings/QueuedClient";
+import { ComplianceBadge } from "../components/ComplianceBadge";
+import { formatMoney } from "../format";
+import { useDataVersion, useRefresh } from "../state/AppState";
+import { AddClientDialog } from "./AddClientDialog";
 import { EmptyState } from "./EmptyState";
 
+export type ViewId = "all" | "over-quota" | "approaching" | "drafts" | "conflicts";
+
+/** The saved views, as filters of the client query. */
+export const VIEWS: Array<{ id: ViewId; label: string; query: Partial<ClientQuery> }> = [
+  { id: "all", label: "All", query: {} },
+  { id: "over-quota", label: "Over quota", query: { compliance: "over_quota" } },
+  { id: "approaching", label: "Approaching", query: { compliance: "approaching" } },
+  { id: "drafts", label: "With drafts", query: { has_drafts: true } },
+  { id: "conflicts", label: "With conflicts", query: { has_conflicts: true } },
+];
+
+const ROW_HEIGHT = 41;
+/** The list's size when the layout engine reports none (jsdom in tests). */
+const FALLBACK_RECT = { width: 1000, height: 600 };
+
+const COMPLIANCE_RANK: Record<ComplianceStatus, number> = {
+  compliant: 0,
+  approaching: 1,
+  over_quota: 2,
+};
+
+const columns: ColumnDef<ClientRow>[] = [
+  { id: "company_name", header: "Company", accessorFn: (r) => r.company_name.toLowerCase() },
+  { id: "servers", header: "Servers", accessorFn: (r) => r.server_count, sortDescFirst: false },
+  { id: "users", header: "Users", accessorFn: (r) => r.user_count, sortDescFirst: false },
+  { id: "plan", header: "Plan", accessorFn: (r) => r.plan_name.toLowerCase() },
+  {
+    id: "compliance",
+    header: "Compliance",
+    accessorFn: (r) => COMPLIANCE_RANK[r.compliance.status],
+    sortDescFirst: false,
+  },
+  {
+    id: "monthly_total",
+    header: "Monthly total",
+    accessorFn: (r) => (r.monthly_total ? Number(r.monthly_total.amount) : -Infinity),
+    sortDescFirst: false,
+  },
+];
+
+const WIDTHS: Record<string, string> = {
+  company_name: "30%",
+  servers: "10%",
+  users: "10%",
+  plan: "16%",
+  compliance: "16%",
+  monthly_total: "18%",
+};
+const NUMERIC = new Set(["servers", "users", "monthly_total"]);
+
+function matches(search: string, ...texts: string[]): boolean {
+  return search === "" || texts.some((t) => t.toLowerCase().includes(search));
+}
+
+type Load =
+  | { kind: "loading" }
+  | { kind: "ready"; rows: ClientRow[]; queued: QueuedClient[] }
+  | { kind: "failed"; message: string };
+
+type Item = { pending: QueuedClient } | { row: ClientRow };
+
 export function ClientsPage() {
+  const navigate = useNavigate();
+  const dataVersion = useDataVersion();
+  const refreshApp = useRefresh();
+  const [view, setView] = useState<ViewId>("all");
+  const [search, setSearch] = useState("");
+  const deferredSearch = useDeferredValue(search.trim().toLowerCase());
+  const [sorting, setSorting] = useState<SortingState>([]);
+  const [load, setLoad] = useState<Load>({ kind: "loading" });
+  const [attempt, setAttempt] = useState(0);
+  const [selected, setSelected] = useState(0);
+  const [adding, setAdding] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    let live = true;
+    setLoad((l) => (l.kind === "ready" ? l : { kind: "loading" }));
+    const query = { ...ALL_CLIENTS, ...VIEWS.find((v) => v.id === view)?.query };
+    Promise.all([commands.listClients(query), commands.queuedClients()])
+      .then(([rows, queued]) => {
+        if (live) setLoad({ kind: "ready", rows, queued });
+      })
+      .catch((e: unknown) => {
+        if (live) setLoad({ kind: "failed", message: errorMessage(e) });
+      });
+    return () => {
+      live = false;
+    };
+  }, [view, dataVersion, attempt]);
+
+  // "/" focuses the search box from anywhere on the page.
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      const typing =
+        target &&
+        (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable);
+      if (e.key === "/" && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        e.preventDefault();
+        searchRef.current?.focus();
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+
+  const rows = load.kind === "ready" ? load.rows : EMPTY_ROWS;
+  const filtered = useMemo(
+    () =>
+      deferredSearch === ""
+        ? rows
+        : rows.filter((r) => matches(deferredSearch, r.company_name, r.contact_email, r.plan_name)),
+    [rows, deferredSearch],
+  );
+  const pending = useMemo(
+    () =>
+      load.kind === "ready" && view === "all"
+        ? load.queued.filter((q) => matches(deferredSearch, q.company_name, q.contact_email))
+        : [],
+    [load, view, deferredSearch],
+  );
+
+  const table = useReactTable({
+    data: filtered,
+    columns,
+    state: { sorting },
+    onSortingChange: setSorting,
+    getCoreRowModel: getCoreRowModel(),
+    getSortedRowModel: getSortedRowModel(),
+    getRowId: (r) => r.id,
+  });
+  const sortedRows = table.getRowModel().rows;
+
+  const items: Item[] = useMemo(
+    () => [...pending.map((p) => ({ pending: p })), ...sortedRows.map((r) => ({ row: r.original }))],
+    [pending, sortedRows],
+  );
+
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 10,
+    initialRect: FALLBACK_RECT,
+    observeElementRect: (instance, cb) =>
+      observeElementRect(instance, (rect) => cb(rect.height > 0 ? rect : FALLBACK_RECT)),
+  });
+
+  useEffect(() => {
+    setSelected((s) => Math.min(s, Math.max(items.length - 1, 0)));
+  }, [items.length]);
+
+  const open = useCallback(
+    (item: Item | undefined) => {
+      if (item && "row" in item) navigate(`/clients/${item.row.id}`);
+    },
+    [navigate],
+  );
+
+  function onListKey(e: KeyboardEvent<HTMLDivElement>) {
+    if (items.length === 0) return;
+    let next = selected;
+    if (e.key === "ArrowDown") next = Math.min(selected + 1, items.length - 1);
+    else if (e.key === "ArrowUp") next = Math.max(selected - 1, 0);
+    else if (e.key === "Home") next = 0;
+    else if (e.key === "End") next = items.length - 1;
+    else if (e.key === "PageDown") next = Math.min(selected + 10, items.length - 1);
+    else if (e.key === "PageUp") next = Math.max(selected - 10, 0);
+    else if (e.key === "Enter") {
+      e.preventDefault();
+      open(items[selected]);
+      return;
+    } else return;
+    e.preventDefault();
+    setSelected(next);
+    virtualizer.scrollToIndex(next, { align: "auto" });
+  }
+
+  function created(outcome: CreateOutcome) {
+    setAdding(false);
+    if (outcome.status === "queued") {
+      setNotice(
+        "The desk could not reach the server, so the new client is queued: it will be sent at the next sync and shows as pending until then.",
+      );
+    } else {
+      setNotice(`${outcome.client.company_name} was created.`);
+    }
+    setAttempt((a) => a + 1);
+    refreshApp();
+  }
+
+  const virtualItems = virtualizer.getVirtualItems();
+  const first = virtualItems[0];
+  const last = virtualItems[virtualItems.length - 1];
+  const padTop = first ? first.start : 0;
+  const padBottom = last ? virtualizer.getTotalSize() - last.end : 0;
+  const nothingAtAll =
+    load.kind === "ready" && view === "all" && load.rows.length === 0 && load.queued.length === 0;
+
   return (
-    <Stack data-testid="page-clients">
-      <Title order={2}>Clients</Title>
-      <EmptyState
-        icon={<IconBuildingSkyscraper size={28} />}
-        title="No clients on this desk yet"
-        testId="clients-empty"
-      >
-        Your client companies appear here, with their servers, users, plan, compliance status
-        and monthly total, once this desk is connected to a Control Panel.
-      </EmptyState>
+    <Stack data-testid="page-clients" h="100%">
+      <Group justify="space-between">
+        <Title order={2}>Clients</Title>
+        <Button leftSection={<IconPlus size={16} />} onClick={() => setAdding(true)} data-testid="add-client">
+          Add client
+        </Button>
+      </Group>
+
+      {notice && (
+        <Alert
+          color="blue"
+          withCloseButton
+          onClose={() => setNotice(null)}
+          data-testid="add-client-notice"
+        >
+          {notice}
+        </Alert>
+      )}
+
+      <Group justify="space-between" align="flex-end">
+        <Tabs value={view} onChange={(v) => v && setView(v as ViewId)} variant="pills">
+          <Tabs.List>
+            {VIEWS.map((v) => (
+              <Tabs.Tab key={v.id} value={v.id} data-testid={`view-${v.id}`}>
+                {v.label}
+              </Tabs.Tab>
+            ))}
+          </Tabs.List>
+        </Tabs>
+        <TextInput
+          ref={searchRef}
+          placeholder="Search (press /)"
+          aria-label="Search clients"
+          leftSection={<IconSearch size={16} />}
+          value={search}
+          onChange={(e) => setSearch(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Escape") setSearch("");
+            if (e.key === "ArrowDown") {
+              e.preventDefault();
+              scrollRef.current?.focus();
+            }
+          }}
+          w={280}
+          data-testid="clients-search"
+        />
+      </Group>
+
+      {load.kind === "loading" && (
+        <Group justify="center" py="xl" data-testid="clients-loading">
+          <Loader />
+          <Text>Loading clients…</Text>
+        </Group>
+      )}
+
+      {load.kind === "failed" && (
+        <Alert
+          color="red"
+          icon={<IconAlertTriangle size={18} />}
+          title="Could not load the clients"
+          data-testid="clients-error"
+        >
+          <Stack gap="xs" align="flex-start">
+            <Text size="sm">{load.message}</Text>
+            <Button size="xs" variant="light" onClick={() => setAttempt((a) => a + 1)} data-testid="clients-retry">
+              Try again
+            </Button>
+          </Stack>
+        </Alert>
+      )}
+
+      {nothingAtAll && (
+        <EmptyState icon={<IconBuildingSkyscraper size={28} />} title="No clients yet" testId="clients-empty">
+          Your client companies appear here, with their servers, users, plan, compliance status and
+          monthly total. Add one with “Add client”, or sync to fetch them from your Control Panel.
+        </EmptyState>
+      )}
+
+      {load.kind === "ready" && !nothingAtAll && (
+        <Box
+          ref={scrollRef}
+          tabIndex={0}
+          role="region"
+          aria-label="Client list: arrow keys to move, Enter to open"
+          onKeyDown={onListKey}
+          data-testid="clients-list"
+          style={{
+            height: "calc(100vh - 290px)",
+            minHeight: 240,
+            overflow: "auto",
+            border: "1px solid var(--mantine-color-default-border)",
+            borderRadius: "var(--mantine-radius-md)",
+          }}
+        >
+          <Table layout="fixed" highlightOnHover stickyHeader verticalSpacing={8}>
+            <Table.Thead>
+              <Table.Tr>
+                {table.getFlatHeaders().map((header) => {
+                  const dir = header.column.getIsSorted();
+                  const Icon = dir === "asc" ? IconArrowUp : dir === "desc" ? IconArrowDown : IconArrowsSort;
+                  return (
+                    <Table.Th
+                      key={header.id}
+                      w={WIDTHS[header.id]}
+                      aria-sort={dir === "asc" ? "ascending" : dir === "desc" ? "descending" : "none"}
+                      ta={NUMERIC.has(header.id) ? "right" : undefined}
+                    >
+                      <UnstyledButton
+                        onClick={header.column.getToggleSortingHandler()}
+                        data-testid={`sort-${header.id}`}
+                        fw={600}
+                        fz="sm"
+                      >
+                        <Group gap={4} wrap="nowrap" display="inline-flex">
+                          {String(header.column.columnDef.header)}
+                          <Icon size={14} opacity={dir ? 1 : 0.4} />
+                        </Group>
+                      </UnstyledButton>
+                    </Table.Th>
+                  );
+                })}
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {padTop > 0 && (
+                <tr aria-hidden>
+                  <td colSpan={columns.length} style={{ height: padTop, padding: 0, border: 0 }} />
+                </tr>
+              )}
+              {virtualItems.map((v) => {
+                const item = items[v.index];
+                if (!item) return null;
+                const isSelected = v.index === selected;
+                const bg = isSelected ? "var(--mantine-color-blue-light)" : undefined;
+                if ("pending" in item) {
+                  const q = item.pending;
+                  return (
+                    <Table.Tr
+                      key={`pending-${q.id}`}
+                      h={ROW_HEIGHT}
+                      bg={bg}
+                      aria-selected={isSelected}
+                      onClick={() => setSelected(v.index)}
+                      data-testid={`client-pending-${q.id}`}
+                    >
+                      <Table.Td>
+                        <Group gap="xs" wrap="nowrap">
+                          <Text size="sm" truncate>
+                            {q.company_name}
+                          </Text>
+                          <Badge color="gray" variant="outline" size="sm" title={q.last_error ?? undefined}>
+                            pending
+                          </Badge>
+                        </Group>
+                      </Table.Td>
+                      <Table.Td colSpan={columns.length - 1}>
+                        <Text size="xs" c="dimmed" truncate>
+                          {q.contact_email} — waiting to be sent at the next sync
+                          {q.last_error ? ` (last try: ${q.last_error})` : ""}
+                        </Text>
+                      </Table.Td>
+                    </Table.Tr>
+                  );
+                }
+                const r = item.row;
+                return (
+                  <Table.Tr
+                    key={r.id}
+                    h={ROW_HEIGHT}
+                    bg={bg}
+                    style={{ cursor: "pointer" }}
+                    aria-selected={isSelected}
+                    onClick={() => {
+                      setSelected(v.index);
+                      open(item);
+                    }}
+                    data-testid={`client-row-${r.id}`}
+                  >
+                    <Table.Td>
+                      <Group gap="xs" wrap="nowrap">
+                        <Text size="sm" truncate fw={500}>
+                          {r.company_name}
+                        </Text>
+                        {r.drafts.length > 0 && (
+                          <Badge size="xs" variant="light" color="blue">
+                            draft
+                          </Badge>
+                        )}
+                        {r.conflicts.length > 0 && (
+                          <Badge size="xs" variant="light" color="orange">
+                            conflict
+                          </Badge>
+                        )}
+                      </Group>
+                    </Table.Td>
+                    <Table.Td ta="right">{r.server_count}</Table.Td>
+                    <Table.Td ta="right">{r.user_count}</Table.Td>
+                    <Table.Td>
+                      <Text size="sm" truncate>
+                        {r.plan_name}
+                      </Text>
+                    </Table.Td>
+                    <Table.Td>
+                      <ComplianceBadge status={r.compliance.status} />
+                    </Table.Td>
+                    <Table.Td ta="right" data-testid={`client-total-${r.id}`}>
+                      {formatMoney(r.monthly_total)}
+                    </Table.Td>
+                  </Table.Tr>
+                );
+              })}
+              {padBottom > 0 && (
+                <tr aria-hidden>
+                  <td colSpan={columns.length} style={{ height: padBottom, padding: 0, border: 0 }} />
+                </tr>
+              )}
+            </Table.Tbody>
+          </Table>
+          {items.length === 0 && (
+            <Text c="dimmed" ta="center" py="xl" data-testid="clients-no-match">
+              {deferredSearch ? "No client matches this search." : "No clients in this view."}
+            </Text>
+          )}
+        </Box>
+      )}
+
+      <AddClientDialog opened={adding} onClose={() => setAdding(false)} onDone={created} />
     </Stack>
   );
 }
+
+const EMPTY_ROWS: ClientRow[] = [];

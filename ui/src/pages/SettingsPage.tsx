@@ -1,9 +1,33 @@
-import { Alert, Button, Card, Code, Group, Loader, Stack, Table, Text, Title } from "@mantine/core";
-import { IconAlertTriangle, IconInfoCircle } from "@tabler/icons-react";
+import {
+  Alert,
+  Button,
+  Card,
+  Code,
+  Group,
+  Loader,
+  Stack,
+  Table,
+  Text,
+  Title,
+  useMantineColorScheme,
+  type MantineColorScheme,
+} from "@mantine/core";
+import {
+  IconAlertTriangle,
+  IconDeviceDesktop,
+  IconInfoCircle,
+  IconLogout,
+  IconMoon,
+  IconPalette,
+  IconSun,
+  IconUserCircle,
+} from "@tabler/icons-react";
 import { useCallback, useEffect, useState } from "react";
 
-import { commands } from "../api/commands";
+import { commands, errorMessage } from "../api/commands";
 import type { AppInfo } from "../bindings/AppInfo";
+import { formatDateTime } from "../format";
+import { useOptionalAppState } from "../state/AppState";
 
 type State =
   | { kind: "loading" }
@@ -80,10 +104,118 @@ export function AboutPanel() {
   );
 }
 
+export function AccountPanel() {
+  const app = useOptionalAppState();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  if (!app) return null;
+  const { account } = app;
+
+  async function signOut() {
+    setBusy(true);
+    setError(null);
+    try {
+      await app?.signOut();
+    } catch (e) {
+      setError(errorMessage(e));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card withBorder padding="lg" data-testid="account-panel">
+      <Group gap="xs" mb="md">
+        <IconUserCircle size={20} />
+        <Title order={3}>Account</Title>
+      </Group>
+      <Table variant="vertical" layout="fixed" withTableBorder={false} mb="md">
+        <Table.Tbody>
+          <Table.Tr>
+            <Table.Th w={160}>Server</Table.Th>
+            <Table.Td>
+              <Code data-testid="account-server">{account.server}</Code>
+            </Table.Td>
+          </Table.Tr>
+          <Table.Tr>
+            <Table.Th>Operator</Table.Th>
+            <Table.Td data-testid="account-email">{account.email}</Table.Td>
+          </Table.Tr>
+          <Table.Tr>
+            <Table.Th>Last sync</Table.Th>
+            <Table.Td data-testid="account-last-sync">
+              {account.last_sync_at ? formatDateTime(account.last_sync_at) : "never"}
+            </Table.Td>
+          </Table.Tr>
+        </Table.Tbody>
+      </Table>
+      {error && (
+        <Alert color="red" mb="sm" data-testid="sign-out-error">
+          {error}
+        </Alert>
+      )}
+      <Group>
+        <Button
+          variant="light"
+          color="red"
+          leftSection={<IconLogout size={16} />}
+          onClick={() => void signOut()}
+          loading={busy}
+          data-testid="sign-out"
+        >
+          Sign out
+        </Button>
+        <Text size="xs" c="dimmed">
+          Signing out removes this desk's tokens from the system keyring.
+        </Text>
+      </Group>
+    </Card>
+  );
+}
+
+const THEMES: Array<{ value: MantineColorScheme; label: string; testId: string; icon: typeof IconSun }> = [
+  { value: "light", label: "Light", testId: "theme-light", icon: IconSun },
+  { value: "dark", label: "Dark", testId: "theme-dark", icon: IconMoon },
+  { value: "auto", label: "Follow the system", testId: "theme-system", icon: IconDeviceDesktop },
+];
+
+/** Light, dark or the system's; Mantine keeps the choice in localStorage. */
+export function ThemePanel() {
+  const { colorScheme, setColorScheme } = useMantineColorScheme();
+  return (
+    <Card withBorder padding="lg" data-testid="theme-panel">
+      <Group gap="xs" mb="md">
+        <IconPalette size={20} />
+        <Title order={3}>Theme</Title>
+      </Group>
+      <Group gap="xs" role="radiogroup" aria-label="Theme">
+        {THEMES.map((t) => {
+          const Icon = t.icon;
+          const active = colorScheme === t.value;
+          return (
+            <Button
+              key={t.value}
+              variant={active ? "filled" : "default"}
+              leftSection={<Icon size={16} />}
+              role="radio"
+              aria-checked={active}
+              onClick={() => setColorScheme(t.value)}
+              data-testid={t.testId}
+            >
+              {t.label}
+            </Button>
+          );
+        })}
+      </Group>
+    </Card>
+  );
+}
+
 export function SettingsPage() {
   return (
     <Stack data-testid="page-settings">
       <Title order={2}>Settings</Title>
+      <AccountPanel />
+      <ThemePanel />
       <AboutPanel />
     </Stack>
   );

@@ -8,7 +8,7 @@ import { theme } from "../theme";
 /** Renders a component inside the providers the app uses, at `route`. */
 export function renderApp(ui: ReactElement, route = "/") {
   return render(
-    <MantineProvider theme={theme}>
+    <MantineProvider theme={theme} env="test">
       <MemoryRouter initialEntries={[route]}>{ui}</MemoryRouter>
     </MantineProvider>,
   );

@@ -1,0 +1,129 @@
+import { Badge, Button, Group, Loader, Text, Tooltip } from "@mantine/core";
+import { IconCloudOff, IconPlugConnected, IconRefresh, IconX } from "@tabler/icons-react";
+import { useEffect, useState } from "react";
+
+import { ALL_CLIENTS, commands } from "../api/commands";
+import { useAppState } from "../state/AppState";
+import { formatDateTime, formatRelative } from "../format";
+
+interface Counts {
+  drafts: number;
+  conflicts: number;
+  queued: number;
+}
+
+/** The footer: reachability, last sync, what is pending, and Sync now / Cancel. */
+export function StatusBar() {
+  const { account, sync, syncNow, cancelSync, dataVersion } = useAppState();
+  const [counts, setCounts] = useState<Counts | null>(null);
+  const [, setTick] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    Promise.all([commands.listClients(ALL_CLIENTS), commands.queuedClients()])
+      .then(([rows, queued]) => {
+        if (!live) return;
+        let drafts = 0;
+        let conflicts = 0;
+        for (const row of rows) {
+          drafts += row.drafts.length;
+          conflicts += row.conflicts.length;
+        }
+        setCounts({ drafts, conflicts, queued: queued.length });
+      })
+      .catch(() => {
+        if (live) setCounts(null);
+      });
+    return () => {
+      live = false;
+    };
+  }, [dataVersion]);
+
+  // Keep "5 minutes ago" current.
+  useEffect(() => {
+    const timer = window.setInterval(() => setTick((t) => t + 1), 30_000);
+    return () => window.clearInterval(timer);
+  }, []);
+
+  return (
+    <Group h="100%" px="md" gap="md" justify="space-between" wrap="nowrap" data-testid="status-bar">
+      <Group gap="md" wrap="nowrap">
+        {sync.reachability === "offline" ? (
+          <Badge color="red" variant="light" leftSection={<IconCloudOff size={12} />} data-testid="status-offline">
+            Offline
+          </Badge>
+        ) : sync.reachability === "online" ? (
+          <Badge color="green" variant="light" leftSection={<IconPlugConnected size={12} />} data-testid="status-online">
+            Online
+          </Badge>
+        ) : (
+          <Badge color="gray" variant="light" data-testid="status-unknown">
+            Not synced yet
+          </Badge>
+        )}
+        <Text size="xs" c="dimmed" data-testid="status-last-sync">
+          Last sync:{" "}
+          {account.last_sync_at ? (
+            <Tooltip label={formatDateTime(account.last_sync_at)}>
+              <span tabIndex={0}>{formatRelative(account.last_sync_at)}</span>
+            </Tooltip>
+          ) : (
+            "never"
+          )}
+        </Text>
+        <Text size="xs" c="dimmed" data-testid="status-drafts">
+          Drafts: {counts ? counts.drafts : "—"}
+        </Text>
+        <Text size="xs" c="dimmed" data-testid="status-queued">
+          Queued: {counts ? counts.queued : "—"}
+        </Text>
+        <Text
+          size="xs"
+          c={counts && counts.conflicts > 0 ? "orange" : "dimmed"}
+          data-testid="status-conflicts"
+        >
+          Conflicts: {counts ? counts.conflicts : "—"}
+        </Text>
+        {sync.error && (
+          <Tooltip label={sync.error} multiline w={320}>
+            <Text size="xs" c="red" truncate maw={260} tabIndex={0} data-testid="status-error">
+              {sync.error}
+            </Text>
+          </Tooltip>
+        )}
+      </Group>
+      <Group gap="xs" wrap="nowrap">
+        {sync.running ? (
+          <>
+            <Loader size="xs" />
+            <Text size="xs" data-testid="status-sync-progress">
+              {sync.progress
+                ? `Syncing: ${sync.progress.pages} pages, ${sync.progress.rows} changes`
+                : "Syncing…"}
+            </Text>
+            <Button
+              size="compact-xs"
+              variant="subtle"
+              color="gray"
+              leftSection={<IconX size={12} />}
+              onClick={() => void cancelSync()}
+              data-testid="sync-cancel"
+            >
+              Cancel
+            </Button>
+          </>
+        ) : (
+          <Button
+            size="compact-xs"
+            variant="light"
+            leftSection={<IconRefresh size={12} />}
+            onClick={() => void syncNow()}
+            data-testid="sync-now"
+          >
+            Sync now
+          </Button>
+        )}
+      </Group>
+    </Group>
+  );
+}

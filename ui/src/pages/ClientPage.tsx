@@ -1,0 +1,691 @@
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Box,
+  Button,
+  Card,
+  Group,
+  Loader,
+  Modal,
+  Progress,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  TextInput,
+  Title,
+} from "@mantine/core";
+import {
+  IconAlertTriangle,
+  IconArrowLeft,
+  IconCheck,
+  IconEdit,
+  IconTrash,
+} from "@tabler/icons-react";
+import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
+import { useNavigate, useParams } from "react-router";
+
+import { ALL_CLIENTS, commands, errorMessage, fieldErrors } from "../api/commands";
+import type { ClientDetail } from "../bindings/ClientDetail";
+import type { Money } from "../bindings/Money";
+import type { Plan } from "../bindings/Plan";
+import type { QuotaKind } from "../bindings/QuotaKind";
+import type { QuotasInput } from "../bindings/QuotasInput";
+import type { UsageSummary } from "../bindings/UsageSummary";
+import { ComplianceBadge } from "../components/ComplianceBadge";
+import {
+  QUOTA_KINDS,
+  QUOTA_LABELS,
+  QuotaInputs,
+  quotaForm,
+  quotaFormErrors,
+  quotasFromForm,
+  type QuotaForm,
+} from "../components/QuotaInputs";
+import { formatDate, formatMoney } from "../format";
+import { useDataVersion, useRefresh } from "../state/AppState";
+
+type Load = { kind: "loading" } | { kind: "ready"; detail: ClientDetail } | { kind: "failed"; code: string; message: string };
+
+const USED: Record<QuotaKind, (u: UsageSummary) => number> = {
+  max_servers: (u) => u.servers,
+  max_users: (u) => u.users,
+  max_apps_per_server: (u) => u.busiest_server_apps,
+  storage_quota_gb: (u) => u.storage_gb,
+};
+
+export function ClientPage() {
+  const { id = "" } = useParams();
+  const navigate = useNavigate();
+  const dataVersion = useDataVersion();
+  const refreshApp = useRefresh();
+  const [load, setLoad] = useState<Load>({ kind: "loading" });
+  const [attempt, setAttempt] = useState(0);
+  const [tab, setTab] = useState<string>("overview");
+  const [editing, setEditing] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    setLoad((l) => (l.kind === "ready" && l.detail.client.id === id ? l : { kind: "loading" }));
+    commands
+      .clientDetail(id)
+      .then((detail) => {
+        if (live) setLoad({ kind: "ready", detail });
+      })
+      .catch((e: unknown) => {
+        if (live)
+          setLoad({
+            kind: "failed",
+            code: (e as { code?: string }).code ?? "",
+            message: errorMessage(e),
+          });
+      });
+    return () => {
+      live = false;
+    };
+  }, [id, dataVersion, attempt]);
+
+  const reload = useCallback(() => {
+    setAttempt((a) => a + 1);
+    refreshApp();
+  }, [refreshApp]);
+
+  const back = (
+    <Anchor component="button" onClick={() => navigate("/clients")} size="sm" data-testid="client-back">
+      <Group gap={4}>
+        <IconArrowLeft size={14} /> Clients
+      </Group>
+    </Anchor>
+  );
+
+  if (load.kind === "loading") {
+    return (
+      <Stack data-testid="page-client">
+        {back}
+        <Group justify="center" py="xl" data-testid="client-loading">
+          <Loader />
+          <Text>Loading the client…</Text>
+        </Group>
+      </Stack>
+    );
+  }
+  if (load.kind === "failed") {
+    return (
+      <Stack data-testid="page-client">
+        {back}
+        <Alert
+          color="red"
+          icon={<IconAlertTriangle size={18} />}
+          title={load.code === "not_found" ? "This client is not on this desk" : "Could not load the client"}
+          data-testid="client-error"
+        >
+          <Stack gap="xs" align="flex-start">
+            <Text size="sm">{load.message}</Text>
+            <Button size="xs" variant="light" onClick={() => setAttempt((a) => a + 1)} data-testid="client-retry">
+              Try again
+            </Button>
+          </Stack>
+        </Alert>
+      </Stack>
+    );
+  }
+
+  const { detail } = load;
+  const { client } = detail;
+  return (
+    <Stack data-testid="page-client">
+      {back}
+      <Group justify="space-between" align="flex-start">
+        <Stack gap={4}>
+          <Group gap="sm">
+            <Title order={2} data-testid="client-name">
+              {client.company_name}
+            </Title>
+            <ComplianceBadge status={detail.compliance.status} />
+          </Group>
+          <Text size="sm" c="dimmed">
+            <span data-testid="client-plan">{client.plan_name}</span> ·{" "}
+            <span data-testid="client-contact">{client.contact_email}</span>
+          </Text>
+        </Stack>
+        <Group gap="xs">
+          <Button variant="default" leftSection={<IconEdit size={16} />} onClick={() => setEditing(true)} data-testid="client-edit">
+            Edit
+          </Button>
+          <Button color="red" variant="light" leftSection={<IconTrash size={16} />} onClick={() => setDeleting(true)} data-testid="client-delete">
+            Delete
+          </Button>
+        </Group>
+      </Group>
+
+      {detail.conflicts.length > 0 && (
+        <Alert color="orange" icon={<IconAlertTriangle size={18} />} data-testid="client-conflicts">
+          The server changed this client since your draft of{" "}
+          {detail.conflicts.map((c) => c.kind).join(", ")} was made. Publishing was refused; review
+          the values and publish again, or discard your draft.
+        </Alert>
+      )}
+
+      <Tabs value={tab} onChange={(v) => v && setTab(v)}>
+        <Tabs.List>
+          <Tabs.Tab value="overview" data-testid="tab-overview">Overview</Tabs.Tab>
+          <Tabs.Tab value="quotas" data-testid="tab-quotas">
+            Quotas
+          </Tabs.Tab>
+          <Tabs.Tab value="catalog" data-testid="tab-catalog">App Catalog</Tabs.Tab>
+          <Tabs.Tab value="servers" data-testid="tab-servers">Servers ({detail.servers.filter((s) => !s.deleted_at).length})</Tabs.Tab>
+          <Tabs.Tab value="users" data-testid="tab-users">Users ({detail.users.length})</Tabs.Tab>
+          <Tabs.Tab value="branding" data-testid="tab-branding">Branding</Tabs.Tab>
+        </Tabs.List>
+
+        <Tabs.Panel value="overview" pt="md">
+          <Overview detail={detail} />
+        </Tabs.Panel>
+        <Tabs.Panel value="quotas" pt="md">
+          <QuotasTab detail={detail} onChanged={reload} />
+        </Tabs.Panel>
+        <Tabs.Panel value="catalog" pt="md">
+          <Coming testId="catalog-coming" title="App Catalog">
+            Choosing which apps this client can install (all apps, new ones included, or a custom
+            list) is coming in the next version of MSP Desk.
+          </Coming>
+        </Tabs.Panel>
+        <Tabs.Panel value="servers" pt="md">
+          <ServersTab detail={detail} />
+        </Tabs.Panel>
+        <Tabs.Panel value="users" pt="md">
+          <UsersTab detail={detail} />
+        </Tabs.Panel>
+        <Tabs.Panel value="branding" pt="md">
+          <Coming testId="branding-coming" title="Branding">
+            Editing this client's logo, colours and custom domain is coming in the next version of
+            MSP Desk.
+          </Coming>
+        </Tabs.Panel>
+      </Tabs>
+
+      <EditClientDialog
+        opened={editing}
+        detail={detail}
+        onClose={() => setEditing(false)}
+        onSaved={() => {
+          setEditing(false);
+          reload();
+        }}
+      />
+      <DeleteClientDialog
+        opened={deleting}
+        detail={detail}
+        onClose={() => setDeleting(false)}
+        onDeleted={() => {
+          setDeleting(false);
+          refreshApp();
+          navigate("/clients");
+        }}
+      />
+    </Stack>
+  );
+}
+
+function Coming({ testId, title, children }: { testId: string; title: string; children: string }) {
+  return (
+    <Card withBorder padding="lg" data-testid={testId}>
+      <Text fw={600}>{title}</Text>
+      <Text c="dimmed" size="sm">
+        {children}
+      </Text>
+    </Card>
+  );
+}
+
+/** A usage bar with a mark at 80 % of the limit. */
+export function UsageBar({ kind, used, limit }: { kind: QuotaKind; used: number; limit: number | null }) {
+  const percent = limit === null ? 0 : limit === 0 ? (used > 0 ? 100 : 0) : Math.min((used / limit) * 100, 100);
+  const ratio = limit === null ? 0 : limit === 0 ? (used > 0 ? Infinity : 0) : used / limit;
+  const color = ratio > 1 ? "red" : ratio >= 0.8 ? "yellow" : "green";
+  return (
+    <Stack gap={4} data-testid={`usage-${kind}`}>
+      <Group justify="space-between">
+        <Text size="sm" fw={500}>
+          {QUOTA_LABELS[kind]}
+        </Text>
+        <Text size="sm" data-testid={`usage-${kind}-label`}>
+          {limit === null ? `${used} / unlimited` : `${used} / ${limit}`}
+        </Text>
+      </Group>
+      <Box pos="relative">
+        <Progress
+          value={limit === null ? 0 : percent}
+          color={color}
+          size="lg"
+          aria-label={`${QUOTA_LABELS[kind]} usage`}
+        />
+        {limit !== null && (
+          <Box
+            pos="absolute"
+            top={-3}
+            bottom={-3}
+            left="80%"
+            w={2}
+            bg="var(--mantine-color-text)"
+            style={{ opacity: 0.6 }}
+            title="80 %"
+            data-testid={`usage-${kind}-mark`}
+          />
+        )}
+      </Box>
+    </Stack>
+  );
+}
+
+function Overview({ detail }: { detail: ClientDetail }) {
+  const { client } = detail;
+  const [total, setTotal] = useState<{ kind: "loading" } | { kind: "ready"; money: Money | null }>({ kind: "loading" });
+
+  useEffect(() => {
+    let live = true;
+    commands
+      .listClients({ ...ALL_CLIENTS, search: client.company_name })
+      .then((rows) => {
+        if (live) setTotal({ kind: "ready", money: rows.find((r) => r.id === client.id)?.monthly_total ?? null });
+      })
+      .catch(() => {
+        if (live) setTotal({ kind: "ready", money: null });
+      });
+    return () => {
+      live = false;
+    };
+  }, [client.id, client.company_name]);
+
+  return (
+    <SimpleGrid cols={{ base: 1, md: 2 }} data-testid="overview">
+      <Card withBorder padding="lg">
+        <Stack>
+          <Text fw={600}>Usage</Text>
+          {QUOTA_KINDS.map((kind) => (
+            <UsageBar key={kind} kind={kind} used={USED[kind](client.usage)} limit={detail.quotas[kind]} />
+          ))}
+        </Stack>
+      </Card>
+      <Card withBorder padding="lg">
+        <Table variant="vertical" withTableBorder={false}>
+          <Table.Tbody>
+            <Table.Tr>
+              <Table.Th w={160}>Compliance</Table.Th>
+              <Table.Td>
+                <ComplianceBadge status={detail.compliance.status} testId="overview-compliance" />
+                {detail.compliance.over.length > 0 && (
+                  <Text size="xs" c="red">
+                    Over: {detail.compliance.over.map((k) => QUOTA_LABELS[k]).join(", ")}
+                  </Text>
+                )}
+                {detail.compliance.approaching.length > 0 && (
+                  <Text size="xs" c="yellow.8">
+                    Approaching: {detail.compliance.approaching.map((k) => QUOTA_LABELS[k]).join(", ")}
+                  </Text>
+                )}
+              </Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>Month to date</Table.Th>
+              <Table.Td data-testid="overview-total">
+                {total.kind === "loading" ? <Loader size="xs" /> : formatMoney(total.money)}
+              </Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>Contact</Table.Th>
+              <Table.Td data-testid="overview-contact">{client.contact_email}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>Plan</Table.Th>
+              <Table.Td data-testid="overview-plan">{client.plan_name}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>Client since</Table.Th>
+              <Table.Td>{formatDate(client.created_at)}</Table.Td>
+            </Table.Tr>
+          </Table.Tbody>
+        </Table>
+      </Card>
+    </SimpleGrid>
+  );
+}
+
+function sameQuotas(a: QuotasInput, b: QuotasInput): boolean {
+  return QUOTA_KINDS.every((k) => a[k] === b[k]);
+}
+
+type Notice = { color: string; text: string; testId: string } | null;
+
+function QuotasTab({ detail, onChanged }: { detail: ClientDetail; onChanged: () => void }) {
+  const id = detail.client.id;
+  const [form, setForm] = useState<QuotaForm>(() => quotaForm(detail.quotas));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [notice, setNotice] = useState<Notice>(null);
+  const [busy, setBusy] = useState<null | "save" | "publish" | "discard">(null);
+  const hasDraft = detail.drafts.some((d) => d.kind === "quotas");
+  const conflict = detail.conflicts.find((c) => c.kind === "quotas");
+
+  // Follow the stored quotas when they change (after a save, a sync or a discard).
+  const stored = useMemo(() => JSON.stringify(detail.quotas), [detail.quotas]);
+  useEffect(() => {
+    setForm(quotaForm(JSON.parse(stored) as QuotasInput));
+  }, [stored]);
+
+  const dirty = !sameQuotas(quotasFromForm(form), detail.quotas) || Object.keys(quotaFormErrors(form)).length > 0;
+
+  async function run(action: "save" | "publish" | "discard") {
+    setNotice(null);
+    setErrors({});
+    if (action !== "discard") {
+      const local = quotaFormErrors(form);
+      if (Object.keys(local).length > 0) {
+        setErrors(local);
+        return;
+      }
+    }
+    setBusy(action);
+    try {
+      if (action === "discard") {
+        await commands.discardDraft(id, "quotas");
+        setNotice({ color: "blue", text: "The draft was discarded.", testId: "quotas-discarded" });
+      } else {
+        if (dirty || !hasDraft) {
+          await commands.saveQuotasDraft(id, quotasFromForm(form));
+        }
+        if (action === "save") {
+          setNotice({ color: "blue", text: "Draft saved. Publish it to send it to the server.", testId: "quotas-saved" });
+        } else {
+          const outcome = await commands.publishDraft(id, "quotas");
+          setNotice(
+            outcome === "published"
+              ? { color: "green", text: "The quotas were published.", testId: "quotas-published" }
+              : {
+                  color: "orange",
+                  text: "The server's quotas changed since this draft was made, so it was not published. Your draft is kept: review it and publish again, or discard it.",
+                  testId: "quotas-conflict",
+                },
+          );
+        }
+      }
+      onChanged();
+    } catch (e) {
+      setErrors(fieldErrors(e));
+      setNotice({ color: "red", text: errorMessage(e), testId: "quotas-error" });
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <Card withBorder padding="lg" data-testid="quotas-panel">
+      <Stack>
+        <Group justify="space-between">
+          <Text fw={600}>Quotas</Text>
+          {hasDraft && (
+            <Badge color="blue" variant="light" data-testid="quotas-draft-badge">
+              Draft not yet published
+            </Badge>
+          )}
+        </Group>
+        {conflict && (
+          <Alert color="orange" icon={<IconAlertTriangle size={18} />} data-testid="quotas-conflict-info">
+            The server has other quotas now: {describeQuotas(conflict.server)}. Your draft:{" "}
+            {describeQuotas(conflict.draft)}.
+          </Alert>
+        )}
+        {notice && (
+          <Alert color={notice.color} icon={notice.color === "green" ? <IconCheck size={18} /> : undefined} data-testid={notice.testId}>
+            {notice.text}
+          </Alert>
+        )}
+        <QuotaInputs form={form} onChange={setForm} errors={errors} testIdPrefix="quotas" disabled={busy !== null} />
+        <Group justify="flex-end">
+          <Button variant="subtle" color="red" onClick={() => void run("discard")} disabled={!hasDraft || busy !== null} loading={busy === "discard"} data-testid="quotas-discard">
+            Discard draft
+          </Button>
+          <Button variant="default" onClick={() => void run("save")} disabled={!dirty || busy !== null} loading={busy === "save"} data-testid="quotas-save">
+            Save draft
+          </Button>
+          <Button onClick={() => void run("publish")} disabled={(!dirty && !hasDraft) || busy !== null} loading={busy === "publish"} data-testid="quotas-publish">
+            Publish
+          </Button>
+        </Group>
+      </Stack>
+    </Card>
+  );
+}
+
+function describeQuotas(value: unknown): string {
+  if (typeof value !== "object" || value === null) return String(value);
+  const record = value as Record<string, unknown>;
+  return QUOTA_KINDS.map((k) => `${QUOTA_LABELS[k]} ${record[k] === null || record[k] === undefined ? "unlimited" : String(record[k])}`).join(", ");
+}
+
+function ServersTab({ detail }: { detail: ClientDetail }) {
+  if (detail.servers.length === 0) {
+    return (
+      <Text c="dimmed" py="md" data-testid="servers-empty">
+        This client has no servers.
+      </Text>
+    );
+  }
+  return (
+    <Table.ScrollContainer minWidth={600}>
+      <Table striped data-testid="servers-table">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Name</Table.Th>
+            <Table.Th>Provider</Table.Th>
+            <Table.Th>Type</Table.Th>
+            <Table.Th ta="right">Storage (GB)</Table.Th>
+            <Table.Th>Since</Table.Th>
+            <Table.Th>Price (monthly cap)</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {detail.servers.map((s) => (
+            <Table.Tr key={s.id} data-testid={`server-row-${s.id}`} c={s.deleted_at ? "dimmed" : undefined}>
+              <Table.Td>
+                <Group gap="xs">
+                  {s.name}
+                  {s.deleted_at && (
+                    <Badge size="xs" color="gray" variant="outline" title={`Deleted ${formatDate(s.deleted_at)}`}>
+                      deleted
+                    </Badge>
+                  )}
+                </Group>
+              </Table.Td>
+              <Table.Td>{s.provider}</Table.Td>
+              <Table.Td>{s.server_type}</Table.Td>
+              <Table.Td ta="right">{s.storage_gb}</Table.Td>
+              <Table.Td>{formatDate(s.created_at)}</Table.Td>
+              <Table.Td>
+                {s.price.monthly} {s.price.currency}
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+function UsersTab({ detail }: { detail: ClientDetail }) {
+  if (detail.users.length === 0) {
+    return (
+      <Text c="dimmed" py="md" data-testid="users-empty">
+        This client has no users.
+      </Text>
+    );
+  }
+  return (
+    <Table striped data-testid="users-table">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>Name</Table.Th>
+          <Table.Th>E-mail</Table.Th>
+          <Table.Th>Since</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {detail.users.map((u) => (
+          <Table.Tr key={u.id} data-testid={`user-row-${u.id}`}>
+            <Table.Td>{u.name}</Table.Td>
+            <Table.Td>{u.email}</Table.Td>
+            <Table.Td>{formatDate(u.created_at)}</Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
+function EditClientDialog({
+  opened,
+  detail,
+  onClose,
+  onSaved,
+}: {
+  opened: boolean;
+  detail: ClientDetail;
+  onClose: () => void;
+  onSaved: () => void;
+}) {
+  const { client } = detail;
+  const [name, setName] = useState(client.company_name);
+  const [email, setEmail] = useState(client.contact_email);
+  const [planId, setPlanId] = useState<string | null>(client.plan_id);
+  const [plans, setPlans] = useState<Plan[] | null>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+
+  useEffect(() => {
+    if (!opened) return;
+    setName(client.company_name);
+    setEmail(client.contact_email);
+    setPlanId(client.plan_id);
+    setErrors({});
+    setError(null);
+    let live = true;
+    commands
+      .plans()
+      .then((p) => {
+        if (live) setPlans(p);
+      })
+      .catch((e: unknown) => {
+        if (live) setError(errorMessage(e));
+      });
+    return () => {
+      live = false;
+    };
+  }, [opened, client]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setErrors({});
+    setError(null);
+    setSaving(true);
+    try {
+      await commands.updateClient(client.id, {
+        company_name: name.trim() !== client.company_name ? name.trim() : null,
+        contact_email: email.trim() !== client.contact_email ? email.trim() : null,
+        plan_id: planId && planId !== client.plan_id ? planId : null,
+      });
+      onSaved();
+    } catch (e) {
+      const fields = fieldErrors(e);
+      setErrors(fields);
+      if (Object.keys(fields).length === 0) setError(errorMessage(e));
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  const planData = (plans ?? [{ id: client.plan_id, name: client.plan_name }]).map((p) => ({ value: p.id, label: p.name }));
+
+  return (
+    <Modal opened={opened} onClose={onClose} title="Edit client" data-testid="client-edit-dialog">
+      <form onSubmit={submit} noValidate>
+        <Stack>
+          {error && (
+            <Alert color="red" data-testid="client-edit-error">
+              {error}
+            </Alert>
+          )}
+          <TextInput label="Company name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.company_name} data-autofocus data-testid="client-edit-name" />
+          <TextInput label="Contact e-mail" type="email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={errors.contact_email} data-testid="client-edit-email" />
+          <Select label="Plan" data={planData} value={planId} onChange={setPlanId} allowDeselect={false} error={errors.plan_id} comboboxProps={{ withinPortal: false }} data-testid="client-edit-plan" />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose} data-testid="client-edit-cancel">
+              Cancel
+            </Button>
+            <Button type="submit" loading={saving} data-testid="client-edit-submit">
+              Save
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+function DeleteClientDialog({
+  opened,
+  detail,
+  onClose,
+  onDeleted,
+}: {
+  opened: boolean;
+  detail: ClientDetail;
+  onClose: () => void;
+  onDeleted: () => void;
+}) {
+  const [error, setError] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState(false);
+
+  useEffect(() => {
+    if (opened) setError(null);
+  }, [opened]);
+
+  async function confirm() {
+    setDeleting(true);
+    setError(null);
+    try {
+      await commands.deleteClient(detail.client.id);
+      onDeleted();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setDeleting(false);
+    }
+  }
+
+  return (
+    <Modal opened={opened} onClose={onClose} title="Delete client" data-testid="client-delete-dialog">
+      <Stack>
+        <Text size="sm">
+          Delete <b>{detail.client.company_name}</b> from the Control Panel? This cannot be undone.
+        </Text>
+        {error && (
+          <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="client-delete-error">
+            {error}
+          </Alert>
+        )}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose} data-autofocus data-testid="client-delete-cancel">
+            Cancel
+          </Button>
+          <Button color="red" onClick={() => void confirm()} loading={deleting} data-testid="client-delete-confirm">
+            Delete
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
