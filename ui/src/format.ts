@@ -1,8 +1,27 @@
 import type { Money } from "./bindings/Money";
 
-/** "12.34 EUR", or "—" when unknown. */
+/** The currency's minor digits (EUR 2, JPY 0, BHD 3), as the platform knows them. */
+function minorDigits(currency: string): number {
+  try {
+    return (
+      new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions()
+        .maximumFractionDigits ?? 2
+    );
+  } catch {
+    return 2;
+  }
+}
+
+/**
+ * "12.30 EUR" — the decimal string as the server sent it, padded to the currency's minor
+ * digits on the text (never through a floating-point number); "—" when unknown.
+ */
 export function formatMoney(money: Money | null | undefined): string {
-  return money ? `${money.amount} ${money.currency}` : "—";
+  if (!money) return "—";
+  const digits = minorDigits(money.currency);
+  const [whole, fraction = ""] = money.amount.split(".");
+  const padded = digits > 0 ? `${whole}.${fraction.padEnd(digits, "0")}` : money.amount;
+  return `${fraction.length > digits ? money.amount : padded} ${money.currency}`;
 }
 
 /** An absolute date and time in the user's locale. */

@@ -24,6 +24,7 @@ use crate::session::{retry, Desk};
 use crate::store::{Conflict, Draft, Notice};
 use crate::sync::summary_of;
 use mspdesk_api::ProblemCode;
+use tokio_util::sync::CancellationToken;
 
 /// A column of the client list to sort by (the seed's columns).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -446,6 +447,15 @@ impl Desk {
         match self.send(&msp, &entry).await {
             Ok(client) => {
                 self.store.outbox_done(id).await?;
+                // Bring its catalog and branding (created with it) into the mirror too; if
+                // that fails, the next sync does it.
+                let mut summary = crate::sync::SyncSummary::default();
+                if let Err(e) = self
+                    .pull_changes(&msp, &mut summary, &mut |_| {}, &CancellationToken::new())
+                    .await
+                {
+                    tracing::warn!(error = %e, "pulling after a create failed; the next sync will");
+                }
                 Ok(CreateOutcome::Created(Box::new(client)))
             }
             // A definite refusal (a quota, a duplicate, a bad plan): nothing to retry.

@@ -128,7 +128,9 @@ export function SignInPage({
       const summary = await commands.syncNow((progress) =>
         setPhase({ kind: "syncing", progress }),
       );
-      onSignedIn(account, { summary });
+      // The account again: it now carries the time of this first sync.
+      const synced = await commands.session().catch(() => null);
+      onSignedIn(synced ?? account, { summary });
     } catch (e) {
       onSignedIn(account, { error: e instanceof Error ? e : new CommandError("ipc", String(e)) });
     }

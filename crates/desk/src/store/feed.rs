@@ -187,7 +187,8 @@ impl Store {
             applied.notices += forget_client_in(&mut tx, msp, client, &name).await?;
             applied.removed.push((client, name));
         }
-        sqlx::query("DELETE FROM mirror WHERE gen < ?")
+        // The template library is not in the feed: each sync replaces it whole.
+        sqlx::query("DELETE FROM mirror WHERE gen < ? AND kind <> 'template'")
             .bind(gen)
             .execute(&mut *tx)
             .await?;

@@ -666,3 +666,34 @@ async fn signing_in_to_another_account_keeps_unsent_work_and_leaves_no_tokens() 
     assert!(keyring_accounts(&prefix).contains(&format!("{prefix}{}", other.account().msp_tenant)));
     other.logout().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_client_created_here_has_its_detail_at_once() {
+    let w = world().await;
+    let desk = signed_in(&w).await;
+    desk.sync(|_| {}, &never()).await.unwrap();
+    let plan = desk.plan_named(None).await.unwrap();
+    let CreateOutcome::Created(client) = desk
+        .create_client(CreateClient {
+            company_name: "Sofort AG".into(),
+            contact_email: "it@sofort.example".into(),
+            plan_id: plan.id.to_string(),
+            quotas: None,
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("created online")
+    };
+    // Catalog and branding came with it: the detail and drafts work before any sync.
+    let detail = desk.client_detail(client.id).await.unwrap();
+    assert_eq!(detail.catalog.mode, "all");
+    desk.draft_catalog(client.id, CatalogChange::Disable(vec!["wordpress".into()]))
+        .await
+        .unwrap();
+    // And the template library survives a snapshot completed outside a full sync.
+    assert_eq!(
+        desk.templates().await.unwrap().len(),
+        mspdesk_domain::TEMPLATES.len()
+    );
+}
