@@ -7,46 +7,37 @@ import {
   Card,
   Group,
   Loader,
-  Modal,
   Progress,
-  Select,
   SimpleGrid,
   Stack,
   Table,
   Tabs,
   Text,
-  TextInput,
   Title,
 } from "@mantine/core";
 import {
   IconAlertTriangle,
   IconArrowLeft,
-  IconCheck,
   IconEdit,
   IconTrash,
 } from "@tabler/icons-react";
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 
-import { ALL_CLIENTS, commands, errorMessage, fieldErrors } from "../api/commands";
+import { ALL_CLIENTS, commands, errorMessage } from "../api/commands";
 import type { ClientDetail } from "../bindings/ClientDetail";
 import type { Money } from "../bindings/Money";
-import type { Plan } from "../bindings/Plan";
 import type { QuotaKind } from "../bindings/QuotaKind";
-import type { QuotasInput } from "../bindings/QuotasInput";
 import type { UsageSummary } from "../bindings/UsageSummary";
 import { ComplianceBadge } from "../components/ComplianceBadge";
 import {
   QUOTA_KINDS,
   QUOTA_LABELS,
-  QuotaInputs,
-  quotaForm,
-  quotaFormErrors,
-  quotasFromForm,
-  type QuotaForm,
 } from "../components/QuotaInputs";
 import { formatDate, formatMoney } from "../format";
 import { useDataVersion, useRefresh } from "../state/AppState";
+import { DeleteClientDialog, EditClientDialog } from "./client/ClientDialogs";
+import { QuotasTab } from "./client/QuotasTab";
 
 type Load = { kind: "loading" } | { kind: "ready"; detail: ClientDetail } | { kind: "failed"; code: string; message: string };
 
@@ -355,117 +346,6 @@ function Overview({ detail }: { detail: ClientDetail }) {
   );
 }
 
-function sameQuotas(a: QuotasInput, b: QuotasInput): boolean {
-  return QUOTA_KINDS.every((k) => a[k] === b[k]);
-}
-
-type Notice = { color: string; text: string; testId: string } | null;
-
-function QuotasTab({ detail, onChanged }: { detail: ClientDetail; onChanged: () => void }) {
-  const id = detail.client.id;
-  const [form, setForm] = useState<QuotaForm>(() => quotaForm(detail.quotas));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [notice, setNotice] = useState<Notice>(null);
-  const [busy, setBusy] = useState<null | "save" | "publish" | "discard">(null);
-  const hasDraft = detail.drafts.some((d) => d.kind === "quotas");
-  const conflict = detail.conflicts.find((c) => c.kind === "quotas");
-
-  // Follow the stored quotas when they change (after a save, a sync or a discard).
-  const stored = useMemo(() => JSON.stringify(detail.quotas), [detail.quotas]);
-  useEffect(() => {
-    setForm(quotaForm(JSON.parse(stored) as QuotasInput));
-  }, [stored]);
-
-  const dirty = !sameQuotas(quotasFromForm(form), detail.quotas) || Object.keys(quotaFormErrors(form)).length > 0;
-
-  async function run(action: "save" | "publish" | "discard") {
-    setNotice(null);
-    setErrors({});
-    if (action !== "discard") {
-      const local = quotaFormErrors(form);
-      if (Object.keys(local).length > 0) {
-        setErrors(local);
-        return;
-      }
-    }
-    setBusy(action);
-    try {
-      if (action === "discard") {
-        await commands.discardDraft(id, "quotas");
-        setNotice({ color: "blue", text: "The draft was discarded.", testId: "quotas-discarded" });
-      } else {
-        if (dirty || !hasDraft) {
-          await commands.saveQuotasDraft(id, quotasFromForm(form));
-        }
-        if (action === "save") {
-          setNotice({ color: "blue", text: "Draft saved. Publish it to send it to the server.", testId: "quotas-saved" });
-        } else {
-          const outcome = await commands.publishDraft(id, "quotas");
-          setNotice(
-            outcome === "published"
-              ? { color: "green", text: "The quotas were published.", testId: "quotas-published" }
-              : {
-                  color: "orange",
-                  text: "The server's quotas changed since this draft was made, so it was not published. Your draft is kept: review it and publish again, or discard it.",
-                  testId: "quotas-conflict",
-                },
-          );
-        }
-      }
-      onChanged();
-    } catch (e) {
-      setErrors(fieldErrors(e));
-      setNotice({ color: "red", text: errorMessage(e), testId: "quotas-error" });
-    } finally {
-      setBusy(null);
-    }
-  }
-
-  return (
-    <Card withBorder padding="lg" data-testid="quotas-panel">
-      <Stack>
-        <Group justify="space-between">
-          <Text fw={600}>Quotas</Text>
-          {hasDraft && (
-            <Badge color="blue" variant="light" data-testid="quotas-draft-badge">
-              Draft not yet published
-            </Badge>
-          )}
-        </Group>
-        {conflict && (
-          <Alert color="orange" icon={<IconAlertTriangle size={18} />} data-testid="quotas-conflict-info">
-            The server has other quotas now: {describeQuotas(conflict.server)}. Your draft:{" "}
-            {describeQuotas(conflict.draft)}.
-          </Alert>
-        )}
-        {notice && (
-          <Alert color={notice.color} icon={notice.color === "green" ? <IconCheck size={18} /> : undefined} data-testid={notice.testId}>
-            {notice.text}
-          </Alert>
-        )}
-        <QuotaInputs form={form} onChange={setForm} errors={errors} testIdPrefix="quotas" disabled={busy !== null} />
-        <Group justify="flex-end">
-          <Button variant="subtle" color="red" onClick={() => void run("discard")} disabled={!hasDraft || busy !== null} loading={busy === "discard"} data-testid="quotas-discard">
-            Discard draft
-          </Button>
-          <Button variant="default" onClick={() => void run("save")} disabled={!dirty || busy !== null} loading={busy === "save"} data-testid="quotas-save">
-            Save draft
-          </Button>
-          <Button onClick={() => void run("publish")} disabled={(!dirty && !hasDraft) || busy !== null} loading={busy === "publish"} data-testid="quotas-publish">
-            Publish
-          </Button>
-        </Group>
-      </Stack>
-    </Card>
-  );
-}
-
-function describeQuotas(value: unknown): string {
-  if (typeof value !== "object" || value === null) return String(value);
-  const record = value as Record<string, unknown>;
-  return QUOTA_KINDS.map((k) => `${QUOTA_LABELS[k]} ${record[k] === null || record[k] === undefined ? "unlimited" : String(record[k])}`).join(", ");
-}
-
 function ServersTab({ detail }: { detail: ClientDetail }) {
   if (detail.servers.length === 0) {
     return (
@@ -542,150 +422,5 @@ function UsersTab({ detail }: { detail: ClientDetail }) {
         ))}
       </Table.Tbody>
     </Table>
-  );
-}
-
-function EditClientDialog({
-  opened,
-  detail,
-  onClose,
-  onSaved,
-}: {
-  opened: boolean;
-  detail: ClientDetail;
-  onClose: () => void;
-  onSaved: () => void;
-}) {
-  const { client } = detail;
-  const [name, setName] = useState(client.company_name);
-  const [email, setEmail] = useState(client.contact_email);
-  const [planId, setPlanId] = useState<string | null>(client.plan_id);
-  const [plans, setPlans] = useState<Plan[] | null>(null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
-
-  useEffect(() => {
-    if (!opened) return;
-    setName(client.company_name);
-    setEmail(client.contact_email);
-    setPlanId(client.plan_id);
-    setErrors({});
-    setError(null);
-    let live = true;
-    commands
-      .plans()
-      .then((p) => {
-        if (live) setPlans(p);
-      })
-      .catch((e: unknown) => {
-        if (live) setError(errorMessage(e));
-      });
-    return () => {
-      live = false;
-    };
-  }, [opened, client]);
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setErrors({});
-    setError(null);
-    setSaving(true);
-    try {
-      await commands.updateClient(client.id, {
-        company_name: name.trim() !== client.company_name ? name.trim() : null,
-        contact_email: email.trim() !== client.contact_email ? email.trim() : null,
-        plan_id: planId && planId !== client.plan_id ? planId : null,
-      });
-      onSaved();
-    } catch (e) {
-      const fields = fieldErrors(e);
-      setErrors(fields);
-      if (Object.keys(fields).length === 0) setError(errorMessage(e));
-    } finally {
-      setSaving(false);
-    }
-  }
-
-  const planData = (plans ?? [{ id: client.plan_id, name: client.plan_name }]).map((p) => ({ value: p.id, label: p.name }));
-
-  return (
-    <Modal opened={opened} onClose={onClose} title="Edit client" data-testid="client-edit-dialog">
-      <form onSubmit={submit} noValidate>
-        <Stack>
-          {error && (
-            <Alert color="red" data-testid="client-edit-error">
-              {error}
-            </Alert>
-          )}
-          <TextInput label="Company name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.company_name} data-autofocus data-testid="client-edit-name" />
-          <TextInput label="Contact e-mail" type="email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={errors.contact_email} data-testid="client-edit-email" />
-          <Select label="Plan" data={planData} value={planId} onChange={setPlanId} allowDeselect={false} error={errors.plan_id} comboboxProps={{ withinPortal: false }} data-testid="client-edit-plan" />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose} data-testid="client-edit-cancel">
-              Cancel
-            </Button>
-            <Button type="submit" loading={saving} data-testid="client-edit-submit">
-              Save
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
-  );
-}
-
-function DeleteClientDialog({
-  opened,
-  detail,
-  onClose,
-  onDeleted,
-}: {
-  opened: boolean;
-  detail: ClientDetail;
-  onClose: () => void;
-  onDeleted: () => void;
-}) {
-  const [error, setError] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState(false);
-
-  useEffect(() => {
-    if (opened) setError(null);
-  }, [opened]);
-
-  async function confirm() {
-    setDeleting(true);
-    setError(null);
-    try {
-      await commands.deleteClient(detail.client.id);
-      onDeleted();
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setDeleting(false);
-    }
-  }
-
-  return (
-    <Modal opened={opened} onClose={onClose} title="Delete client" data-testid="client-delete-dialog">
-      <Stack>
-        <Text size="sm">
-          Delete <b>{detail.client.company_name}</b> from the Control Panel? This cannot be undone.
-        </Text>
-        {error && (
-          <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="client-delete-error">
-            {error}
-          </Alert>
-        )}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose} data-autofocus data-testid="client-delete-cancel">
-            Cancel
-          </Button>
-          <Button color="red" onClick={() => void confirm()} loading={deleting} data-testid="client-delete-confirm">
-            Delete
-          </Button>
-        </Group>
-      </Stack>
-    </Modal>
   );
 }
