@@ -23,6 +23,8 @@ fn main() {
         "draft_catalog",
         "billing_report",
         "export_report",
+        "open_exported",
+        "show_exported",
         "conflicts",
         "resolve_conflict",
     ]);

@@ -68,6 +68,8 @@ pub fn run() -> Result<(), StartError> {
             commands::catalog::draft_catalog,
             commands::billing::billing_report,
             commands::billing::export_report,
+            commands::billing::open_exported,
+            commands::billing::show_exported,
         ])
         .run(context)
         .map_err(StartError::Tauri)

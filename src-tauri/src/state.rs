@@ -2,7 +2,8 @@
 //! state. Commands clone the `Arc<Desk>` out and release the lock before awaiting anything, so
 //! no lock is ever held across an await.
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use mspdesk_desk::{CancellationToken, Desk, OsKeyring, SecretStore};
@@ -15,6 +16,8 @@ pub struct DeskState {
     desk: RwLock<Option<Arc<Desk>>>,
     /// The running sync's cancel handle.
     sync: Mutex<Option<CancellationToken>>,
+    /// Files this app exported in this run: the only ones it opens or shows on request.
+    exported: Mutex<HashSet<PathBuf>>,
 }
 
 impl DeskState {
@@ -23,6 +26,7 @@ impl DeskState {
             data_dir,
             desk: RwLock::new(None),
             sync: Mutex::new(None),
+            exported: Mutex::new(HashSet::new()),
         }
     }
 
@@ -69,5 +73,16 @@ impl DeskState {
             .and_then(|slot| slot.clone())
             .map(|t| t.cancel())
             .is_some()
+    }
+
+    pub fn remember_export(&self, path: &Path) {
+        if let Ok(mut set) = self.exported.lock() {
+            set.insert(path.to_path_buf());
+        }
+    }
+
+    /// Whether this app exported `path` in this run.
+    pub fn exported(&self, path: &Path) -> bool {
+        self.exported.lock().is_ok_and(|set| set.contains(path))
     }
 }

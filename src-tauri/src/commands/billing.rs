@@ -8,7 +8,8 @@ use mspdesk_desk::{ExportRequest, ExportSummary, ReportFormat, ReportScope};
 use mspdesk_domain::{BillingReport, ClientId, Period};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, State};
+use tauri_plugin_opener::OpenerExt;
 
 use crate::error::IpcError;
 use crate::state::DeskState;
@@ -82,8 +83,46 @@ pub async fn export_report(
         step: "writing".into(),
     });
     let summary = desk.export_report(&request, Utc::now()).await?;
+    state.remember_export(&summary.path);
     let _ = on_progress.send(ExportProgress {
         step: "done".into(),
     });
     Ok(summary)
+}
+
+fn exported_path(state: &DeskState, path: &str) -> Result<PathBuf, IpcError> {
+    let path = PathBuf::from(path);
+    if state.exported(&path) {
+        Ok(path)
+    } else {
+        Err(IpcError::from(mspdesk_desk::DeskError::Invalid(vec![
+            mspdesk_api::FieldError::new("path", "is not a file this app exported"),
+        ])))
+    }
+}
+
+/// Opens an exported report with the system's default program.
+#[tauri::command]
+pub fn open_exported(
+    app: AppHandle,
+    state: State<'_, DeskState>,
+    path: String,
+) -> Result<(), IpcError> {
+    let path = exported_path(&state, &path)?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| IpcError::internal("The file could not be opened", &e))
+}
+
+/// Shows an exported report in its folder.
+#[tauri::command]
+pub fn show_exported(
+    app: AppHandle,
+    state: State<'_, DeskState>,
+    path: String,
+) -> Result<(), IpcError> {
+    let path = exported_path(&state, &path)?;
+    app.opener()
+        .reveal_item_in_dir(&path)
+        .map_err(|e| IpcError::internal("The folder could not be shown", &e))
 }
