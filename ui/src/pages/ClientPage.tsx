@@ -37,6 +37,7 @@ import {
 import { formatDate, formatMoney } from "../format";
 import { useDataVersion, useRefresh } from "../state/AppState";
 import { DeleteClientDialog, EditClientDialog } from "./client/ClientDialogs";
+import { CatalogTab } from "./client/CatalogTab";
 import { QuotasTab } from "./client/QuotasTab";
 
 type Load = { kind: "loading" } | { kind: "ready"; detail: ClientDetail } | { kind: "failed"; code: string; message: string };
@@ -180,10 +181,7 @@ export function ClientPage() {
           <QuotasTab detail={detail} onChanged={reload} />
         </Tabs.Panel>
         <Tabs.Panel value="catalog" pt="md">
-          <Coming testId="catalog-coming" title="App Catalog">
-            Choosing which apps this client can install (all apps, new ones included, or a custom
-            list) is coming in the next version of MSP Desk.
-          </Coming>
+          <CatalogTab detail={detail} onChanged={reload} />
         </Tabs.Panel>
         <Tabs.Panel value="servers" pt="md">
           <ServersTab detail={detail} />
