@@ -2,6 +2,7 @@
 // `cargo xtask bindings`); nothing here is written twice. This is the one place the UI calls Rust.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { save } from "@tauri-apps/plugin-dialog";
 
 import type { Account } from "../bindings/Account";
 import type { AppInfo } from "../bindings/AppInfo";
@@ -157,4 +158,16 @@ export const events = {
     listen<SyncStatus>("sync-status", (event) => handler(event.payload)),
   onSessionExpired: (handler: () => void): Promise<UnlistenFn> =>
     listen("session-expired", () => handler()),
+};
+
+/** The native dialogs. */
+export const dialogs = {
+  /** Asks where to save a file; null when the user cancels. */
+  saveFile: async (defaultPath: string, filter: { name: string; extensions: string[] }) => {
+    try {
+      return await save({ defaultPath, filters: [filter] });
+    } catch (error) {
+      throw new CommandError("ipc", `The save dialog did not open (${errorMessage(error)}).`);
+    }
+  },
 };
