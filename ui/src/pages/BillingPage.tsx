@@ -27,6 +27,7 @@ import {
   IconReceipt2,
 } from "@tabler/icons-react";
 import { Fragment, useEffect, useMemo, useState } from "react";
+import { useLocation, useNavigate } from "react-router";
 
 import { ALL_CLIENTS, commands, dialogs, errorMessage } from "../api/commands";
 import type { BillingReport } from "../bindings/BillingReport";
@@ -36,6 +37,7 @@ import type { ExportFormat } from "../bindings/ExportFormat";
 import type { ExportSummary } from "../bindings/ExportSummary";
 import { formatDateTime, formatMoney } from "../format";
 import { useDataVersion } from "../state/AppState";
+import type { PaletteIntent } from "../components/CommandPalette";
 import { EmptyState } from "./EmptyState";
 
 const ALL = "__all__";
@@ -96,6 +98,16 @@ export function BillingPage() {
   const [exporting, setExporting] = useState<Export>({ kind: "idle" });
   const [opening, setOpening] = useState<string | null>(null);
   const periods = useMemo(() => periodOptions(), []);
+  // "Generate a report" from the command palette: all clients, last full month.
+  const location = useLocation();
+  const navigate = useNavigate();
+  const intent = (location.state as PaletteIntent | null)?.intent;
+  useEffect(() => {
+    if (intent === "generate-report") {
+      void generate();
+      navigate(location.pathname, { replace: true, state: null });
+    }
+  }, [location.key, intent]);
 
   useEffect(() => {
     let live = true;
