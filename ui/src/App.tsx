@@ -1,10 +1,11 @@
-import { AppShell, Center, Group, Loader, NavLink, ScrollArea, Text, Title } from "@mantine/core";
-import { IconBuildingSkyscraper, IconReceipt2, IconSettings } from "@tabler/icons-react";
+import { AppShell, Button, Center, Group, Kbd, Loader, NavLink, ScrollArea, Text, Title } from "@mantine/core";
+import { IconBuildingSkyscraper, IconReceipt2, IconSearch, IconSettings } from "@tabler/icons-react";
 import { useCallback, useEffect, useState } from "react";
 import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router";
 
 import { commands } from "./api/commands";
 import type { Account } from "./bindings/Account";
+import { CommandPalette } from "./components/CommandPalette";
 import { StatusBar } from "./components/StatusBar";
 import { BillingPage } from "./pages/BillingPage";
 import { ClientPage } from "./pages/ClientPage";
@@ -12,6 +13,8 @@ import { ClientsPage } from "./pages/ClientsPage";
 import { SettingsPage } from "./pages/SettingsPage";
 import { SignInPage } from "./pages/SignInPage";
 import { AppStateProvider, type FirstSync } from "./state/AppState";
+
+const MOD_KEY = typeof navigator !== "undefined" && /Mac/.test(navigator.platform) ? "⌘" : "Ctrl";
 
 interface NavItem {
   path: string;
@@ -49,6 +52,7 @@ function NavItemLink({ item }: { item: NavItem }) {
 
 /** The signed-in window: navigation, the screens, and the status bar. */
 export function Shell() {
+  const [palette, setPalette] = useState(false);
   return (
     <AppShell
       header={{ height: 52 }}
@@ -61,6 +65,17 @@ export function Shell() {
           <Title order={4} data-testid="app-title">
             MSP Desk
           </Title>
+          <Button
+            variant="default"
+            size="xs"
+            ml="auto"
+            leftSection={<IconSearch size={14} />}
+            rightSection={<Kbd size="xs">{MOD_KEY}+K</Kbd>}
+            onClick={() => setPalette(true)}
+            data-testid="palette-open"
+          >
+            Search
+          </Button>
         </Group>
       </AppShell.Header>
 
@@ -92,6 +107,7 @@ export function Shell() {
       <AppShell.Footer>
         <StatusBar />
       </AppShell.Footer>
+      <CommandPalette opened={palette} setOpened={setPalette} />
     </AppShell>
   );
 }

@@ -2,16 +2,23 @@
 // `cargo xtask bindings`); nothing here is written twice. This is the one place the UI calls Rust.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { save } from "@tauri-apps/plugin-dialog";
 
 import type { Account } from "../bindings/Account";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { BillingReport } from "../bindings/BillingReport";
+import type { CatalogChange } from "../bindings/CatalogChange";
 import type { Client } from "../bindings/Client";
 import type { ClientDetail } from "../bindings/ClientDetail";
 import type { ClientQuery } from "../bindings/ClientQuery";
 import type { ClientRow } from "../bindings/ClientRow";
 import type { CreateClient } from "../bindings/CreateClient";
+import type { Conflict } from "../bindings/Conflict";
 import type { CreateOutcome } from "../bindings/CreateOutcome";
 import type { DraftKind } from "../bindings/DraftKind";
+import type { ExportInput } from "../bindings/ExportInput";
+import type { ExportProgress } from "../bindings/ExportProgress";
+import type { ExportSummary } from "../bindings/ExportSummary";
 import type { IpcError } from "../bindings/IpcError";
 import type { IpcFieldError } from "../bindings/IpcFieldError";
 import type { Plan } from "../bindings/Plan";
@@ -19,8 +26,11 @@ import type { Progress } from "../bindings/Progress";
 import type { PublishOutcome } from "../bindings/PublishOutcome";
 import type { QueuedClient } from "../bindings/QueuedClient";
 import type { QuotasInput } from "../bindings/QuotasInput";
+import type { Resolution } from "../bindings/Resolution";
 import type { SyncStatus } from "../bindings/SyncStatus";
 import type { SyncSummary } from "../bindings/SyncSummary";
+import type { TemplateInfo } from "../bindings/TemplateInfo";
+import type { UpdateCatalog } from "../bindings/UpdateCatalog";
 import type { UpdateClient } from "../bindings/UpdateClient";
 
 /** Any command failure, as the UI sees it: the Rust IpcError, or a transport failure. */
@@ -100,6 +110,29 @@ export const commands = {
   discardDraft: (id: string, kind: DraftKind) => call<null>("discard_draft", { id, kind }),
   queuedClients: () => call<QueuedClient[]>("queued_clients"),
 
+  // App catalog (publish and discard with kind "catalog")
+  templates: () => call<TemplateInfo[]>("templates"),
+  draftCatalog: (id: string, change: CatalogChange) =>
+    call<UpdateCatalog>("draft_catalog", { id, change }),
+
+  // Conflicts
+  conflicts: () => call<Conflict[]>("conflicts"),
+  resolveConflict: (id: string, kind: DraftKind, resolution: Resolution) =>
+    call<PublishOutcome>("resolve_conflict", { id, kind, resolution }),
+
+  // Billing
+  billingReport: (period: string, client: string | null) =>
+    call<BillingReport>("billing_report", { periodText: period, client }),
+  exportReport: (input: ExportInput, onProgress: (progress: ExportProgress) => void) => {
+    const channel = new Channel<ExportProgress>();
+    channel.onmessage = onProgress;
+    return call<ExportSummary>("export_report", { input, onProgress: channel });
+  },
+  /** Opens a file exported in this run with the system's app for it. */
+  openExported: (path: string) => call<null>("open_exported", { path }),
+  /** Shows a file exported in this run in its folder. */
+  showExported: (path: string) => call<null>("show_exported", { path }),
+
   // Sync
   syncNow: (onProgress: (progress: Progress) => void) => {
     const channel = new Channel<Progress>();
@@ -125,4 +158,16 @@ export const events = {
     listen<SyncStatus>("sync-status", (event) => handler(event.payload)),
   onSessionExpired: (handler: () => void): Promise<UnlistenFn> =>
     listen("session-expired", () => handler()),
+};
+
+/** The native dialogs. */
+export const dialogs = {
+  /** Asks where to save a file; null when the user cancels. */
+  saveFile: async (defaultPath: string, filter: { name: string; extensions: string[] }) => {
+    try {
+      return await save({ defaultPath, filters: [filter] });
+    } catch (error) {
+      throw new CommandError("ipc", `The save dialog did not open (${errorMessage(error)}).`);
+    }
+  },
 };

@@ -4,6 +4,7 @@ import { useEffect, useState } from "react";
 
 import { ALL_CLIENTS, commands } from "../api/commands";
 import { useAppState } from "../state/AppState";
+import { ConflictsDialog } from "./ConflictsDialog";
 import { formatDateTime, formatRelative } from "../format";
 
 interface Counts {
@@ -17,6 +18,7 @@ export function StatusBar() {
   const { account, sync, syncNow, cancelSync, dataVersion } = useAppState();
   const [counts, setCounts] = useState<Counts | null>(null);
   const [, setTick] = useState(0);
+  const [conflictsOpen, setConflictsOpen] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -77,13 +79,16 @@ export function StatusBar() {
         <Text size="xs" c="dimmed" data-testid="status-queued">
           Queued: {counts ? counts.queued : "—"}
         </Text>
-        <Text
-          size="xs"
-          c={counts && counts.conflicts > 0 ? "orange" : "dimmed"}
+        <Button
+          size="compact-xs"
+          variant="subtle"
+          color={counts && counts.conflicts > 0 ? "orange" : "gray"}
+          onClick={() => setConflictsOpen(true)}
+          aria-label={`Conflicts: ${counts ? counts.conflicts : "unknown"}. Review them`}
           data-testid="status-conflicts"
         >
           Conflicts: {counts ? counts.conflicts : "—"}
-        </Text>
+        </Button>
         {sync.error && (
           <Tooltip label={sync.error} multiline w={320}>
             <Text size="xs" c="red" truncate maw={260} tabIndex={0} data-testid="status-error">
@@ -124,6 +129,7 @@ export function StatusBar() {
           </Button>
         )}
       </Group>
+      <ConflictsDialog opened={conflictsOpen} onClose={() => setConflictsOpen(false)} />
     </Group>
   );
 }

@@ -142,8 +142,8 @@ describe("client detail", () => {
     await waitFor(() => expect(ipc.argsOf("discard_draft")).toEqual([{ id: "acme", kind: "quotas" }]));
   });
 
-  it("lists servers (deleted ones marked) and users; catalog and branding are announced", async () => {
-    mockCommands(handlers(() => detail()));
+  it("lists servers (deleted ones marked) and users; branding is announced", async () => {
+    mockCommands(handlers(() => detail(), { templates: [] }));
     const user = userEvent.setup();
     renderClient();
     await user.click(await screen.findByTestId("tab-servers"));
@@ -152,8 +152,6 @@ describe("client detail", () => {
     expect(screen.getByTestId("server-row-s2")).toHaveTextContent("deleted");
     await user.click(screen.getByTestId("tab-users"));
     expect(screen.getByTestId("user-row-u1")).toHaveTextContent("ann@acme.example");
-    await user.click(screen.getByTestId("tab-catalog"));
-    expect(screen.getByTestId("catalog-coming")).toHaveTextContent(/next version/);
     await user.click(screen.getByTestId("tab-branding"));
     expect(screen.getByTestId("branding-coming")).toHaveTextContent(/next version/);
   });

@@ -30,6 +30,7 @@ import type { Money } from "../bindings/Money";
 import type { QuotaKind } from "../bindings/QuotaKind";
 import type { UsageSummary } from "../bindings/UsageSummary";
 import { ComplianceBadge } from "../components/ComplianceBadge";
+import { ConflictsDialog } from "../components/ConflictsDialog";
 import {
   QUOTA_KINDS,
   QUOTA_LABELS,
@@ -37,6 +38,7 @@ import {
 import { formatDate, formatMoney } from "../format";
 import { useDataVersion, useRefresh } from "../state/AppState";
 import { DeleteClientDialog, EditClientDialog } from "./client/ClientDialogs";
+import { CatalogTab } from "./client/CatalogTab";
 import { QuotasTab } from "./client/QuotasTab";
 
 type Load = { kind: "loading" } | { kind: "ready"; detail: ClientDetail } | { kind: "failed"; code: string; message: string };
@@ -58,6 +60,7 @@ export function ClientPage() {
   const [tab, setTab] = useState<string>("overview");
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
+  const [resolving, setResolving] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -155,9 +158,16 @@ export function ClientPage() {
 
       {detail.conflicts.length > 0 && (
         <Alert color="orange" icon={<IconAlertTriangle size={18} />} data-testid="client-conflicts">
-          The server changed this client since your draft of{" "}
-          {detail.conflicts.map((c) => c.kind).join(", ")} was made. Publishing was refused; review
-          the values and publish again, or discard your draft.
+          <Group justify="space-between" wrap="nowrap">
+            <Text size="sm">
+              The server changed this client since your draft of{" "}
+              {detail.conflicts.map((c) => c.kind).join(", ")} was made. Publishing was refused;
+              review the values and keep yours, take the server's, or choose field by field.
+            </Text>
+            <Button size="xs" variant="light" color="orange" onClick={() => setResolving(true)} data-testid="client-conflicts-resolve">
+              Resolve…
+            </Button>
+          </Group>
         </Alert>
       )}
 
@@ -180,10 +190,7 @@ export function ClientPage() {
           <QuotasTab detail={detail} onChanged={reload} />
         </Tabs.Panel>
         <Tabs.Panel value="catalog" pt="md">
-          <Coming testId="catalog-coming" title="App Catalog">
-            Choosing which apps this client can install (all apps, new ones included, or a custom
-            list) is coming in the next version of MSP Desk.
-          </Coming>
+          <CatalogTab detail={detail} onChanged={reload} onOpenConflicts={() => setResolving(true)} />
         </Tabs.Panel>
         <Tabs.Panel value="servers" pt="md">
           <ServersTab detail={detail} />
@@ -199,6 +206,14 @@ export function ClientPage() {
         </Tabs.Panel>
       </Tabs>
 
+      <ConflictsDialog
+        opened={resolving}
+        clientId={client.id}
+        onClose={() => {
+          setResolving(false);
+          reload();
+        }}
+      />
       <EditClientDialog
         opened={editing}
         detail={detail}

@@ -39,7 +39,7 @@ import {
   useState,
   type KeyboardEvent,
 } from "react";
-import { useNavigate } from "react-router";
+import { useLocation, useNavigate } from "react-router";
 
 import { ALL_CLIENTS, commands, errorMessage } from "../api/commands";
 import type { ClientQuery } from "../bindings/ClientQuery";
@@ -50,6 +50,7 @@ import type { QueuedClient } from "../bindings/QueuedClient";
 import { ComplianceBadge } from "../components/ComplianceBadge";
 import { formatMoney } from "../format";
 import { useDataVersion, useRefresh } from "../state/AppState";
+import type { PaletteIntent } from "../components/CommandPalette";
 import { AddClientDialog } from "./AddClientDialog";
 import { EmptyState } from "./EmptyState";
 
@@ -126,6 +127,14 @@ export function ClientsPage() {
   const [attempt, setAttempt] = useState(0);
   const [selected, setSelected] = useState(0);
   const [adding, setAdding] = useState(false);
+  // "New client" from the command palette.
+  const location = useLocation();
+  useEffect(() => {
+    if ((location.state as PaletteIntent | null)?.intent === "new-client") {
+      setAdding(true);
+      navigate(location.pathname, { replace: true, state: null });
+    }
+  }, [location.key, location.state, location.pathname, navigate]);
   const [notice, setNotice] = useState<string | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
