@@ -25,6 +25,7 @@ fn main() {
         "export_report",
         "open_exported",
         "show_exported",
+        "choose_export_path",
         "conflicts",
         "resolve_conflict",
     ]);

@@ -70,6 +70,7 @@ pub fn run() -> Result<(), StartError> {
             commands::billing::export_report,
             commands::billing::open_exported,
             commands::billing::show_exported,
+            commands::billing::choose_export_path,
         ])
         .run(context)
         .map_err(StartError::Tauri)

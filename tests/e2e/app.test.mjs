@@ -7,7 +7,9 @@
 //   MSPDESK_DATA_HOME   the XDG_DATA_HOME the app runs with (a fresh folder)
 //   MSPDESK_SCREENSHOTS where to save screenshots
 //   MSPDESK_E2E_SERVER  the Control Panel (the app's sign-in form is prefilled with it)
+//   MSPDESK_E2E_SAVE_DIR where the app's save dialog answers (debug builds) that exports go
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -204,13 +206,82 @@ describe("MSP Desk window", () => {
     await waitForText("usage-max_servers-label", /1\s*\/\s*1/);
   });
 
-  it("navigates to Billing and back to Clients", async () => {
+  it("switches an app off in the catalog, publishes, and the server refuses it", async () => {
+    const token = await operatorToken();
+    const muller = (await api(`/clients?q=${encodeURIComponent("Müller")}`, { token })).body
+      .items[0];
+    await (await byTestId("nav-clients")).click();
+    await byTestId(`client-row-${muller.id}`);
+    await (await browser.$(`[data-testid="client-row-${muller.id}"] td`)).click();
+    await byTestId("page-client");
+    await (await byTestId("tab-catalog")).click();
+    // (The switch's input is visually hidden: click it through the page.)
+    const toggle = await browser.$('[data-testid="catalog-toggle-wordpress"]');
+    await toggle.waitForExist({ timeout: 15000 });
+    await browser.execute((el) => el.click(), toggle);
+    await byTestId("catalog-draft-badge");
+    await byTestId("catalog-diff");
+    await screenshot("client-catalog");
+    await (await byTestId("catalog-publish")).click();
+    await byTestId("catalog-published");
+
+    const clientToken = (await api(`/clients/${muller.id}/token`, { method: "POST", token })).body
+      .token;
+    const servers = (await api("/servers", { token: clientToken })).body.items;
+    const live = servers.find((s) => !s.deleted_at);
+    const refused = await api(`/servers/${live.id}/apps`, {
+      method: "POST",
+      token: clientToken,
+      body: { template_id: "wordpress" },
+    });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.code, "not_in_catalog");
+  });
+
+  it("generates last month's report and exports CSV and PDF that agree with the screen", async () => {
     await (await byTestId("nav-billing")).click();
     await byTestId("page-billing");
     assert.equal(await (await browser.$('[data-testid="page-clients"]')).isExisting(), false);
+    await (await byTestId("billing-generate")).click();
+    await byTestId("billing-table", 20000);
+    const screenTotal = (await textOf("billing-total-amount")).trim();
+    assert.match(screenTotal, /^\d[\d,]*\.\d{2} EUR$/);
     await screenshot("billing");
+
+    // The OS's save dialog cannot be clicked from here: the debug build answers it with a
+    // path in MSPDESK_E2E_SAVE_DIR (set by `cargo xtask test`).
+    const dir = env("MSPDESK_E2E_SAVE_DIR");
+    // The page's default period: the last full month.
+    const now = new Date();
+    const last = new Date(now.getFullYear(), now.getMonth() - 1, 1);
+    const period = `${last.getFullYear()}-${String(last.getMonth() + 1).padStart(2, "0")}`;
+    async function exportAs(format) {
+      const path = join(dir, `billing-${period}-all-clients.${format}`);
+      await (await byTestId(`billing-export-${format}`)).click();
+      await byTestId("billing-exported", 20000);
+      await byTestId("billing-open");
+      await browser.waitUntil(() => existsSync(path), { timeout: 10000, timeoutMsg: `${path} never appeared` });
+      return path;
+    }
+    const amount = screenTotal.replace(/ EUR$/, "").replaceAll(",", "");
+    const csv = readFileSync(await exportAs("csv"), "utf8");
+    const totalRow = csv.split(/\r?\n/).find((line) => line.includes(",TOTAL,"));
+    assert.ok(totalRow, csv);
+    assert.equal(totalRow.split(",").at(-1), amount, "the CSV's grand total is the screen's");
+    const pdf = await exportAs("pdf");
+    const text = execFileSync("pdftotext", ["-layout", pdf, "-"], { encoding: "utf8" });
+    const grand = text.split("\n").find((line) => line.includes("Grand total"));
+    assert.ok(grand && grand.includes(screenTotal.replace(/ EUR$/, "")), grand);
+
     await (await byTestId("nav-clients")).click();
     await byTestId("page-clients");
+  });
+
+  it("opens the command palette with Ctrl+K", async () => {
+    await browser.keys(["Control", "k"]);
+    await byTestId("palette");
+    await screenshot("palette");
+    await browser.keys(["Escape"]);
   });
 
   it("shows the version and data folder reported by the Rust command", async () => {

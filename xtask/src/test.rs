@@ -235,6 +235,7 @@ fn end_to_end(root: &Path) -> Result<Tally> {
 
     let data_home = scratch(root, "e2e-data")?;
     let shots = scratch(root, "e2e-screenshots")?;
+    let exports = scratch(root, "e2e-exports")?;
     let tap = scratch(root, "e2e-results")?.join("results.tap");
 
     let display = crate::run::Xvfb::start()?;
@@ -252,7 +253,8 @@ fn end_to_end(root: &Path) -> Result<Tally> {
     );
     driver_cmd
         .env("DISPLAY", display.name())
-        .env("MSPDESK_SERVER_URL", &server_url);
+        .env("MSPDESK_SERVER_URL", &server_url)
+        .env("MSPDESK_E2E_SAVE_DIR", &exports);
     let _driver = crate::run::Background::spawn(keyring_session(driver_cmd, &data_home))?;
     crate::run::wait_for_port(port, Duration::from_secs(20))?;
 
@@ -273,7 +275,8 @@ fn end_to_end(root: &Path) -> Result<Tally> {
         .env("MSPDESK_APP", &binary)
         .env("MSPDESK_DATA_HOME", &data_home)
         .env("MSPDESK_SCREENSHOTS", &shots)
-        .env("MSPDESK_E2E_SERVER", &server_url);
+        .env("MSPDESK_E2E_SERVER", &server_url)
+        .env("MSPDESK_E2E_SAVE_DIR", &exports);
     let ok = proc::run(&mut node).is_ok();
     let tap = std::fs::read_to_string(&tap).unwrap_or_default();
     let count = |label: &str| {

@@ -9,6 +9,7 @@ use mspdesk_domain::{BillingReport, ClientId, Period};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
 
 use crate::error::IpcError;
@@ -125,4 +126,44 @@ pub fn show_exported(
     app.opener()
         .reveal_item_in_dir(&path)
         .map_err(|e| IpcError::internal("The folder could not be shown", &e))
+}
+
+/// Asks where to save an export (the native save dialog, with `default_name` filled in); null
+/// when the user cancels. Debug builds only: `MSPDESK_E2E_SAVE_DIR` answers with a path in
+/// that folder instead, because end-to-end tests cannot click an OS dialog.
+#[tauri::command]
+pub async fn choose_export_path(
+    app: AppHandle,
+    default_name: String,
+    format: ExportFormat,
+) -> Result<Option<String>, IpcError> {
+    if cfg!(debug_assertions) {
+        if let Some(dir) = std::env::var_os("MSPDESK_E2E_SAVE_DIR") {
+            return Ok(Some(
+                PathBuf::from(dir).join(&default_name).display().to_string(),
+            ));
+        }
+    }
+    let (name, extension) = match format {
+        ExportFormat::Csv => ("CSV", "csv"),
+        ExportFormat::Pdf => ("PDF", "pdf"),
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_file_name(default_name)
+        .add_filter(name, &[extension])
+        .save_file(move |path| {
+            let _ = tx.send(path);
+        });
+    let chosen = rx
+        .await
+        .map_err(|e| IpcError::internal("The save dialog closed unexpectedly", &e))?;
+    chosen
+        .map(|p| {
+            p.into_path()
+                .map(|p| p.display().to_string())
+                .map_err(|e| IpcError::internal("The chosen file is not a path", &e))
+        })
+        .transpose()
 }

@@ -2,7 +2,6 @@
 // `cargo xtask bindings`); nothing here is written twice. This is the one place the UI calls Rust.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import { save } from "@tauri-apps/plugin-dialog";
 
 import type { Account } from "../bindings/Account";
 import type { AppInfo } from "../bindings/AppInfo";
@@ -16,6 +15,7 @@ import type { CreateClient } from "../bindings/CreateClient";
 import type { Conflict } from "../bindings/Conflict";
 import type { CreateOutcome } from "../bindings/CreateOutcome";
 import type { DraftKind } from "../bindings/DraftKind";
+import type { ExportFormat } from "../bindings/ExportFormat";
 import type { ExportInput } from "../bindings/ExportInput";
 import type { ExportProgress } from "../bindings/ExportProgress";
 import type { ExportSummary } from "../bindings/ExportSummary";
@@ -160,14 +160,9 @@ export const events = {
     listen("session-expired", () => handler()),
 };
 
-/** The native dialogs. */
+/** The native dialogs (shown by the Rust side). */
 export const dialogs = {
   /** Asks where to save a file; null when the user cancels. */
-  saveFile: async (defaultPath: string, filter: { name: string; extensions: string[] }) => {
-    try {
-      return await save({ defaultPath, filters: [filter] });
-    } catch (error) {
-      throw new CommandError("ipc", `The save dialog did not open (${errorMessage(error)}).`);
-    }
-  },
+  saveFile: (defaultName: string, format: ExportFormat) =>
+    call<string | null>("choose_export_path", { defaultName, format }),
 };

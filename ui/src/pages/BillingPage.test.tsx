@@ -1,8 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { Channel } from "@tauri-apps/api/core";
-import { save } from "@tauri-apps/plugin-dialog";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import type { BillingReport } from "../bindings/BillingReport";
 import type { ExportProgress } from "../bindings/ExportProgress";
@@ -11,7 +10,6 @@ import { mockCommands } from "../test/ipc";
 import { renderApp } from "../test/render";
 import { BillingPage, lastFullMonth, slug } from "./BillingPage";
 
-vi.mock("@tauri-apps/plugin-dialog", () => ({ save: vi.fn() }));
 
 const REPORT: BillingReport = {
   period: "2026-10",
@@ -66,10 +64,6 @@ const REPORT: BillingReport = {
   total: "52.6",
 };
 
-beforeEach(() => {
-  vi.mocked(save).mockReset();
-});
-
 describe("billing", () => {
   it("defaults to the last full month and names helpers", () => {
     expect(lastFullMonth(new Date(2026, 10, 29))).toBe("2026-10");
@@ -109,8 +103,8 @@ describe("billing", () => {
   });
 
   it("exports: the save dialog, then export_report with the chosen path and format, then Open and Show", async () => {
-    vi.mocked(save).mockResolvedValue("/home/ann/billing.pdf");
     const ipc = mockCommands({
+      choose_export_path: "/home/ann/billing.pdf",
       list_clients: ROWS,
       billing_report: REPORT,
       export_report: (args: Record<string, unknown>) => {
@@ -126,10 +120,9 @@ describe("billing", () => {
     await screen.findByTestId("billing-table");
     await user.click(screen.getByTestId("billing-export-pdf"));
 
-    expect(save).toHaveBeenCalledWith({
-      defaultPath: "billing-2026-10-all-clients.pdf",
-      filters: [{ name: "PDF", extensions: ["pdf"] }],
-    });
+    expect(ipc.argsOf("choose_export_path")).toEqual([
+      { defaultName: "billing-2026-10-all-clients.pdf", format: "pdf" },
+    ]);
     const done = await screen.findByTestId("billing-exported");
     expect(done).toHaveTextContent("/home/ann/billing.pdf");
     expect(done).toHaveTextContent("52.60 EUR");
@@ -149,9 +142,13 @@ describe("billing", () => {
   });
 
   it("names a one-client CSV by the company, and does nothing when the dialog is cancelled", async () => {
-    vi.mocked(save).mockResolvedValue(null);
     const one = { ...REPORT, clients: [REPORT.clients[1]!] };
-    const ipc = mockCommands({ list_clients: ROWS, billing_report: one, export_report: null });
+    const ipc = mockCommands({
+      choose_export_path: null,
+      list_clients: ROWS,
+      billing_report: one,
+      export_report: null,
+    });
     const user = userEvent.setup();
     renderApp(<BillingPage />);
     await user.click(screen.getByTestId("billing-client"));
@@ -159,10 +156,11 @@ describe("billing", () => {
     await user.click(screen.getByTestId("billing-generate"));
     await screen.findByTestId("billing-row-bolt");
     await user.click(screen.getByTestId("billing-export-csv"));
-    expect(save).toHaveBeenCalledWith({
-      defaultPath: "billing-2026-10-bolt-ltd.csv",
-      filters: [{ name: "CSV", extensions: ["csv"] }],
-    });
+    await waitFor(() =>
+      expect(ipc.argsOf("choose_export_path")).toEqual([
+        { defaultName: "billing-2026-10-bolt-ltd.csv", format: "csv" },
+      ]),
+    );
     expect(ipc.argsOf("export_report")).toHaveLength(0);
     expect(screen.queryByTestId("billing-exported")).not.toBeInTheDocument();
   });

@@ -142,10 +142,7 @@ export function BillingPage() {
     const { report: r, client: chosen } = report;
     const name = chosen === null ? "all-clients" : slug(r.clients[0]?.company_name ?? nameOf(clients, chosen));
     const path = await dialogs
-      .saveFile(`billing-${r.period}-${name}.${format}`, {
-        name: format === "pdf" ? "PDF" : "CSV",
-        extensions: [format],
-      })
+      .saveFile(`billing-${r.period}-${name}.${format}`, format)
       .catch((e: unknown) => {
         setExporting({ kind: "failed", message: errorMessage(e) });
         return null;
