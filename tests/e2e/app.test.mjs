@@ -10,6 +10,7 @@
 //   MSPDESK_E2E_SAVE_DIR where the app's save dialog answers (debug builds) that exports go
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createConnection, createServer } from "node:net";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -60,10 +61,46 @@ async function operatorToken() {
   return login.body.token;
 }
 
+/**
+ * A TCP proxy in front of the Control Panel that the test can take offline (refusing new
+ * connections and cutting open ones) and bring back: the app signs in through it.
+ */
+function startProxy(upstream) {
+  const target = new URL(upstream);
+  const sockets = new Set();
+  const proxy = { online: true, url: "" };
+  const server = createServer((client) => {
+    if (!proxy.online) {
+      client.destroy();
+      return;
+    }
+    const up = createConnection(Number(target.port), target.hostname);
+    for (const s of [client, up]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => {});
+    }
+    client.pipe(up).pipe(client);
+  });
+  proxy.setOnline = (online) => {
+    proxy.online = online;
+    if (!online) for (const s of sockets) s.destroy();
+  };
+  proxy.close = () => new Promise((done) => server.close(done));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      proxy.url = `http://127.0.0.1:${server.address().port}`;
+      resolve(proxy);
+    }),
+  );
+}
+
 describe("MSP Desk window", () => {
   let browser;
+  let proxy;
 
   before(async () => {
+    proxy = await startProxy(env("MSPDESK_E2E_SERVER"));
     browser = await remote({
       hostname: "127.0.0.1",
       port: Number(env("TAURI_DRIVER_PORT")),
@@ -78,6 +115,7 @@ describe("MSP Desk window", () => {
 
   after(async () => {
     await browser?.deleteSession();
+    await proxy?.close();
   });
 
   async function byTestId(id, timeout = 15000) {
@@ -86,10 +124,16 @@ describe("MSP Desk window", () => {
     return el;
   }
 
+  /** Replaces an input's text as a user would (select all, type): React sees every key. */
   async function setValue(id, value) {
     const el = await byTestId(id);
-    await el.clearValue();
-    await el.setValue(value);
+    await el.click();
+    await browser.keys(["Control", "a"]);
+    await browser.keys(["Backspace"]);
+    await el.addValue(value);
+    if ((await el.getValue()) !== value) {
+      throw new Error(`${id} holds ${await el.getValue()}, not ${value}`);
+    }
   }
 
   async function screenshot(name) {
@@ -129,6 +173,8 @@ describe("MSP Desk window", () => {
   });
 
   it("signs in, syncs at once, and lists the demo clients", async () => {
+    // Through the test's proxy, so that a later step can take the server away.
+    await setValue("signin-server", proxy.url);
     await setValue("signin-email", DEMO_EMAIL);
     await setValue("signin-password", DEMO_PASSWORD);
     await (await byTestId("signin-submit")).click();
@@ -236,6 +282,74 @@ describe("MSP Desk window", () => {
     });
     assert.equal(refused.status, 409, JSON.stringify(refused.body));
     assert.equal(refused.body.code, "not_in_catalog");
+  });
+
+  it("keeps a quota draft offline, shows it pending, and publishes it once back online", async () => {
+    const token = await operatorToken();
+    const societe = (await api(`/clients?q=${encodeURIComponent("Société")}`, { token })).body
+      .items[0];
+    await (await byTestId("nav-clients")).click();
+    await byTestId(`client-row-${societe.id}`);
+    await (await browser.$(`[data-testid="client-row-${societe.id}"] td`)).click();
+    await byTestId("page-client");
+
+    proxy.setOnline(false);
+    await (await byTestId("tab-quotas")).click();
+    // Its users are unlimited: switch that off first (the switch's input is visually hidden).
+    const unlimited = await browser.$('[data-testid="quotas-unlimited-max_users"]');
+    await unlimited.waitForExist({ timeout: 15000 });
+    await browser.execute((el) => el.click(), unlimited);
+    await setValue("quotas-quota-max_users", "40");
+    await (await byTestId("quotas-save")).click();
+    await byTestId("quotas-draft-badge");
+    await (await byTestId("sync-now")).click();
+    await byTestId("status-offline", 30000);
+    await waitForText("status-drafts", /1/);
+
+    proxy.setOnline(true);
+    await (await byTestId("sync-now")).click();
+    await byTestId("status-online", 30000);
+    await browser.waitUntil(
+      async () => (await api(`/clients/${societe.id}`, { token })).body.quotas.max_users === 40,
+      { timeout: 20000, timeoutMsg: "the offline draft never reached the server" },
+    );
+    await waitForText("status-drafts", /0/);
+  });
+
+  it("shows a conflict side by side and keeps the draft when asked", async () => {
+    const token = await operatorToken();
+    const societe = (await api(`/clients?q=${encodeURIComponent("Société")}`, { token })).body
+      .items[0];
+    // A draft here, and meanwhile another change of the same quota on the server.
+    await setValue("quotas-quota-max_users", "45");
+    await (await byTestId("quotas-save")).click();
+    await byTestId("quotas-draft-badge");
+    const current = (await api(`/clients/${societe.id}`, { token })).body;
+    const changed = await fetch(`${env("MSPDESK_E2E_SERVER")}/api/v1/clients/${societe.id}/quotas`, {
+      method: "PUT",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        "if-match": `"${current.version}"`,
+      },
+      body: JSON.stringify({ ...current.quotas, max_users: 50 }),
+    });
+    assert.equal(changed.status, 200, await changed.text());
+
+    await (await byTestId("sync-now")).click();
+    await waitForText("status-conflicts", /1/, 30000);
+    await (await byTestId("status-conflicts")).click();
+    await byTestId("conflicts-dialog");
+    const row = await textOf("conflict-field-max_users");
+    assert.match(row, /50/);
+    assert.match(row, /45/);
+    await screenshot("sync-conflict");
+    await (await byTestId("conflict-keep-mine")).click();
+    await browser.waitUntil(
+      async () => (await api(`/clients/${societe.id}`, { token })).body.quotas.max_users === 45,
+      { timeout: 20000, timeoutMsg: "keeping the draft never reached the server" },
+    );
+    await browser.keys(["Escape"]);
   });
 
   it("generates last month's report and exports CSV and PDF that agree with the screen", async () => {
