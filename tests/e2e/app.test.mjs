@@ -410,6 +410,13 @@ describe("MSP Desk window", () => {
     assert.equal(await (await byTestId("about-data-dir")).getText(), dataDir);
     assert.equal(await (await byTestId("about-log-dir")).getText(), join(dataDir, "logs"));
     await screenshot("settings");
+    // The dark theme, looked at on the client list, then back to following the system.
+    await (await byTestId("theme-dark")).click();
+    await (await byTestId("nav-clients")).click();
+    await byTestId("page-clients");
+    await screenshot("clients-dark");
+    await (await byTestId("nav-settings")).click();
+    await (await byTestId("theme-system")).click();
   });
 
   it("writes its log file into the data folder", async () => {
