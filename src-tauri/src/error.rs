@@ -34,6 +34,8 @@ pub enum IpcErrorCode {
     Offline,
     /// Not signed in, the session expired, or the sign-in was refused.
     Unauthorized,
+    /// Signed in, but this operator may not do this.
+    Forbidden,
     /// The OS keyring is missing or locked.
     KeyringUnavailable,
     /// Some fields are invalid (`fields` says which).
@@ -68,6 +70,11 @@ impl IpcError {
         )
     }
 
+    /// The action cannot happen in the current state (e.g. a sync is already running).
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(IpcErrorCode::Conflict, message)
+    }
+
     pub fn not_signed_in() -> Self {
         Self::new(
             IpcErrorCode::Unauthorized,
@@ -79,6 +86,13 @@ impl IpcError {
         Self::internal(
             "The app's state is damaged; restart MSP Desk",
             &"poisoned lock",
+        )
+    }
+
+    fn offline() -> Self {
+        Self::new(
+            IpcErrorCode::Offline,
+            "The Control Panel cannot be reached. Your changes are kept here and sent at the next sync.",
         )
     }
 
@@ -106,10 +120,11 @@ impl IpcError {
     fn from_api(e: &ApiError) -> Self {
         let Some(problem) = e.problem() else {
             return match e {
-                ApiError::Transport(_) => Self::new(
-                    IpcErrorCode::Offline,
-                    "The Control Panel cannot be reached. Your changes are kept here and sent at the next sync.",
-                ),
+                ApiError::Transport(_) => Self::offline(),
+                // A gateway answering for a Control Panel that is down or restarting.
+                ApiError::Unexpected {
+                    status: 502..=504, ..
+                } => Self::offline(),
                 other => Self::internal("The Control Panel's answer could not be read", other),
             };
         };
@@ -121,9 +136,8 @@ impl IpcError {
             ProblemCode::ValidationFailed => {
                 Self::validation(problem.errors.as_deref().unwrap_or(&[]))
             }
-            ProblemCode::Unauthorized | ProblemCode::Forbidden => {
-                Self::new(IpcErrorCode::Unauthorized, message)
-            }
+            ProblemCode::Unauthorized => Self::new(IpcErrorCode::Unauthorized, message),
+            ProblemCode::Forbidden => Self::new(IpcErrorCode::Forbidden, message),
             ProblemCode::NotFound => Self::new(IpcErrorCode::NotFound, message),
             ProblemCode::QuotaExceeded | ProblemCode::NotInCatalog => {
                 Self::new(IpcErrorCode::QuotaExceeded, message)
@@ -131,6 +145,13 @@ impl IpcError {
             ProblemCode::Conflict
             | ProblemCode::VersionConflict
             | ProblemCode::PreconditionRequired => Self::new(IpcErrorCode::Conflict, message),
+            ProblemCode::Internal => {
+                tracing::error!(%message, "the Control Panel failed");
+                Self::new(
+                    IpcErrorCode::Internal,
+                    "The Control Panel failed to answer (HTTP 500); try again in a moment. Its log has the details.",
+                )
+            }
             _ => Self::internal("The Control Panel refused the request", &message),
         }
     }
@@ -139,9 +160,11 @@ impl IpcError {
 impl From<DeskError> for IpcError {
     fn from(e: DeskError) -> Self {
         match &e {
-            DeskError::NotSignedIn | DeskError::SessionExpired => {
-                Self::new(IpcErrorCode::Unauthorized, capitalise(&e.to_string()))
-            }
+            DeskError::NotSignedIn => Self::not_signed_in(),
+            DeskError::SessionExpired => Self::new(
+                IpcErrorCode::Unauthorized,
+                "Your session has expired: sign in again.",
+            ),
             DeskError::Vault(VaultError::Unavailable(_)) => Self::new(
                 IpcErrorCode::KeyringUnavailable,
                 "No unlocked keyring was found. MSP Desk keeps its tokens only in the system keyring (GNOME Keyring or KWallet on Linux, Keychain on macOS, Credential Manager on Windows): install or unlock it, then sign in again.",

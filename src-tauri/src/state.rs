@@ -16,6 +16,9 @@ pub struct DeskState {
     desk: RwLock<Option<Arc<Desk>>>,
     /// The running sync's cancel handle.
     sync: Mutex<Option<CancellationToken>>,
+    /// Paths the save dialog returned and no export has used yet: the only ones an export
+    /// may write to.
+    chosen: Mutex<HashSet<PathBuf>>,
     /// Files this app exported in this run: the only ones it opens or shows on request.
     exported: Mutex<HashSet<PathBuf>>,
 }
@@ -26,6 +29,7 @@ impl DeskState {
             data_dir,
             desk: RwLock::new(None),
             sync: Mutex::new(None),
+            chosen: Mutex::new(HashSet::new()),
             exported: Mutex::new(HashSet::new()),
         }
     }
@@ -75,6 +79,22 @@ impl DeskState {
             .is_some()
     }
 
+    pub fn remember_choice(&self, path: &Path) {
+        if let Ok(mut set) = self.chosen.lock() {
+            set.insert(path.to_path_buf());
+        }
+    }
+
+    /// Takes a path the save dialog returned (once): false when it did not.
+    pub fn take_choice(&self, path: &Path) -> bool {
+        self.chosen.lock().is_ok_and(|mut set| set.remove(path))
+    }
+
+    /// Whether a sync is running.
+    pub fn syncing(&self) -> bool {
+        self.sync.lock().is_ok_and(|slot| slot.is_some())
+    }
+
     pub fn remember_export(&self, path: &Path) {
         if let Ok(mut set) = self.exported.lock() {
             set.insert(path.to_path_buf());
@@ -84,5 +104,24 @@ impl DeskState {
     /// Whether this app exported `path` in this run.
     pub fn exported(&self, path: &Path) -> bool {
         self.exported.lock().is_ok_and(|set| set.contains(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_export_path_is_taken_once_and_only_when_chosen() {
+        let state = DeskState::new(PathBuf::from("/tmp/desk"));
+        let chosen = Path::new("/home/ann/billing-2026-10-all-clients.pdf");
+        assert!(!state.take_choice(chosen), "nothing chosen yet");
+        state.remember_choice(chosen);
+        assert!(!state.take_choice(Path::new("/home/ann/.bashrc")));
+        assert!(state.take_choice(chosen));
+        assert!(!state.take_choice(chosen), "a choice is used once");
+        assert!(!state.exported(chosen));
+        state.remember_export(chosen);
+        assert!(state.exported(chosen));
     }
 }

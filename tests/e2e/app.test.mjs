@@ -304,7 +304,7 @@ describe("MSP Desk window", () => {
     await byTestId("quotas-draft-badge");
     await (await byTestId("sync-now")).click();
     await byTestId("status-offline", 30000);
-    await waitForText("status-drafts", /1/);
+    await waitForText("status-drafts", /Drafts:\s*1$/);
 
     proxy.setOnline(true);
     await (await byTestId("sync-now")).click();
@@ -313,7 +313,7 @@ describe("MSP Desk window", () => {
       async () => (await api(`/clients/${societe.id}`, { token })).body.quotas.max_users === 40,
       { timeout: 20000, timeoutMsg: "the offline draft never reached the server" },
     );
-    await waitForText("status-drafts", /0/);
+    await waitForText("status-drafts", /Drafts:\s*0$/);
   });
 
   it("shows a conflict side by side and keeps the draft when asked", async () => {
@@ -337,7 +337,7 @@ describe("MSP Desk window", () => {
     assert.equal(changed.status, 200, await changed.text());
 
     await (await byTestId("sync-now")).click();
-    await waitForText("status-conflicts", /1/, 30000);
+    await waitForText("status-conflicts", /Conflicts:\s*1$/, 30000);
     await (await byTestId("status-conflicts")).click();
     await byTestId("conflicts-dialog");
     const row = await textOf("conflict-field-max_users");
@@ -372,7 +372,8 @@ describe("MSP Desk window", () => {
     async function exportAs(format) {
       const path = join(dir, `billing-${period}-all-clients.${format}`);
       await (await byTestId(`billing-export-${format}`)).click();
-      await byTestId("billing-exported", 20000);
+      // The result names this file (not the previous export's).
+      await waitForText("billing-exported", new RegExp(`all-clients\\.${format}`));
       await byTestId("billing-open");
       await browser.waitUntil(() => existsSync(path), { timeout: 10000, timeoutMsg: `${path} never appeared` });
       return path;
@@ -412,6 +413,10 @@ describe("MSP Desk window", () => {
     await screenshot("settings");
     // The dark theme, looked at on the client list, then back to following the system.
     await (await byTestId("theme-dark")).click();
+    assert.equal(
+      await browser.execute(() => document.documentElement.getAttribute("data-mantine-color-scheme")),
+      "dark",
+    );
     await (await byTestId("nav-clients")).click();
     await byTestId("page-clients");
     await screenshot("clients-dark");

@@ -15,12 +15,14 @@ use tauri_plugin_opener::OpenerExt;
 use crate::error::IpcError;
 use crate::state::DeskState;
 
+fn invalid(field: &str, message: &str) -> IpcError {
+    IpcError::from(mspdesk_desk::DeskError::Invalid(vec![
+        mspdesk_api::FieldError::new(field, message),
+    ]))
+}
+
 fn period(text: &str) -> Result<Period, IpcError> {
-    Period::parse(text).map_err(|e| {
-        IpcError::from(mspdesk_desk::DeskError::Invalid(vec![
-            mspdesk_api::FieldError::new("period", e),
-        ]))
-    })
+    Period::parse(text).map_err(|e| invalid("period", &e.to_string()))
 }
 
 /// The report for a month (`YYYY-MM`): one client's lines, or every client.
@@ -69,6 +71,21 @@ pub async fn export_report(
     on_progress: Channel<ExportProgress>,
 ) -> Result<ExportSummary, IpcError> {
     let desk = state.desk()?;
+    // Only where the user chose, in the save dialog, to write this kind of file.
+    let output = PathBuf::from(&input.path);
+    let extension = match input.format {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Pdf => "pdf",
+    };
+    if !output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(extension))
+    {
+        return Err(invalid("path", &format!("must end in .{extension}")));
+    }
+    if !state.take_choice(&output) {
+        return Err(invalid("path", "was not chosen in the save dialog"));
+    }
     let request = ExportRequest {
         period: period(&input.period)?,
         scope: input.client.map_or(ReportScope::All, ReportScope::Client),
@@ -76,7 +93,7 @@ pub async fn export_report(
             ExportFormat::Csv => ReportFormat::Csv,
             ExportFormat::Pdf => ReportFormat::Pdf,
         },
-        output: PathBuf::from(input.path),
+        output,
         msp_name: input.msp_name,
         logo: None,
     };
@@ -96,9 +113,7 @@ fn exported_path(state: &DeskState, path: &str) -> Result<PathBuf, IpcError> {
     if state.exported(&path) {
         Ok(path)
     } else {
-        Err(IpcError::from(mspdesk_desk::DeskError::Invalid(vec![
-            mspdesk_api::FieldError::new("path", "is not a file this app exported"),
-        ])))
+        Err(invalid("path", "is not a file this app exported"))
     }
 }
 
@@ -134,14 +149,15 @@ pub fn show_exported(
 #[tauri::command]
 pub async fn choose_export_path(
     app: AppHandle,
+    state: State<'_, DeskState>,
     default_name: String,
     format: ExportFormat,
 ) -> Result<Option<String>, IpcError> {
     if cfg!(debug_assertions) {
         if let Some(dir) = std::env::var_os("MSPDESK_E2E_SAVE_DIR") {
-            return Ok(Some(
-                PathBuf::from(dir).join(&default_name).display().to_string(),
-            ));
+            let path = PathBuf::from(dir).join(&default_name);
+            state.remember_choice(&path);
+            return Ok(Some(path.display().to_string()));
         }
     }
     let (name, extension) = match format {
@@ -159,11 +175,12 @@ pub async fn choose_export_path(
     let chosen = rx
         .await
         .map_err(|e| IpcError::internal("The save dialog closed unexpectedly", &e))?;
-    chosen
-        .map(|p| {
-            p.into_path()
-                .map(|p| p.display().to_string())
-                .map_err(|e| IpcError::internal("The chosen file is not a path", &e))
-        })
-        .transpose()
+    let Some(chosen) = chosen else {
+        return Ok(None);
+    };
+    let path = chosen
+        .into_path()
+        .map_err(|e| IpcError::internal("The chosen file is not a path", &e))?;
+    state.remember_choice(&path);
+    Ok(Some(path.display().to_string()))
 }

@@ -51,10 +51,19 @@ pub async fn sign_in(
 /// Signs out: every token of the account leaves the keyring, and the local data goes.
 #[tauri::command]
 pub async fn sign_out(state: State<'_, DeskState>) -> Result<(), IpcError> {
+    // A running sync stops first, so it writes nothing after the local data is gone.
     state.cancel_sync();
-    if let Some(desk) = state.set_desk(None)? {
-        desk.logout().await?;
+    for _ in 0..100 {
+        if !state.syncing() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let desk = state.desk()?;
+    // The desk leaves the app only once its tokens and data are gone: a failure (a locked
+    // keyring) keeps the user signed in, with the error to act on.
+    desk.logout().await?;
+    state.set_desk(None)?;
     Ok(())
 }
 

@@ -34,9 +34,7 @@ pub async fn sync_now(
 ) -> Result<SyncSummary, IpcError> {
     let desk = state.desk()?;
     let Some(cancel) = state.start_sync()? else {
-        return Err(IpcError::from(mspdesk_desk::DeskError::Invalid(vec![
-            mspdesk_api::FieldError::new("sync", "is already running"),
-        ])));
+        return Err(IpcError::conflict("A sync is already running."));
     };
     let _ = app.emit("sync-status", SyncStatus::Syncing);
     let mut last_sent: Option<Instant> = None;
@@ -55,13 +53,17 @@ pub async fn sync_now(
         .map_err(IpcError::from);
     state.end_sync();
     let status = match &result {
-        Ok(summary) => SyncStatus::Synced {
+        Ok(summary) => Some(SyncStatus::Synced {
             summary: summary.clone(),
-        },
-        Err(e) if e.code == IpcErrorCode::Offline => SyncStatus::Offline,
-        Err(e) => SyncStatus::Failed { error: e.clone() },
+        }),
+        Err(e) if e.code == IpcErrorCode::Offline => Some(SyncStatus::Offline),
+        // The user stopped it: nothing went wrong.
+        Err(e) if e.code == IpcErrorCode::Cancelled => None,
+        Err(e) => Some(SyncStatus::Failed { error: e.clone() }),
     };
-    let _ = app.emit("sync-status", status);
+    if let Some(status) = status {
+        let _ = app.emit("sync-status", status);
+    }
     if result
         .as_ref()
         .is_err_and(|e| e.code == IpcErrorCode::Unauthorized)
