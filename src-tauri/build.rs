@@ -3,6 +3,9 @@ fn main() {
     // (`allow-app-info`, ...), so a capability must grant each one explicitly.
     let manifest = tauri_build::AppManifest::new().commands(&[
         "app_info",
+        "open_data_dir",
+        "open_log_dir",
+        "client_activity",
         "session",
         "sign_in",
         "sign_out",

@@ -67,6 +67,7 @@ fn ui_bindings_are_current() {
     checker.visit::<mspdesk_desk::CatalogChange>();
     checker.visit::<mspdesk_desk::ExportSummary>();
     checker.visit::<mspdesk_api::types::TemplateInfo>();
+    checker.visit::<mspdesk_api::types::AuditEntry>();
     checker.visit::<mspdesk_domain::BillingReport>();
     checker.visit::<crate::commands::billing::ExportInput>();
     checker.visit::<crate::commands::billing::ExportProgress>();

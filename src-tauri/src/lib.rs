@@ -46,6 +46,9 @@ pub fn run() -> Result<(), StartError> {
         })
         .invoke_handler(tauri::generate_handler![
             commands::settings::app_info,
+            commands::settings::open_data_dir,
+            commands::settings::open_log_dir,
+            commands::clients::client_activity,
             commands::session::session,
             commands::session::sign_in,
             commands::session::sign_out,

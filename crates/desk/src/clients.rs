@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use mspdesk_api::types::{
-    Client, ClientSummary, CreateClient, Plan, Price, Server, TemplateInfo, UpdateBranding,
-    UpdateCatalog, UpdateClient, User,
+    AuditEntry, Client, ClientSummary, CreateClient, Plan, Price, Server, TemplateInfo,
+    UpdateBranding, UpdateCatalog, UpdateClient, User,
 };
 use mspdesk_domain::{
     billing_report, company_order_key, ClientId, Compliance, ComplianceStatus, Money, Period,
@@ -544,5 +544,35 @@ impl Desk {
         self.store.forget_client(self.msp(), client, &name).await?;
         self.drop_client_token(client).await?;
         Ok(())
+    }
+
+    /// A client's audit entries, newest first (needs the server: the audit log is not
+    /// mirrored). At most `limit` entries, from at most ten pages of the MSP's log.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn client_activity(
+        &self,
+        client: ClientId,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, DeskError> {
+        let msp = self.msp_api()?;
+        let tenant: TenantId = client.into();
+        let mut found = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10 {
+            let page = retry(|| msp.audit(Some(500), cursor.as_deref())).await?;
+            // Inside the client's tenant, or the MSP acting on the client record itself.
+            found.extend(
+                page.items
+                    .into_iter()
+                    .filter(|e| e.tenant_id == tenant || e.target_id == client.to_string()),
+            );
+            match page.next_cursor {
+                Some(next) if found.len() < limit => cursor = Some(next),
+                _ => break,
+            }
+        }
+        found.sort_by_key(|e| std::cmp::Reverse(e.at));
+        found.truncate(limit);
+        Ok(found)
     }
 }

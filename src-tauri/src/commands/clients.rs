@@ -1,6 +1,6 @@
 //! The client list and one client: create, edit, delete, quotas drafts, publishing.
 
-use mspdesk_api::types::{Client, CreateClient, Plan, QuotasInput, UpdateClient};
+use mspdesk_api::types::{AuditEntry, Client, CreateClient, Plan, QuotasInput, UpdateClient};
 use mspdesk_desk::{
     ClientDetail, ClientQuery, ClientRow, CreateOutcome, DraftKind, PublishOutcome, QueuedClient,
 };
@@ -84,4 +84,13 @@ pub async fn discard_draft(
 #[tauri::command]
 pub async fn queued_clients(state: State<'_, DeskState>) -> Result<Vec<QueuedClient>, IpcError> {
     Ok(state.desk()?.queued_clients().await?)
+}
+
+/// A client's latest audit entries (needs the server).
+#[tauri::command]
+pub async fn client_activity(
+    state: State<'_, DeskState>,
+    id: ClientId,
+) -> Result<Vec<AuditEntry>, IpcError> {
+    Ok(state.desk()?.client_activity(id, 200).await?)
 }

@@ -32,3 +32,31 @@ pub fn app_info(app: tauri::AppHandle) -> Result<AppInfo, IpcError> {
         data_dir: data_dir.display().to_string(),
     })
 }
+
+/// Opens the app's data folder in the system's file manager.
+#[tauri::command]
+pub fn open_data_dir(app: tauri::AppHandle) -> Result<(), IpcError> {
+    let dir = app
+        .path()
+        .app_data_dir()
+        .map_err(|e| IpcError::internal("Could not find the data folder", &e))?;
+    open_folder(&app, &dir)
+}
+
+/// Opens the folder of the rotating log files.
+#[tauri::command]
+pub fn open_log_dir(app: tauri::AppHandle) -> Result<(), IpcError> {
+    let dir = app
+        .path()
+        .app_data_dir()
+        .map_err(|e| IpcError::internal("Could not find the data folder", &e))?
+        .join("logs");
+    open_folder(&app, &dir)
+}
+
+fn open_folder(app: &tauri::AppHandle, dir: &std::path::Path) -> Result<(), IpcError> {
+    use tauri_plugin_opener::OpenerExt;
+    app.opener()
+        .open_path(dir.to_string_lossy(), None::<&str>)
+        .map_err(|e| IpcError::internal("The folder could not be opened", &e))
+}

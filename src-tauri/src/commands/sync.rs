@@ -64,6 +64,12 @@ pub async fn sync_now(
     if let Some(status) = status {
         let _ = app.emit("sync-status", status);
     }
+    if let Ok(summary) = &result {
+        if summary.conflicts > 0 {
+            // New conflicts wait for a decision: the window says so wherever the user is.
+            let _ = app.emit("conflict-detected", summary.conflicts);
+        }
+    }
     if result
         .as_ref()
         .is_err_and(|e| e.code == IpcErrorCode::Unauthorized)

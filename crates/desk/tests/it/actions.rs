@@ -285,6 +285,14 @@ async fn create_edit_and_delete_a_client() {
         .await
         .unwrap();
     assert_eq!(edited.company_name, "Neu & Co AG");
+    // Its activity, newest first, from the server's audit log.
+    let activity = desk.client_activity(client.id, 50).await.unwrap();
+    let actions: Vec<&str> = activity.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions.first(), Some(&"client.update"), "{actions:?}");
+    assert!(actions.contains(&"client.create"), "{actions:?}");
+    assert!(activity
+        .iter()
+        .all(|e| e.tenant_id == client.id.into() || e.target_id == client.id.to_string()));
     assert_eq!(
         desk.find_client("neu & co").await.unwrap().company_name,
         "Neu & Co AG"
