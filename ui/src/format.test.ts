@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formatMoney } from "./format";
+import { formatMoney, formatMonth, last12Months, monthKey } from "./format";
 
 describe("formatMoney", () => {
   it("writes exactly the currency's minor digits, from the decimal string", () => {
@@ -13,5 +13,17 @@ describe("formatMoney", () => {
       "90071992547409931.10 EUR",
     );
     expect(formatMoney(null)).toBe("—");
+  });
+});
+
+describe("months", () => {
+  it("names months, keys them in local time, and lists the 12 ending at one", () => {
+    expect(formatMonth("2026-11")).toBe("Nov 2026");
+    expect(formatMonth("soon")).toBe("soon");
+    expect(monthKey(new Date(2026, 0, 31, 23, 59))).toBe("2026-01");
+    const months = last12Months("2026-10");
+    expect(months).toHaveLength(12);
+    expect(months[0]).toBe("2025-11");
+    expect(months[11]).toBe("2026-10");
   });
 });

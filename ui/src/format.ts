@@ -55,3 +55,26 @@ export function formatRelative(iso: string, now: Date = new Date()): string {
   }
   return "just now";
 }
+
+/** "YYYY-MM" of a date, in local time. */
+export function monthKey(date: Date = new Date()): string {
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}`;
+}
+
+/** "2026-11" → "Nov 2026" (the text itself when it is not a month). */
+export function formatMonth(period: string): string {
+  const m = /^(\d{4})-(\d{2})$/.exec(period);
+  if (!m) return period;
+  return new Date(Number(m[1]), Number(m[2]) - 1, 1).toLocaleString("en", { month: "short", year: "numeric" });
+}
+
+/** The 12 months ending at `period` ("YYYY-MM"), oldest first. */
+export function last12Months(period: string): string[] {
+  const m = /^(\d{4})-(\d{2})$/.exec(period);
+  if (!m) return [];
+  const year = Number(m[1]);
+  const month = Number(m[2]) - 1;
+  const out: string[] = [];
+  for (let i = 11; i >= 0; i -= 1) out.push(monthKey(new Date(year, month - i, 1)));
+  return out;
+}

@@ -33,6 +33,20 @@ import type { TemplateInfo } from "../bindings/TemplateInfo";
 import type { UpdateCatalog } from "../bindings/UpdateCatalog";
 import type { UpdateClient } from "../bindings/UpdateClient";
 
+/**
+ * One entry of a client's audit log, as the Control Panel records it (local until the Rust
+ * binding `AuditEntry` is generated).
+ */
+export type AuditEntry = {
+  id: string;
+  tenant_id: string;
+  actor_id: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  at: string;
+};
+
 /** Any command failure, as the UI sees it: the Rust IpcError, or a transport failure. */
 export class CommandError extends Error {
   readonly code: string;
@@ -87,6 +101,10 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 export const commands = {
   appInfo: () => call<AppInfo>("app_info"),
+  /** Opens the app's data folder in the system's file manager. */
+  openDataDir: () => call<null>("open_data_dir"),
+  /** Opens the app's log folder in the system's file manager. */
+  openLogDir: () => call<null>("open_log_dir"),
 
   // Session
   session: () => call<Account | null>("session"),
@@ -109,6 +127,8 @@ export const commands = {
     call<PublishOutcome>("publish_draft", { id, kind }),
   discardDraft: (id: string, kind: DraftKind) => call<null>("discard_draft", { id, kind }),
   queuedClients: () => call<QueuedClient[]>("queued_clients"),
+  /** The client's audit log from the Control Panel (fails with `offline` without it). */
+  clientActivity: (id: string) => call<AuditEntry[]>("client_activity", { id }),
 
   // App catalog (publish and discard with kind "catalog")
   templates: () => call<TemplateInfo[]>("templates"),

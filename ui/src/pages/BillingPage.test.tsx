@@ -8,6 +8,7 @@ import type { ExportProgress } from "../bindings/ExportProgress";
 import { ROWS } from "../test/fixtures";
 import { mockCommands } from "../test/ipc";
 import { renderApp } from "../test/render";
+import { formatMonth, last12Months } from "../format";
 import { BillingPage, lastFullMonth, slug } from "./BillingPage";
 
 
@@ -81,7 +82,8 @@ describe("billing", () => {
     await user.click(screen.getByTestId("billing-generate"));
 
     const row = await screen.findByTestId("billing-row-acme");
-    expect(ipc.argsOf("billing_report")).toEqual([{ periodText: lastFullMonth(), client: "acme" }]);
+    // The report's own call comes first; the 12-month history of the one client follows.
+    expect(ipc.argsOf("billing_report")[0]).toEqual({ periodText: lastFullMonth(), client: "acme" });
     expect(row).toHaveTextContent("Acme Corp");
     expect(row).toHaveTextContent("Basic");
     expect(row).toHaveTextContent("12.50 EUR");
@@ -193,5 +195,52 @@ describe("billing", () => {
     mockCommands({ list_clients: [] });
     renderApp(<BillingPage />);
     expect(await screen.findByTestId("billing-no-clients")).toBeInTheDocument();
+  });
+
+  it("shows one client's last 12 months from 12 reports for that client", async () => {
+    const months = last12Months(lastFullMonth());
+    const ipc = mockCommands({
+      list_clients: ROWS,
+      billing_report: (args: Record<string, unknown>) => {
+        const period = args.periodText as string;
+        if (period === months[4]) {
+          throw { code: "validation", message: `No exchange rate from USD to EUR for ${period}.` };
+        }
+        const acme = { ...REPORT.clients[0]!, total: `${Number(period.slice(5))}.5` };
+        return { ...REPORT, period, currency: "JPY", clients: period === months[2] ? [] : [acme], total: "0" };
+      },
+    });
+    const user = userEvent.setup();
+    renderApp(<BillingPage />);
+    await user.click(screen.getByTestId("billing-client"));
+    await user.click(await screen.findByRole("option", { name: "Acme Corp" }));
+    await user.click(screen.getByTestId("billing-generate"));
+
+    const history = await screen.findByTestId("billing-history");
+    await waitFor(() => expect(within(history).queryByTestId("billing-history-loading")).not.toBeInTheDocument());
+    const calls = ipc.argsOf("billing_report").slice(1);
+    expect(calls).toHaveLength(12);
+    expect(calls.every((a) => a.client === "acme")).toBe(true);
+    expect(calls.map((a) => a.periodText)).toEqual(months);
+    expect(months[11]).toBe(lastFullMonth());
+    expect(within(history).getAllByRole("progressbar")).toHaveLength(12);
+    const last = within(history).getByTestId(`billing-history-${months[11]}`);
+    expect(last).toHaveTextContent(formatMonth(months[11]!));
+    expect(last).toHaveTextContent(/^[A-Z][a-z]{2} \d{4}/);
+    // JPY has no minor digits: the amount stays as sent.
+    expect(last).toHaveTextContent(`${Number(months[11]!.slice(5))}.5 JPY`);
+    expect(within(history).getByTestId(`billing-history-${months[2]}`)).toHaveTextContent("0 JPY");
+    expect(within(history).getByTestId(`billing-history-${months[4]}`)).toHaveTextContent("—");
+    expect(within(history).getByTestId("billing-history-error")).toHaveTextContent("No exchange rate");
+  });
+
+  it("shows no history for all clients", async () => {
+    const ipc = mockCommands({ list_clients: ROWS, billing_report: REPORT });
+    const user = userEvent.setup();
+    renderApp(<BillingPage />);
+    await user.click(screen.getByTestId("billing-generate"));
+    await screen.findByTestId("billing-table");
+    expect(screen.queryByTestId("billing-history")).not.toBeInTheDocument();
+    expect(ipc.argsOf("billing_report")).toHaveLength(1);
   });
 });

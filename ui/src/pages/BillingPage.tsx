@@ -35,7 +35,7 @@ import type { ClientBill } from "../bindings/ClientBill";
 import type { ClientRow } from "../bindings/ClientRow";
 import type { ExportFormat } from "../bindings/ExportFormat";
 import type { ExportSummary } from "../bindings/ExportSummary";
-import { formatDateTime, formatMoney } from "../format";
+import { formatDateTime, formatMoney, formatMonth, last12Months } from "../format";
 import { useDataVersion } from "../state/AppState";
 import type { PaletteIntent } from "../components/CommandPalette";
 import { EmptyState } from "./EmptyState";
@@ -256,6 +256,14 @@ export function BillingPage() {
           opening={opening}
           onExport={(f) => void exportAs(f)}
           onReveal={(how, path) => void reveal(how, path)}
+        />
+      )}
+      {report.kind === "ready" && report.client !== null && (
+        <ClientHistory
+          key={`${report.client}-${report.report.period}`}
+          clientId={report.client}
+          period={report.report.period}
+          version={report.report}
         />
       )}
     </Stack>
@@ -528,5 +536,76 @@ function Legend({ color, label }: { color: string; label: string }) {
       <Box w={10} h={10} bg={`var(--mantine-color-${color}-filled)`} style={{ borderRadius: 2 }} />
       <Text size="xs">{label}</Text>
     </Group>
+  );
+}
+
+type MonthTotal = { period: string; total: string; currency: string } | { period: string; error: string };
+type History = { kind: "loading" } | { kind: "ready"; months: MonthTotal[] };
+
+/** One client's total per month for the 12 months ending at `period`, as bars. */
+function ClientHistory({ clientId, period, version }: { clientId: string; period: string; version: unknown }) {
+  const [history, setHistory] = useState<History>({ kind: "loading" });
+
+  useEffect(() => {
+    let live = true;
+    setHistory({ kind: "loading" });
+    const months = last12Months(period);
+    void Promise.allSettled(months.map((m) => commands.billingReport(m, clientId))).then((results) => {
+      if (!live) return;
+      setHistory({
+        kind: "ready",
+        months: results.map((r, i) => {
+          const month = months[i]!;
+          if (r.status === "rejected") return { period: month, error: errorMessage(r.reason) };
+          const bill = r.value.clients.find((c) => c.client_id === clientId);
+          return { period: month, total: bill?.total ?? r.value.total, currency: r.value.currency };
+        }),
+      });
+    });
+    return () => {
+      live = false;
+    };
+  }, [clientId, period, version]);
+
+  if (history.kind === "loading") {
+    return (
+      <Card withBorder padding="lg" data-testid="billing-history">
+        <Group gap="xs" data-testid="billing-history-loading">
+          <Loader size="xs" />
+          <Text size="sm">Computing the last 12 months…</Text>
+        </Group>
+      </Card>
+    );
+  }
+  const failed = history.months.filter((m): m is { period: string; error: string } => "error" in m);
+  const max = Math.max(...history.months.map((m) => ("total" in m ? Number(m.total) : 0)), 0);
+  return (
+    <Card withBorder padding="lg" data-testid="billing-history">
+      <Stack gap="sm">
+        <Text fw={600}>Last 12 months</Text>
+        {failed.length > 0 && (
+          <Alert color="orange" icon={<IconAlertTriangle size={18} />} data-testid="billing-history-error">
+            {failed.length === 1 ? "One month" : `${failed.length} months`} could not be computed:{" "}
+            {failed[0]!.error}
+          </Alert>
+        )}
+        {history.months.map((m) => (
+          <Group key={m.period} wrap="nowrap" gap="sm" data-testid={`billing-history-${m.period}`}>
+            <Text size="sm" w={90}>
+              {formatMonth(m.period)}
+            </Text>
+            <Progress
+              size="xl"
+              style={{ flex: 1 }}
+              value={"total" in m && max > 0 ? (Math.max(Number(m.total), 0) / max) * 100 : 0}
+              aria-label={`${formatMonth(m.period)} total`}
+            />
+            <Text size="sm" w={130} ta="right" title={"error" in m ? m.error : undefined}>
+              {"total" in m ? formatMoney({ amount: m.total, currency: m.currency }) : "—"}
+            </Text>
+          </Group>
+        ))}
+      </Stack>
+    </Card>
   );
 }

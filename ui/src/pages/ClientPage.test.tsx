@@ -4,10 +4,11 @@ import { describe, expect, it } from "vitest";
 import { Route, Routes } from "react-router";
 
 import type { ClientDetail } from "../bindings/ClientDetail";
+import { monthKey } from "../format";
 import { PLANS, ROWS, detail } from "../test/fixtures";
 import { mockCommands } from "../test/ipc";
 import { renderApp } from "../test/render";
-import { ClientPage } from "./ClientPage";
+import { ClientPage, actionLabel } from "./ClientPage";
 
 function renderClient() {
   return renderApp(
@@ -213,5 +214,125 @@ describe("client detail", () => {
     expect(await screen.findByTestId("client-error")).toHaveTextContent("This client is not on this desk.");
     await user.click(screen.getByTestId("client-retry"));
     expect(await screen.findByTestId("client-name")).toBeInTheDocument();
+  });
+
+  it("shows this month's cost per server, with the currency's minor digits", async () => {
+    const ipc = mockCommands(
+      handlers(() => detail(), {
+        templates: [],
+        billing_report: {
+          period: monthKey(),
+          currency: "BHD",
+          as_of: "2026-11-28T00:00:00Z",
+          fx_rates: [],
+          clients: [
+            {
+              client_id: "acme",
+              company_name: "Acme Corp",
+              plan_name: "Basic",
+              server_count: 1,
+              hosting_cost: "4.5",
+              license_fees: "9",
+              total: "13.5",
+              lines: [
+                {
+                  instance_id: "s1",
+                  instance_name: "web-1",
+                  provider: "hetzner",
+                  server_type: "cx22",
+                  active_hours: 600,
+                  hosting_cost: "4.5",
+                  license_fee: "9",
+                  total: "13.5",
+                },
+              ],
+            },
+          ],
+          hosting_cost: "4.5",
+          license_fees: "9",
+          total: "13.5",
+        },
+      }),
+    );
+    const user = userEvent.setup();
+    renderClient();
+    await user.click(await screen.findByTestId("tab-servers"));
+    await waitFor(() => expect(screen.getByTestId("server-cost-s1")).toHaveTextContent("13.500 BHD"));
+    expect(screen.getByTestId("server-cost-s2")).toHaveTextContent("—");
+    expect(ipc.argsOf("billing_report")).toEqual([{ periodText: monthKey(), client: "acme" }]);
+    expect(monthKey()).toMatch(/^\d{4}-\d{2}$/);
+    expect(screen.queryByTestId("servers-cost-error")).not.toBeInTheDocument();
+  });
+
+  it("shows why this month's costs are missing, once, above the servers", async () => {
+    const message = "No exchange rate from USD to EUR for this month.";
+    mockCommands(
+      handlers(() => detail(), {
+        billing_report: () => {
+          throw { code: "validation", message };
+        },
+      }),
+    );
+    const user = userEvent.setup();
+    renderClient();
+    await user.click(await screen.findByTestId("tab-servers"));
+    expect(await screen.findByTestId("servers-cost-error")).toHaveTextContent(message);
+    expect(screen.getAllByTestId("servers-cost-error")).toHaveLength(1);
+    expect(screen.getByTestId("server-cost-s1")).toHaveTextContent("—");
+    expect(screen.getByTestId("server-cost-s2")).toHaveTextContent("—");
+  });
+
+  it("names the known audit actions", () => {
+    expect(actionLabel("app.install")).toBe("App installed");
+    expect(actionLabel("branding.asset")).toBe("Branding asset uploaded");
+    expect(actionLabel("something.new")).toBe("something.new");
+  });
+
+  it("lists the activity with readable actions", async () => {
+    const ipc = mockCommands(
+      handlers(() => detail(), {
+        client_activity: [
+          { id: "a1", tenant_id: "acme", actor_id: "op1", action: "server.create", target_type: "server", target_id: "s1", at: "2026-11-20T10:00:00Z" },
+          { id: "a2", tenant_id: "acme", actor_id: "op1", action: "client.quotas", target_type: "client", target_id: "acme", at: "2026-11-21T10:00:00Z" },
+          { id: "a3", tenant_id: "acme", actor_id: "op1", action: "backup.run", target_type: "server", target_id: "s1", at: "2026-11-22T10:00:00Z" },
+        ],
+      }),
+    );
+    const user = userEvent.setup();
+    renderClient();
+    await user.click(await screen.findByTestId("tab-activity"));
+    expect(await screen.findByTestId("activity-table")).toBeInTheDocument();
+    expect(ipc.argsOf("client_activity")).toEqual([{ id: "acme" }]);
+    expect(screen.getByTestId("activity-row-a1")).toHaveTextContent("Server created");
+    expect(screen.getByTestId("activity-row-a1")).toHaveTextContent("server");
+    expect(screen.getByTestId("activity-row-a1")).toHaveTextContent(new Date("2026-11-20T10:00:00Z").toLocaleString());
+    expect(screen.getByTestId("activity-row-a2")).toHaveTextContent("Quotas changed");
+    expect(screen.getByTestId("activity-row-a3")).toHaveTextContent("backup.run");
+  });
+
+  it("shows an empty activity, and that it needs the Control Panel when offline", async () => {
+    let entries: unknown = [];
+    mockCommands(
+      handlers(() => detail(), {
+        client_activity: () => {
+          if (entries === "offline") throw { code: "offline", message: "The Control Panel cannot be reached." };
+          return entries;
+        },
+      }),
+    );
+    const user = userEvent.setup();
+    renderClient();
+    await user.click(await screen.findByTestId("tab-activity"));
+    expect(await screen.findByTestId("activity-empty")).toBeInTheDocument();
+
+    entries = "offline";
+    await user.click(screen.getByTestId("tab-users"));
+    await user.click(screen.getByTestId("tab-activity"));
+    expect(await screen.findByTestId("activity-error")).toHaveTextContent(
+      "Activity needs the Control Panel: you are offline.",
+    );
+    entries = [];
+    await user.click(screen.getByTestId("activity-retry"));
+    expect(await screen.findByTestId("activity-empty")).toBeInTheDocument();
   });
 });

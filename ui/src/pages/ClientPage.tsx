@@ -24,7 +24,8 @@ import {
 import { useCallback, useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 
-import { ALL_CLIENTS, commands, errorMessage } from "../api/commands";
+import { ALL_CLIENTS, commands, errorMessage, type AuditEntry } from "../api/commands";
+import type { BillingLine } from "../bindings/BillingLine";
 import type { ClientDetail } from "../bindings/ClientDetail";
 import type { Money } from "../bindings/Money";
 import type { QuotaKind } from "../bindings/QuotaKind";
@@ -35,7 +36,7 @@ import {
   QUOTA_KINDS,
   QUOTA_LABELS,
 } from "../components/QuotaInputs";
-import { formatDate, formatMoney } from "../format";
+import { formatDate, formatDateTime, formatMoney, monthKey } from "../format";
 import { useDataVersion, useRefresh } from "../state/AppState";
 import { DeleteClientDialog, EditClientDialog } from "./client/ClientDialogs";
 import { CatalogTab } from "./client/CatalogTab";
@@ -180,6 +181,7 @@ export function ClientPage() {
           <Tabs.Tab value="catalog" data-testid="tab-catalog">App Catalog</Tabs.Tab>
           <Tabs.Tab value="servers" data-testid="tab-servers">Servers ({detail.servers.filter((s) => !s.deleted_at).length})</Tabs.Tab>
           <Tabs.Tab value="users" data-testid="tab-users">Users ({detail.users.length})</Tabs.Tab>
+          <Tabs.Tab value="activity" data-testid="tab-activity">Activity</Tabs.Tab>
           <Tabs.Tab value="branding" data-testid="tab-branding">Branding</Tabs.Tab>
         </Tabs.List>
 
@@ -193,10 +195,13 @@ export function ClientPage() {
           <CatalogTab detail={detail} onChanged={reload} onOpenConflicts={() => setResolving(true)} />
         </Tabs.Panel>
         <Tabs.Panel value="servers" pt="md">
-          <ServersTab detail={detail} />
+          <ServersTab detail={detail} active={tab === "servers"} />
         </Tabs.Panel>
         <Tabs.Panel value="users" pt="md">
           <UsersTab detail={detail} />
+        </Tabs.Panel>
+        <Tabs.Panel value="activity" pt="md">
+          {tab === "activity" && <ActivityTab clientId={client.id} />}
         </Tabs.Panel>
         <Tabs.Panel value="branding" pt="md">
           <Coming testId="branding-coming" title="Branding">
@@ -361,7 +366,48 @@ function Overview({ detail }: { detail: ClientDetail }) {
   );
 }
 
-function ServersTab({ detail }: { detail: ClientDetail }) {
+type Costs =
+  | { kind: "idle" }
+  | { kind: "loading" }
+  | { kind: "ready"; currency: string; lines: Map<string, BillingLine> }
+  | { kind: "failed"; message: string };
+
+/** This month's bill lines of the client, by server id (loaded when the tab is shown). */
+function useMonthCosts(clientId: string, active: boolean, version: unknown): Costs {
+  const [costs, setCosts] = useState<Costs>({ kind: "idle" });
+  useEffect(() => {
+    if (!active) return;
+    let live = true;
+    setCosts((c) => (c.kind === "ready" ? c : { kind: "loading" }));
+    commands
+      .billingReport(monthKey(), clientId)
+      .then((report) => {
+        if (!live) return;
+        const lines = new Map<string, BillingLine>();
+        for (const bill of report.clients) {
+          if (bill.client_id !== clientId) continue;
+          for (const line of bill.lines) lines.set(line.instance_id, line);
+        }
+        setCosts({ kind: "ready", currency: report.currency, lines });
+      })
+      .catch((e: unknown) => {
+        if (live) setCosts({ kind: "failed", message: errorMessage(e) });
+      });
+    return () => {
+      live = false;
+    };
+  }, [clientId, active, version]);
+  return costs;
+}
+
+function ServersTab({ detail, active }: { detail: ClientDetail; active: boolean }) {
+  const costs = useMonthCosts(detail.client.id, active && detail.servers.length > 0, detail);
+  const cost = (serverId: string) => {
+    if (costs.kind === "loading") return <Loader size="xs" />;
+    if (costs.kind !== "ready") return "—";
+    const line = costs.lines.get(serverId);
+    return line ? formatMoney({ amount: line.total, currency: costs.currency }) : "—";
+  };
   if (detail.servers.length === 0) {
     return (
       <Text c="dimmed" py="md" data-testid="servers-empty">
@@ -370,6 +416,12 @@ function ServersTab({ detail }: { detail: ClientDetail }) {
     );
   }
   return (
+    <Stack gap="sm">
+    {costs.kind === "failed" && (
+      <Alert color="orange" icon={<IconAlertTriangle size={18} />} data-testid="servers-cost-error">
+        This month's costs are not available: {costs.message}
+      </Alert>
+    )}
     <Table.ScrollContainer minWidth={600}>
       <Table striped data-testid="servers-table">
         <Table.Thead>
@@ -380,6 +432,7 @@ function ServersTab({ detail }: { detail: ClientDetail }) {
             <Table.Th ta="right">Storage (GB)</Table.Th>
             <Table.Th>Since</Table.Th>
             <Table.Th>Price (monthly cap)</Table.Th>
+            <Table.Th ta="right">This month</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
@@ -402,11 +455,116 @@ function ServersTab({ detail }: { detail: ClientDetail }) {
               <Table.Td>
                 {s.price.monthly} {s.price.currency}
               </Table.Td>
+              <Table.Td ta="right" data-testid={`server-cost-${s.id}`}>
+                {cost(s.id)}
+              </Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
       </Table>
     </Table.ScrollContainer>
+    </Stack>
+  );
+}
+
+/** The audit actions the Control Panel records, as sentences. */
+const ACTIONS: Record<string, string> = {
+  "client.create": "Client created",
+  "client.update": "Client updated",
+  "client.quotas": "Quotas changed",
+  "client.delete": "Client deleted",
+  "server.create": "Server created",
+  "server.delete": "Server deleted",
+  "user.create": "User created",
+  "user.delete": "User deleted",
+  "app.install": "App installed",
+  "app.uninstall": "App uninstalled",
+  "catalog.update": "App catalog updated",
+  "branding.update": "Branding updated",
+  "branding.asset": "Branding asset uploaded",
+};
+
+/** "server.create" → "Server created"; unknown actions as they are. */
+export function actionLabel(action: string): string {
+  return ACTIONS[action] ?? action;
+}
+
+type Activity =
+  | { kind: "loading" }
+  | { kind: "ready"; entries: AuditEntry[] }
+  | { kind: "failed"; code: string; message: string };
+
+function ActivityTab({ clientId }: { clientId: string }) {
+  const dataVersion = useDataVersion();
+  const [state, setState] = useState<Activity>({ kind: "loading" });
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    setState({ kind: "loading" });
+    commands
+      .clientActivity(clientId)
+      .then((entries) => {
+        if (live) setState({ kind: "ready", entries });
+      })
+      .catch((e: unknown) => {
+        if (live) setState({ kind: "failed", code: (e as { code?: string }).code ?? "", message: errorMessage(e) });
+      });
+    return () => {
+      live = false;
+    };
+  }, [clientId, dataVersion, attempt]);
+
+  if (state.kind === "loading") {
+    return (
+      <Group justify="center" py="md" data-testid="activity-loading">
+        <Loader size="sm" />
+        <Text size="sm">Loading the activity…</Text>
+      </Group>
+    );
+  }
+  if (state.kind === "failed") {
+    return (
+      <Alert color={state.code === "offline" ? "gray" : "red"} icon={<IconAlertTriangle size={18} />} data-testid="activity-error">
+        <Stack gap="xs" align="flex-start">
+          <Text size="sm">
+            {state.code === "offline" ? "Activity needs the Control Panel: you are offline." : state.message}
+          </Text>
+          <Button size="xs" variant="light" onClick={() => setAttempt((a) => a + 1)} data-testid="activity-retry">
+            Try again
+          </Button>
+        </Stack>
+      </Alert>
+    );
+  }
+  if (state.entries.length === 0) {
+    return (
+      <Text c="dimmed" py="md" data-testid="activity-empty">
+        No activity recorded for this client yet.
+      </Text>
+    );
+  }
+  return (
+    <Table striped data-testid="activity-table">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>When</Table.Th>
+          <Table.Th>Action</Table.Th>
+          <Table.Th>Target</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {state.entries.map((e) => (
+          <Table.Tr key={e.id} data-testid={`activity-row-${e.id}`}>
+            <Table.Td>{formatDateTime(e.at)}</Table.Td>
+            <Table.Td title={e.action}>{actionLabel(e.action)}</Table.Td>
+            <Table.Td>
+              {e.target_type} <Text span c="dimmed" size="xs" ff="monospace">{e.target_id}</Text>
+            </Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
   );
 }
 

@@ -1,11 +1,12 @@
 import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { mockIPC } from "@tauri-apps/api/mocks";
-import { waitFor } from "@testing-library/react";
+import { act, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import { AppStateProvider } from "../state/AppState";
-import { ACCOUNT } from "../test/fixtures";
+import { setSyncIntervalMinutes } from "../state/syncInterval";
+import { ACCOUNT, SUMMARY } from "../test/fixtures";
 import { mockCommands } from "../test/ipc";
 import { renderApp } from "../test/render";
 import { SettingsPage } from "./SettingsPage";
@@ -112,5 +113,83 @@ describe("Theme panel", () => {
     await user.click(screen.getByTestId("theme-system"));
     expect(screen.getByTestId("theme-system")).toHaveAttribute("aria-checked", "true");
     expect(localStorage.getItem("mantine-color-scheme-value")).toBe("auto");
+  });
+});
+
+describe("Sync panel", () => {
+  it("defaults to every 5 minutes and keeps the chosen interval", async () => {
+    localStorage.clear();
+    mockCommands({ app_info: APP_INFO });
+    const user = userEvent.setup();
+    renderApp(<SettingsPage />);
+    expect(screen.getByTestId("sync-interval")).toHaveValue("Every 5 minutes");
+    await user.click(screen.getByTestId("sync-interval"));
+    await user.click(await screen.findByRole("option", { name: "Every 15 minutes" }));
+    expect(localStorage.getItem("mspdesk.syncIntervalMinutes")).toBe("15");
+    expect(screen.getByTestId("sync-interval")).toHaveValue("Every 15 minutes");
+    await user.click(screen.getByTestId("sync-interval"));
+    await user.click(await screen.findByRole("option", { name: "Off" }));
+    expect(localStorage.getItem("mspdesk.syncIntervalMinutes")).toBe("0");
+  });
+
+  it("drives the automatic sync, and a change takes effect at once", async () => {
+    localStorage.setItem("mspdesk.syncIntervalMinutes", "1");
+    vi.useFakeTimers();
+    try {
+      const ipc = mockCommands({ sync_now: SUMMARY, session: ACCOUNT });
+      renderApp(
+        <AppStateProvider initialAccount={ACCOUNT} onSignedOut={() => {}}>
+          <div />
+        </AppStateProvider>,
+      );
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(59_000);
+      });
+      expect(ipc.argsOf("sync_now")).toHaveLength(0);
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(1_000);
+      });
+      expect(ipc.argsOf("sync_now")).toHaveLength(1);
+
+      act(() => setSyncIntervalMinutes(0));
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(10 * 60_000);
+      });
+      expect(ipc.argsOf("sync_now")).toHaveLength(1);
+
+      act(() => setSyncIntervalMinutes(15));
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(15 * 60_000);
+      });
+      expect(ipc.argsOf("sync_now")).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+      localStorage.clear();
+    }
+  });
+});
+
+describe("About panel folders", () => {
+  it("opens the data and log folders, and says why when it cannot", async () => {
+    let fail = false;
+    const ipc = mockCommands({
+      app_info: APP_INFO,
+      open_data_dir: null,
+      open_log_dir: () => {
+        if (fail) throw { code: "internal", message: "No file manager to open /d/logs." };
+        return null;
+      },
+    });
+    const user = userEvent.setup();
+    renderApp(<SettingsPage />);
+    await screen.findByTestId("about-version");
+    await user.click(screen.getByTestId("open-data-dir"));
+    await waitFor(() => expect(ipc.argsOf("open_data_dir")).toHaveLength(1));
+    await user.click(screen.getByTestId("open-log-dir"));
+    await waitFor(() => expect(ipc.argsOf("open_log_dir")).toHaveLength(1));
+    expect(screen.queryByTestId("open-dir-error")).not.toBeInTheDocument();
+    fail = true;
+    await user.click(screen.getByTestId("open-log-dir"));
+    expect(await screen.findByTestId("open-dir-error")).toHaveTextContent("No file manager to open /d/logs.");
   });
 });

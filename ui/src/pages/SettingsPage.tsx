@@ -5,6 +5,7 @@ import {
   Code,
   Group,
   Loader,
+  Select,
   Stack,
   Table,
   Text,
@@ -15,6 +16,8 @@ import {
 import {
   IconAlertTriangle,
   IconDeviceDesktop,
+  IconFolderOpen,
+  IconRefresh,
   IconInfoCircle,
   IconLogout,
   IconMoon,
@@ -28,6 +31,7 @@ import { commands, errorMessage } from "../api/commands";
 import type { AppInfo } from "../bindings/AppInfo";
 import { formatDateTime } from "../format";
 import { useOptionalAppState } from "../state/AppState";
+import { SYNC_INTERVALS, setSyncIntervalMinutes, useSyncIntervalMinutes } from "../state/syncInterval";
 
 type State =
   | { kind: "loading" }
@@ -36,6 +40,20 @@ type State =
 
 export function AboutPanel() {
   const [state, setState] = useState<State>({ kind: "loading" });
+  const [opening, setOpening] = useState<"data" | "log" | null>(null);
+  const [openError, setOpenError] = useState<string | null>(null);
+
+  async function openFolder(which: "data" | "log") {
+    setOpening(which);
+    setOpenError(null);
+    try {
+      await (which === "data" ? commands.openDataDir() : commands.openLogDir());
+    } catch (e) {
+      setOpenError(errorMessage(e));
+    } finally {
+      setOpening(null);
+    }
+  }
 
   const load = useCallback(() => {
     setState({ kind: "loading" });
@@ -100,6 +118,59 @@ export function AboutPanel() {
           </Table.Tbody>
         </Table>
       )}
+      {openError && (
+        <Alert color="red" mt="sm" icon={<IconAlertTriangle size={18} />} data-testid="open-dir-error">
+          {openError}
+        </Alert>
+      )}
+      <Group gap="xs" mt="md">
+        <Button
+          variant="default"
+          leftSection={<IconFolderOpen size={16} />}
+          loading={opening === "data"}
+          onClick={() => void openFolder("data")}
+          data-testid="open-data-dir"
+        >
+          Open data folder
+        </Button>
+        <Button
+          variant="default"
+          leftSection={<IconFolderOpen size={16} />}
+          loading={opening === "log"}
+          onClick={() => void openFolder("log")}
+          data-testid="open-log-dir"
+        >
+          Open log folder
+        </Button>
+      </Group>
+    </Card>
+  );
+}
+
+const INTERVAL_OPTIONS = SYNC_INTERVALS.map((m) => ({
+  value: String(m),
+  label: m === 0 ? "Off" : m === 1 ? "Every minute" : `Every ${m} minutes`,
+}));
+
+/** How often the desk syncs by itself; the choice takes effect at once. */
+export function SyncPanel() {
+  const minutes = useSyncIntervalMinutes();
+  return (
+    <Card withBorder padding="lg" data-testid="sync-panel">
+      <Group gap="xs" mb="md">
+        <IconRefresh size={20} />
+        <Title order={3}>Sync</Title>
+      </Group>
+      <Select
+        label="Automatic sync"
+        description="Sync now in the status bar works whatever this is set to."
+        data={INTERVAL_OPTIONS}
+        value={String(minutes)}
+        onChange={(v) => v !== null && setSyncIntervalMinutes(Number(v))}
+        allowDeselect={false}
+        w={260}
+        data-testid="sync-interval"
+      />
     </Card>
   );
 }
@@ -216,6 +287,7 @@ export function SettingsPage() {
       <Title order={2}>Settings</Title>
       <AccountPanel />
       <ThemePanel />
+      <SyncPanel />
       <AboutPanel />
     </Stack>
   );

@@ -15,9 +15,10 @@ import { CommandError, commands, errorMessage, events } from "../api/commands";
 import type { Account } from "../bindings/Account";
 import type { Progress } from "../bindings/Progress";
 import type { SyncSummary } from "../bindings/SyncSummary";
+import { DEFAULT_SYNC_INTERVAL, useSyncIntervalMinutes } from "./syncInterval";
 
-/** Automatic sync while signed in. */
-export const AUTO_SYNC_MS = 5 * 60 * 1000;
+/** Automatic sync while signed in, by default (Settings > Sync changes it). */
+export const AUTO_SYNC_MS = DEFAULT_SYNC_INTERVAL * 60 * 1000;
 
 export type Reachability = "online" | "offline" | "unknown";
 
@@ -91,13 +92,14 @@ export function AppStateProvider({
   initialAccount,
   firstSync = null,
   onSignedOut,
-  autoSyncMs = AUTO_SYNC_MS,
+  autoSyncMs,
   children,
 }: {
   initialAccount: Account;
   firstSync?: FirstSync;
   /** Called after sign out or when the session expired. */
   onSignedOut: () => void;
+  /** Overrides the interval chosen in Settings (tests); 0 turns automatic sync off. */
   autoSyncMs?: number;
   children: ReactNode;
 }) {
@@ -105,6 +107,8 @@ export function AppStateProvider({
   const [dataVersion, setDataVersion] = useState(0);
   const [sync, setSync] = useState<SyncState>(() => initialSync(firstSync));
   const running = useRef(false);
+  const chosenMinutes = useSyncIntervalMinutes();
+  const intervalMs = autoSyncMs ?? chosenMinutes * 60 * 1000;
 
   const refresh = useCallback(() => setDataVersion((v) => v + 1), []);
 
@@ -200,10 +204,10 @@ export function AppStateProvider({
 
   // Automatic sync while signed in.
   useEffect(() => {
-    if (autoSyncMs <= 0) return;
-    const timer = window.setInterval(() => void syncNow(), autoSyncMs);
+    if (intervalMs <= 0) return;
+    const timer = window.setInterval(() => void syncNow(), intervalMs);
     return () => window.clearInterval(timer);
-  }, [autoSyncMs, syncNow]);
+  }, [intervalMs, syncNow]);
 
   const value = useMemo<AppState>(
     () => ({ account, dataVersion, refresh, sync, syncNow, cancelSync, signOut }),
