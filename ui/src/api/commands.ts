@@ -32,20 +32,9 @@ import type { SyncSummary } from "../bindings/SyncSummary";
 import type { TemplateInfo } from "../bindings/TemplateInfo";
 import type { UpdateCatalog } from "../bindings/UpdateCatalog";
 import type { UpdateClient } from "../bindings/UpdateClient";
+import type { AuditEntry } from "../bindings/AuditEntry";
 
-/**
- * One entry of a client's audit log, as the Control Panel records it (local until the Rust
- * binding `AuditEntry` is generated).
- */
-export type AuditEntry = {
-  id: string;
-  tenant_id: string;
-  actor_id: string;
-  action: string;
-  target_type: string;
-  target_id: string;
-  at: string;
-};
+export type { AuditEntry };
 
 /** Any command failure, as the UI sees it: the Rust IpcError, or a transport failure. */
 export class CommandError extends Error {
