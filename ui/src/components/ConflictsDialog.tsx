@@ -211,9 +211,7 @@ function ConflictCard({
             <Table.Tbody>
               {fields.map((f) => (
                 <Table.Tr key={f} data-testid={`conflict-field-${f}`}>
-                  <Table.Td ff="monospace" fz="sm">
-                    {f}
-                  </Table.Td>
+                  <Table.Td fz="sm">{FIELD_LABELS[f] ?? f}</Table.Td>
                   <Table.Td data-testid={`conflict-theirs-${f}`}>{showValue(server[f])}</Table.Td>
                   <Table.Td data-testid={`conflict-mine-${f}`}>{showValue(draft[f])}</Table.Td>
                   <Table.Td>
@@ -265,3 +263,21 @@ function ConflictCard({
     </Card>
   );
 }
+
+/** What each drafted field is called on screen (the wire name when unknown). */
+const FIELD_LABELS: Record<string, string> = {
+  max_servers: "Servers",
+  max_users: "Users",
+  max_apps_per_server: "Apps per server",
+  storage_quota_gb: "Storage (GB)",
+  mode: "Catalog mode",
+  enabled: "Allowed apps",
+  company_name: "Company name",
+  logo_url: "Logo",
+  favicon_url: "Favicon",
+  primary_color: "Primary colour",
+  secondary_color: "Secondary colour",
+  accent_color: "Accent colour",
+  custom_domain: "Custom domain",
+  custom_css: "Custom CSS",
+};

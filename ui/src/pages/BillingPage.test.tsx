@@ -9,7 +9,7 @@ import { ROWS } from "../test/fixtures";
 import { mockCommands } from "../test/ipc";
 import { renderApp } from "../test/render";
 import { formatMonth, last12Months } from "../format";
-import { BillingPage, lastFullMonth, slug } from "./BillingPage";
+import { BillingPage, lastFullMonth, slug, trimRate } from "./BillingPage";
 
 
 const REPORT: BillingReport = {
@@ -242,5 +242,13 @@ describe("billing", () => {
     await screen.findByTestId("billing-table");
     expect(screen.queryByTestId("billing-history")).not.toBeInTheDocument();
     expect(ipc.argsOf("billing_report")).toHaveLength(1);
+  });
+});
+
+describe("trimRate", () => {
+  it("drops trailing zeros on the decimal string", () => {
+    expect(trimRate("0.9600000000")).toBe("0.96");
+    expect(trimRate("1.0000")).toBe("1");
+    expect(trimRate("150")).toBe("150");
   });
 });

@@ -299,7 +299,7 @@ function ReportView({
         <Text size="sm" c="dimmed" data-testid="billing-as-of">
           {report.period} · amounts in {report.currency} · activity up to {formatDateTime(report.as_of)}
           {report.fx_rates.length > 0 &&
-            ` · rates: ${report.fx_rates.map((r) => `1 ${r.currency} = ${r.rate} ${report.currency}`).join(", ")}`}
+            ` · rates: ${report.fx_rates.map((r) => `1 ${r.currency} = ${trimRate(r.rate)} ${report.currency}`).join(", ")}`}
         </Text>
         <Group gap="xs">
           <Button
@@ -608,4 +608,9 @@ function ClientHistory({ clientId, period, version }: { clientId: string; period
       </Stack>
     </Card>
   );
+}
+
+/** A rate as a decimal string without trailing zeros ("0.9600000000" → "0.96"), on the text. */
+export function trimRate(rate: string): string {
+  return rate.includes(".") ? rate.replace(/0+$/, "").replace(/\.$/, "") : rate;
 }
