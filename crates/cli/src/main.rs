@@ -77,10 +77,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Sync => sync(&open().await?).await?,
         Command::Clients(ClientsCmd::List { json }) => {
             let desk = open().await?;
-            let rows = desk.list_clients(&ClientQuery::default()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&desk.clients().await?)?);
             } else {
+                let rows = desk.list_clients(&ClientQuery::default()).await?;
                 println!(
                     "{:<36}  {:<32} {:>7} {:>6}  {:<12} {:<12} {:>12}",
                     "ID", "COMPANY", "SERVERS", "USERS", "PLAN", "STATUS", "MONTH"

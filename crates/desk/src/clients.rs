@@ -69,8 +69,8 @@ pub struct ClientRow {
     pub server_count: u64,
     pub user_count: u64,
     pub compliance: Compliance,
-    /// The month to date in the billing currency, computed from the mirror now (the server's
-    /// figure of the last sync when it cannot be computed); null when unknown.
+    /// The month to date in the billing currency, computed from the mirror now; null when it
+    /// cannot be computed (nothing synced, or a missing exchange rate).
     pub monthly_total: Option<Money>,
     pub drafts: Vec<DraftKind>,
     pub conflicts: Vec<DraftKind>,

@@ -9,7 +9,7 @@ import type { Money } from "./Money";
  */
 export type ClientRow = { id: ClientId, company_name: string, contact_email: string, plan_id: string, plan_name: string, server_count: number, user_count: number, compliance: Compliance, 
 /**
- * The month to date in the billing currency, computed from the mirror now (the server's
- * figure of the last sync when it cannot be computed); null when unknown.
+ * The month to date in the billing currency, computed from the mirror now; null when it
+ * cannot be computed (nothing synced, or a missing exchange rate).
  */
 monthly_total: Money | null, drafts: Array<DraftKind>, conflicts: Array<DraftKind>, };
