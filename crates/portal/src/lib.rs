@@ -9,9 +9,19 @@
 //! Every value that reaches a page is either escaped by the template engine or of a type that
 //! is safe by construction: colours are [`HexColor`]s and custom CSS is a [`SafeCss`], the
 //! output of the domain's sanitiser, which never contains `<`.
+//!
+//! The server's pages carry no inline style at all (its policy is `style-src 'self'`): the
+//! brand's colours arrive in the brand's own stylesheet ([`Brand::sheet`], served as
+//! `/portal/{tenant}/branding.css`), and meters are drawn with classes, not `style`
+//! attributes.
 
-use askama::Template;
+mod pages;
+
 use mspdesk_domain::HexColor;
+pub use pages::{
+    message_page, overview_page, set_password_page, sign_in_page, AppEntry, Message, Meter,
+    MeterState, Overview, ServerRow, SetPasswordForm, SignInForm,
+};
 pub use shim::SafeCss; // TEMP until the sanitiser lands
 mod shim {
     #[derive(Debug)]
@@ -31,9 +41,12 @@ pub const BASE_CSS: &str = include_str!("../assets/portal.css");
 pub const PREVIEW_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
      font-src 'none'; form-action 'none'; base-uri 'none'";
 
-/// The colours a client without branding gets (each passes WCAG AA under white text).
+/// The colours a client without branding gets (each passes WCAG AA under white text). The
+/// base stylesheet declares the same values, so a page without a brand sheet looks the same.
 pub const DEFAULT_PRIMARY: HexColor = HexColor::from_rgb(0x1C, 0x5D, 0xB8);
+/// See [`DEFAULT_PRIMARY`].
 pub const DEFAULT_SECONDARY: HexColor = HexColor::from_rgb(0x24, 0x34, 0x47);
+/// See [`DEFAULT_PRIMARY`].
 pub const DEFAULT_ACCENT: HexColor = HexColor::from_rgb(0x0E, 0x7C, 0x66);
 
 /// What the portal needs to know about a client's branding, resolved for one rendering.
@@ -43,10 +56,12 @@ pub struct Brand<'a> {
     pub company_name: &'a str,
     /// Where the page loads the logo from: a path on the server, an https URL, or a `data:` URL.
     pub logo_src: Option<String>,
+    /// Like `logo_src`, for the favicon.
     pub favicon_src: Option<String>,
     pub primary: HexColor,
     pub secondary: HexColor,
     pub accent: HexColor,
+    /// The client's sanitised CSS, scoped under the portal's root element.
     pub custom_css: Option<&'a SafeCss>,
 }
 
@@ -63,6 +78,28 @@ impl<'a> Brand<'a> {
             accent: DEFAULT_ACCENT,
             custom_css: None,
         }
+    }
+
+    /// The rule that sets the brand's colours as custom properties on the portal's root.
+    #[must_use]
+    pub fn colour_rule(&self) -> String {
+        format!(
+            ".mspdesk-portal{{--brand-primary:{};--brand-secondary:{};--brand-accent:{}}}",
+            self.primary, self.secondary, self.accent
+        )
+    }
+
+    /// The brand's stylesheet: [`Brand::colour_rule`], then the client's sanitised CSS. The
+    /// server serves it as `/portal/{tenant}/branding.css`; a preview inlines the same parts.
+    #[must_use]
+    pub fn sheet(&self) -> String {
+        let mut sheet = self.colour_rule();
+        sheet.push('\n');
+        if let Some(css) = self.custom_css {
+            sheet.push_str(&css.to_string());
+            sheet.push('\n');
+        }
+        sheet
     }
 }
 
@@ -88,13 +125,15 @@ impl Theme {
 /// How a page gets its stylesheets.
 #[derive(Debug, Clone)]
 pub enum Styles<'a> {
-    /// Inline `<style>` elements (the preview: a sandboxed frame loads nothing).
+    /// Inline `<style>` elements (the preview: a sandboxed frame loads nothing): the base
+    /// sheet, the brand's colours, the client's CSS.
     Inline(&'a str),
-    /// `<link>`s to the server's copies (the portal: cacheable, and no `'unsafe-inline'` for the
-    /// client's own sheet).
+    /// `<link>`s to the server's copies (the portal: cacheable, and no `'unsafe-inline'`): the
+    /// base sheet, then the brand's sheet (colours and the client's CSS), if the page has a
+    /// brand (a page for an unknown client has none, and shows the default colours).
     Linked {
         base_href: &'a str,
-        custom_href: Option<&'a str>,
+        brand_href: Option<&'a str>,
     },
 }
 
@@ -120,48 +159,10 @@ impl Head<'_> {
     }
 }
 
-/// The sign-in form's state.
-#[derive(Debug, Clone, Default)]
-pub struct SignInForm<'a> {
-    /// Where the form posts (`#` in a preview: the frame's policy sends it nowhere).
-    pub action: &'a str,
-    pub email: &'a str,
-    pub csrf_token: Option<&'a str>,
-    pub error: Option<&'a str>,
-}
-
-#[derive(Template)]
-#[template(path = "sign_in.html")]
-struct SignIn<'a> {
-    head: &'a Head<'a>,
-    brand: &'a Brand<'a>,
-    action: &'a str,
-    email: &'a str,
-    csrf_token: Option<&'a str>,
-    error: Option<&'a str>,
-}
-
 /// The template engine failed (a bug, not bad input: every input type renders).
 #[derive(Debug, thiserror::Error)]
 #[error("rendering the portal page: {0}")]
 pub struct RenderError(#[from] askama::Error);
-
-/// The portal's sign-in page.
-pub fn sign_in_page(
-    head: &Head<'_>,
-    brand: &Brand<'_>,
-    form: &SignInForm<'_>,
-) -> Result<String, RenderError> {
-    Ok(SignIn {
-        head,
-        brand,
-        action: form.action,
-        email: form.email,
-        csrf_token: form.csrf_token,
-        error: form.error,
-    }
-    .render()?)
-}
 
 #[cfg(test)]
 mod tests {
@@ -211,13 +212,14 @@ mod tests {
         let css = SafeCss(".mspdesk-portal .portal-title { font-size: 30px }".into());
         let b = Brand {
             custom_css: Some(&css),
+            primary: HexColor::from_rgb(0xAB, 0x12, 0x34),
             ..brand("Acme")
         };
         let head = Head {
             csp_meta: None,
             styles: Styles::Linked {
                 base_href: "/portal/static/portal.css",
-                custom_href: Some("/portal/x/branding.css"),
+                brand_href: Some("/portal/x/branding.css"),
             },
             theme: Theme::Auto,
         };
@@ -235,6 +237,11 @@ mod tests {
         assert!(!html.contains("Content-Security-Policy"));
         assert!(html.contains("href=\"/portal/x/branding.css\""));
         assert!(!html.contains("font-size: 30px"), "linked, not inline");
+        assert!(
+            !html.contains("<style") && !html.contains("style="),
+            "a strict policy allows no inline style: {html}"
+        );
+        assert!(!html.contains("#AB1234"), "colours come from the brand sheet");
         assert!(html.contains("action=\"/portal/x/sign-in\""));
         assert!(
             html.contains("value=\"tok&#34;en\"") || html.contains("value=\"tok&quot;en\""),
@@ -254,9 +261,45 @@ mod tests {
         let html = sign_in_page(&Head::preview(Theme::Light), &b, &SignInForm::default())
             .expect("renders");
         let base = html.find(".portal-card").expect("base sheet");
+        let colours = html.find("{--brand-primary:#").expect("colour rule");
         let custom = html
             .find("portal-title > span")
             .expect("custom sheet, unescaped");
-        assert!(base < custom);
+        assert!(base < colours && colours < custom);
+    }
+
+    #[test]
+    fn brand_sheet_holds_the_colours_then_the_custom_css() {
+        let css = SafeCss(".mspdesk-portal .portal-footer{display:none}".into());
+        let b = Brand {
+            secondary: HexColor::from_rgb(0x01, 0x02, 0x03),
+            custom_css: Some(&css),
+            ..brand("Acme")
+        };
+        assert_eq!(
+            b.sheet(),
+            ".mspdesk-portal{--brand-primary:#1C5DB8;--brand-secondary:#010203;--brand-accent:#0E7C66}\n\
+             .mspdesk-portal .portal-footer{display:none}\n"
+        );
+        assert_eq!(
+            brand("Plain").sheet(),
+            ".mspdesk-portal{--brand-primary:#1C5DB8;--brand-secondary:#243447;--brand-accent:#0E7C66}\n"
+        );
+    }
+
+    #[test]
+    fn the_base_sheet_declares_the_default_colours() {
+        // A page without a brand sheet (an unknown client's 404) still has its colours.
+        let css = BASE_CSS.to_ascii_uppercase();
+        for (name, colour) in [
+            ("--BRAND-PRIMARY", DEFAULT_PRIMARY),
+            ("--BRAND-SECONDARY", DEFAULT_SECONDARY),
+            ("--BRAND-ACCENT", DEFAULT_ACCENT),
+        ] {
+            assert!(
+                css.contains(&format!("{name}: {colour};")),
+                "{name} {colour} missing from portal.css"
+            );
+        }
     }
 }
