@@ -112,13 +112,8 @@ impl Meter {
     fn fill(&self) -> u64 {
         match self.limit {
             None => 0,
-            Some(0) => {
-                if self.used > 0 {
-                    FILL_STEPS
-                } else {
-                    0
-                }
-            }
+            Some(0) if self.used > 0 => FILL_STEPS,
+            Some(0) => 0,
             Some(limit) => {
                 let limit = u64::from(limit);
                 (self.used.saturating_mul(FILL_STEPS))
