@@ -13,6 +13,7 @@ mod color;
 mod domain_name;
 mod ids;
 mod money;
+mod password;
 mod period;
 mod plans;
 mod prices;
@@ -31,6 +32,9 @@ pub use color::{HexColor, HexColorError};
 pub use domain_name::{DomainName, DomainNameError};
 pub use ids::{ClientId, IdError, TenantId};
 pub use money::{parse_currency, Currency, Money, MoneyError};
+pub use password::{
+    check_new_password, is_common_password, PasswordError, PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS,
+};
 pub use period::{Period, PeriodError};
 pub use plans::{DefaultPlan, DEFAULT_PLANS};
 pub use prices::{check_list_price, ListPrice, ListPriceError, Provider, DEFAULT_PRICES};
