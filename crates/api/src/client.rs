@@ -353,6 +353,13 @@ impl ApiClient {
         self.send(self.api(Method::GET, "/users")).await
     }
 
+    /// A one-time link for the user to set a password on the client portal (client token).
+    /// Replaces the user's earlier links.
+    pub async fn invite_user(&self, id: Uuid) -> Result<Invitation, ApiError> {
+        self.send(self.api(Method::POST, &format!("/users/{id}/invitation")))
+            .await
+    }
+
     pub async fn delete_user(&self, id: Uuid) -> Result<(), ApiError> {
         self.send(self.api(Method::DELETE, &format!("/users/{id}")))
             .await

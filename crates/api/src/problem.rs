@@ -37,6 +37,9 @@ pub enum ProblemCode {
     ValidationFailed,
     /// 428: `If-Match` is required on this route.
     PreconditionRequired,
+    /// 429: too many failed sign-ins for this account or from this address; the
+    /// `Retry-After` header says how many seconds to wait.
+    TooManyRequests,
     /// 500: a failure on the server; details are in its log, not here.
     Internal,
 }
@@ -55,6 +58,7 @@ impl ProblemCode {
             ProblemCode::PayloadTooLarge => 413,
             ProblemCode::ValidationFailed => 422,
             ProblemCode::PreconditionRequired => 428,
+            ProblemCode::TooManyRequests => 429,
             ProblemCode::Internal => 500,
         }
     }
@@ -74,6 +78,7 @@ impl ProblemCode {
             ProblemCode::PayloadTooLarge => "Payload too large",
             ProblemCode::ValidationFailed => "Validation failed",
             ProblemCode::PreconditionRequired => "Precondition required",
+            ProblemCode::TooManyRequests => "Too many requests",
             ProblemCode::Internal => "Internal server error",
         }
     }

@@ -58,6 +58,13 @@ impl HttpsUrl {
     pub fn host(&self) -> &str {
         self.0.host_str().unwrap_or_default()
     }
+
+    /// The URL's origin, `https://host` or `https://host:port` (the form a
+    /// Content-Security-Policy source takes).
+    #[must_use]
+    pub fn origin(&self) -> String {
+        self.0.origin().ascii_serialization()
+    }
 }
 
 impl TryFrom<String> for HttpsUrl {
@@ -89,6 +96,13 @@ mod tests {
         let u = HttpsUrl::parse(" https://cdn.example.com/logo.png?v=2 ").unwrap();
         assert_eq!(u.as_str(), "https://cdn.example.com/logo.png?v=2");
         assert_eq!(u.host(), "cdn.example.com");
+        assert_eq!(u.origin(), "https://cdn.example.com");
+        assert_eq!(
+            HttpsUrl::parse("https://CDN.example.com:8443/a/b?c")
+                .unwrap()
+                .origin(),
+            "https://cdn.example.com:8443"
+        );
         // The host is normalised by the URL parser (IDNA, case).
         assert_eq!(
             HttpsUrl::parse("https://Bücher.Example/x")

@@ -241,7 +241,10 @@ mod tests {
             !html.contains("<style") && !html.contains("style="),
             "a strict policy allows no inline style: {html}"
         );
-        assert!(!html.contains("#AB1234"), "colours come from the brand sheet");
+        assert!(
+            !html.contains("#AB1234"),
+            "colours come from the brand sheet"
+        );
         assert!(html.contains("action=\"/portal/x/sign-in\""));
         assert!(
             html.contains("value=\"tok&#34;en\"") || html.contains("value=\"tok&quot;en\""),

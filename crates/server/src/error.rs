@@ -35,6 +35,9 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("If-Match required")]
     PreconditionRequired,
+    /// Too many failed sign-ins: try again in this many seconds (sent as `Retry-After`).
+    #[error("too many requests (retry after {0} s)")]
+    TooManyRequests(u64),
     /// The change-feed cursor is older than the kept tombstones: take a fresh snapshot.
     #[error("resync required")]
     ResyncRequired,
@@ -109,6 +112,13 @@ impl AppError {
                         .to_owned(),
                 ),
             ),
+            AppError::TooManyRequests(seconds) => Problem::new(
+                ProblemCode::TooManyRequests,
+                Some(format!(
+                    "too many failed sign-ins; try again in {}",
+                    crate::store::throttle::describe_wait(*seconds)
+                )),
+            ),
             AppError::Internal(_) => Problem::new(ProblemCode::Internal, None),
         }
     }
@@ -123,7 +133,13 @@ impl IntoResponse for AppError {
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response()
+        let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
+        if let AppError::TooManyRequests(seconds) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

@@ -136,3 +136,22 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
             })
     }
 }
+
+/// The address of the peer that sent the request (from the connection; `None` when the server
+/// was started without connection info). A proxy in front makes this the proxy's address:
+/// `X-Forwarded-For` is not trusted.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}

@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod portal;
 pub mod routes;
 pub mod store;
 
@@ -36,6 +37,10 @@ pub struct AppState {
     /// Checked against when a login names an unknown e-mail (same cost as a wrong password).
     pub dummy_hash: Arc<String>,
     pub openapi: Arc<serde_json::Value>,
+    /// Whether the portal's cookies are `Secure`: yes, unless the server listens on loopback
+    /// (plain HTTP for local use and tests; anywhere else TLS is expected in front). Set by
+    /// [`serve`].
+    pub secure_cookies: bool,
 }
 
 impl std::fmt::Debug for AppState {
@@ -73,6 +78,7 @@ impl AppState {
             keys,
             dummy_hash: Arc::new(dummy_hash),
             openapi: Arc::new(openapi),
+            secure_cookies: true,
         })
     }
 }
@@ -88,6 +94,7 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StartError> {
 pub fn app(state: AppState) -> axum::Router {
     let (router, _) = routes::api();
     router
+        .merge(portal::router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // gzip when the client accepts it (the typed client does); images and tiny bodies
         // are left alone.
@@ -99,13 +106,18 @@ pub fn app(state: AppState) -> axum::Router {
 /// Serves until `shutdown` completes; then stops accepting and lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    mut state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    tracing::info!(addr = %listener.local_addr()?, "control panel listening");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let addr = listener.local_addr()?;
+    state.secure_cookies = !addr.ip().is_loopback();
+    tracing::info!(%addr, "control panel listening");
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     tracing::info!("control panel stopped");
     Ok(())
 }

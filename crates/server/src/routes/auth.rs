@@ -12,25 +12,40 @@ use super::{mutate, parse_id};
 use crate::auth::{verify_password, MspAdmin, CLIENT_TOKEN_LIFETIME, MSP_TOKEN_LIFETIME};
 use crate::db::login_tx;
 use crate::error::{AppError, AppResult};
-use crate::extract::{respond, Body};
+use crate::extract::{respond, Body, PeerIp};
 use crate::store::audit::Action;
 use crate::store::clients;
+use crate::store::throttle::{self, OPERATOR_ACCOUNT, OPERATOR_ADDRESS};
 use crate::AppState;
 
 const BAD_LOGIN: AppError = AppError::Unauthorized("wrong e-mail or password");
 
-/// Signs an MSP operator in.
+/// Signs an MSP operator in. Failures are throttled per account and per address (5 and 20
+/// per 15 minutes): past the limit, 429 with `Retry-After`, without checking the password.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 400, body = Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 400, body = Problem),
+        (status = 429, body = Problem, headers(("Retry-After" = u64, description = "seconds to wait")))))]
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
+    PeerIp(peer): PeerIp,
     Body(body): Body<LoginRequest>,
 ) -> AppResult<Response> {
     // A malformed e-mail is simply not a known one: same answer, same cost.
     let email = Email::parse(&body.email)
         .map(String::from)
         .unwrap_or_default();
+    let account = if email.is_empty() {
+        body.email.trim().to_lowercase()
+    } else {
+        email.to_lowercase()
+    };
+    let address = throttle::address_key(peer);
+    let keys = [
+        (OPERATOR_ACCOUNT, account.as_str()),
+        (OPERATOR_ADDRESS, address.as_str()),
+    ];
+    throttle::check(&state.pool, &keys).await?;
     let mut tx = login_tx(&state.pool, &email).await?;
     let found: Option<(Uuid, Uuid, String)> = sqlx::query_as(
         "SELECT id, tenant_id, password_hash FROM operators WHERE lower(email) = lower($1)",
@@ -48,8 +63,12 @@ pub async fn login(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let (operator, tenant) = match (found, matches) {
         (Some((id, tenant, _)), true) => (id, tenant),
-        _ => return Err(BAD_LOGIN),
+        _ => {
+            throttle::record_failure(&state.pool, &keys).await?;
+            return Err(BAD_LOGIN);
+        }
     };
+    throttle::clear(&state.pool, OPERATOR_ACCOUNT, &account).await?;
     let tenant = TenantId::try_from(tenant).map_err(|e| AppError::Internal(e.to_string()))?;
     let (token, expires_at) =
         state

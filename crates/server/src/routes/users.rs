@@ -1,18 +1,18 @@
 //! User accounts of a client (tenant scope).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use mspdesk_api::types::{CreateUser, List, User};
+use mspdesk_api::types::{CreateUser, Invitation, List, User};
 use mspdesk_api::Problem;
 use uuid::Uuid;
 
 use super::{create, mutate, parse_id, read};
 use crate::auth::ClientAdmin;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Body, IdempotencyKey};
+use crate::extract::{respond, Body, IdempotencyKey};
 use crate::store::audit::Action;
-use crate::store::users;
+use crate::store::{portal, users};
 use crate::AppState;
 
 /// Adds a user account. Checks `max_users`. Honours `Idempotency-Key`.
@@ -70,4 +70,36 @@ pub async fn delete_user(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A one-time link to the client portal, where the user sets a password (valid for 72 hours;
+/// the user's earlier links stop working). For an active user, the link resets the password
+/// and ends the user's sessions once used.
+#[utoipa::path(post, path = "/users/{id}/invitation", tag = "tenant", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 201, body = Invitation), (status = 404, body = Problem)))]
+#[tracing::instrument(skip_all, fields(tenant = %auth.tenant, id = %id))]
+pub async fn invite_user(
+    State(state): State<AppState>,
+    auth: ClientAdmin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let id: Uuid = parse_id(&id)?;
+    let (token, expires_at) = mutate(&state, auth, Action::UserInvite, async |tx| {
+        let invited = portal::invite(tx, id).await?;
+        Ok((invited, id.to_string()))
+    })
+    .await?;
+    let origin = crate::portal::public_origin(&state, auth.tenant, &headers).await?;
+    respond(
+        StatusCode::CREATED,
+        &Invitation {
+            user_id: id,
+            url: format!(
+                "{origin}{}",
+                crate::portal::invitation_path(auth.tenant, &token)
+            ),
+            expires_at,
+        },
+    )
 }

@@ -79,6 +79,18 @@ pub async fn list(tx: &mut TenantTx, server_id: Uuid) -> AppResult<Vec<App>> {
     Ok(rows.into_iter().map(app).collect())
 }
 
+/// Every app on the tenant's servers (for the portal's overview), in install order.
+pub async fn all(tx: &mut TenantTx) -> AppResult<Vec<App>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, server_id, template_id, created_at FROM apps
+         WHERE tenant_id = $1 ORDER BY created_at, id",
+    )
+    .bind(tx.tenant().as_uuid())
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(app).collect())
+}
+
 pub async fn uninstall(tx: &mut TenantTx, server_id: Uuid, app_id: Uuid) -> AppResult<()> {
     let deleted =
         sqlx::query("DELETE FROM apps WHERE tenant_id = $1 AND server_id = $2 AND id = $3")

@@ -22,6 +22,10 @@ pub enum Action {
     ServerDelete,
     UserCreate,
     UserDelete,
+    /// An invitation link to the client portal was issued.
+    UserInvite,
+    /// A portal user set a password through an invitation (the user is the actor).
+    UserPassword,
     CatalogUpdate,
     AppCreate,
     AppDelete,
@@ -45,6 +49,8 @@ impl Action {
             Action::ServerDelete => "server.delete",
             Action::UserCreate => "user.create",
             Action::UserDelete => "user.delete",
+            Action::UserInvite => "user.invite",
+            Action::UserPassword => "user.password",
             Action::CatalogUpdate => "catalog.update",
             Action::AppCreate => "app.create",
             Action::AppDelete => "app.delete",
@@ -65,7 +71,9 @@ impl Action {
             Action::PriceUpdate => "price",
             Action::FxUpdate => "fx",
             Action::ServerCreate | Action::ServerDelete => "server",
-            Action::UserCreate | Action::UserDelete => "user",
+            Action::UserCreate | Action::UserDelete | Action::UserInvite | Action::UserPassword => {
+                "user"
+            }
             Action::CatalogUpdate => "catalog",
             Action::AppCreate | Action::AppDelete => "app",
             Action::BrandingUpdate | Action::BrandingAsset => "branding",

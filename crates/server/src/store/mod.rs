@@ -11,8 +11,10 @@ pub mod changes;
 pub mod clients;
 pub mod idempotency;
 pub mod plans;
+pub mod portal;
 pub mod servers;
 pub mod setup;
+pub mod throttle;
 pub mod users;
 
 use mspdesk_domain::{Currency, Quotas};

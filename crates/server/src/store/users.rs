@@ -1,23 +1,46 @@
 //! User accounts of a client tenant.
 
 use chrono::{DateTime, Utc};
-use mspdesk_api::types::{ChangeKind, ChangeOp, NewUser, User};
+use mspdesk_api::types::{ChangeKind, ChangeOp, NewUser, User, UserState};
 use mspdesk_domain::QuotaKind;
 use uuid::Uuid;
 
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
 
-type Row = (Uuid, String, String, DateTime<Utc>);
+#[derive(Debug, sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    email: String,
+    name: String,
+    created_at: DateTime<Utc>,
+    /// Has set a portal password.
+    active: bool,
+    /// The open invitation's expiry, if one is open.
+    invitation_expires_at: Option<DateTime<Utc>>,
+}
 
-fn user((id, email, name, created_at): Row) -> User {
+fn user(r: Row) -> User {
+    let state = match (r.active, r.invitation_expires_at) {
+        (true, _) => UserState::Active,
+        (false, Some(_)) => UserState::Invited,
+        (false, None) => UserState::None,
+    };
     User {
-        id,
-        email,
-        name,
-        created_at,
+        id: r.id,
+        email: r.email,
+        name: r.name,
+        created_at: r.created_at,
+        state,
+        invitation_expires_at: r.invitation_expires_at,
     }
 }
+
+/// The columns of a [`Row`], for a query over `users u`.
+const COLUMNS: &str = "u.id, u.email, u.name, u.created_at,
+    EXISTS (SELECT 1 FROM portal_credentials c WHERE c.user_id = u.id) AS active,
+    (SELECT max(i.expires_at) FROM portal_invitations i
+     WHERE i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > now()) AS invitation_expires_at";
 
 /// Adds a user after checking `max_users` under the tenant's user lock.
 pub async fn create(tx: &mut TenantTx, new: &NewUser) -> AppResult<User> {
@@ -28,7 +51,8 @@ pub async fn create(tx: &mut TenantTx, new: &NewUser) -> AppResult<User> {
         .map_err(AppError::QuotaExceeded)?;
     let row: Row = sqlx::query_as(
         "INSERT INTO users (tenant_id, id, email, name) VALUES ($1, $2, $3, $4)
-         RETURNING id, email, name, created_at",
+         RETURNING id, email, name, created_at, false AS active,
+                   NULL::timestamptz AS invitation_expires_at",
     )
     .bind(tx.tenant().as_uuid())
     .bind(Uuid::now_v7())
@@ -36,20 +60,34 @@ pub async fn create(tx: &mut TenantTx, new: &NewUser) -> AppResult<User> {
     .bind(new.name.as_str())
     .fetch_one(tx.conn())
     .await?;
-    super::changes::own(tx, ChangeKind::User, row.0, ChangeOp::Upsert);
+    super::changes::own(tx, ChangeKind::User, row.id, ChangeOp::Upsert);
     Ok(user(row))
 }
 
 pub async fn list(tx: &mut TenantTx) -> AppResult<Vec<User>> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, email, name, created_at FROM users WHERE tenant_id = $1 ORDER BY lower(email)",
-    )
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users u WHERE u.tenant_id = $1 ORDER BY lower(u.email)"
+    ))
     .bind(tx.tenant().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     Ok(rows.into_iter().map(user).collect())
 }
 
+/// One user of the transaction's tenant (404 for any other id).
+pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<User> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users u WHERE u.tenant_id = $1 AND u.id = $2"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    row.map(user).ok_or(AppError::NotFound)
+}
+
+/// Deletes a user; its portal password, invitations and sessions go with it (the schema's
+/// cascade), so a signed-in user is signed out at once.
 pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<()> {
     let deleted = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
         .bind(tx.tenant().as_uuid())
@@ -65,10 +103,10 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<()> {
 
 /// Those of `ids` that are users of the MSP's clients.
 pub async fn of_clients_by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<User>> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, email, name, created_at FROM users
-         WHERE id = ANY($1) AND tenant_id IN (SELECT c.id FROM clients c WHERE c.tenant_id = $2)",
-    )
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users u
+         WHERE u.id = ANY($1) AND u.tenant_id IN (SELECT c.id FROM clients c WHERE c.tenant_id = $2)"
+    ))
     .bind(ids)
     .bind(tx.tenant().as_uuid())
     .fetch_all(tx.conn())

@@ -881,6 +881,7 @@ async fn openapi_documents_every_route() {
         "POST /api/v1/users",
         "GET /api/v1/users",
         "DELETE /api/v1/users/{id}",
+        "POST /api/v1/users/{id}/invitation",
         "GET /api/v1/catalog/templates",
         "GET /api/v1/catalog",
         "PUT /api/v1/catalog",

@@ -77,6 +77,11 @@ async fn tenant_scope_ids_of_another_client_are_not_found() {
             None,
         ),
         (Method::DELETE, format!("/api/v1/users/{}", user.id), None),
+        (
+            Method::POST,
+            format!("/api/v1/users/{}/invitation", user.id),
+            None,
+        ),
     ];
     for (method, path, body) in &matrix {
         let got = status(&b.api, method.clone(), path, body.clone()).await;

@@ -13,6 +13,7 @@ mod instances;
 mod isolation;
 mod jwt;
 mod logs;
+mod portal;
 mod quota_race;
 mod rls;
 mod shutdown;
