@@ -13,8 +13,9 @@ use anyhow::{bail, Context, Result};
 use crate::proc::{self, cmd};
 
 /// Debian packages: the WebKitGTK 4.1 build stack for Tauri, what the tests run under (Xvfb,
-/// WebKitWebDriver, a D-Bus session with gnome-keyring, poppler for PDFs), PostgreSQL, and a font
-/// with wide Unicode coverage for the UI and reports.
+/// WebKitWebDriver, a D-Bus session with gnome-keyring, poppler for PDFs, Chromium for the client
+/// portal's browser test), PostgreSQL, and a font with wide Unicode coverage for the UI and
+/// reports.
 const DEBIAN_PACKAGES: &[&str] = &[
     "build-essential",
     "pkg-config",
@@ -34,6 +35,7 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "libsecret-tools",
     "libdbus-1-dev",
     "poppler-utils",
+    "chromium",
     "postgresql",
     "fonts-dejavu-core",
 ];
@@ -45,7 +47,7 @@ const MIN_NODE_MAJOR: u32 = 20;
 const TAURI_DRIVER_VERSION: &str = "^2";
 
 /// Folders with a package.json whose node_modules setup installs.
-pub const NPM_PROJECTS: &[&str] = &["ui", "tests/e2e"];
+pub const NPM_PROJECTS: &[&str] = &["ui", "tests/e2e", "tests/portal"];
 
 pub fn run(root: &Path) -> Result<()> {
     let started = Instant::now();

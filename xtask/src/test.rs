@@ -111,6 +111,8 @@ pub fn run(root: &Path) -> Result<bool> {
 
     report.stage("ui unit tests (vitest)", || ui_tests(root));
     report.stage("end-to-end (tauri-driver, Xvfb)", || end_to_end(root));
+    // After the app's end-to-end stage, which empties the screenshots folder first.
+    report.stage("client portal (headless Chromium)", || portal(root));
 
     eprintln!("\n=== summary ===");
     for (name, t, took) in &report.stages {
@@ -277,6 +279,60 @@ fn end_to_end(root: &Path) -> Result<Tally> {
         .env("MSPDESK_SCREENSHOTS", &shots)
         .env("MSPDESK_E2E_SERVER", &server_url)
         .env("MSPDESK_E2E_SAVE_DIR", &exports);
+    let ok = proc::run(&mut node).is_ok();
+    let tap = std::fs::read_to_string(&tap).unwrap_or_default();
+    let count = |label: &str| {
+        tap.lines()
+            .find_map(|l| l.strip_prefix(label)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    eprintln!("screenshots: {}", shots.display());
+    Ok(Tally::from_runner(ok, count("# pass "), count("# fail ")))
+}
+
+/// Debian's Chromium, which the portal test drives.
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The client portal in headless Chromium (tests/portal, puppeteer-core): a real Control Panel
+/// with the demo MSP on a private PostgreSQL; the test makes its own clients through the API.
+fn portal(root: &Path) -> Result<Tally> {
+    if !Path::new(CHROMIUM).exists() {
+        if cfg!(target_os = "linux") && Path::new("/etc/debian_version").exists() {
+            anyhow::bail!("{CHROMIUM} is missing: run `cargo xtask setup`");
+        }
+        eprintln!("the portal's browser test needs Debian's chromium; skipped");
+        return Ok(Tally::default());
+    }
+    let server = crate::run::build_server(root)?;
+    let cluster = Cluster::start()?;
+    proc::run(cmd(&server.to_string_lossy(), &["seed-demo"]).env("DATABASE_URL", cluster.url()))?;
+    let port = proc::free_port()?;
+    let mut serve = cmd(&server.to_string_lossy(), &["serve"]);
+    serve
+        .env("DATABASE_URL", cluster.url())
+        .env("CONTROL_PANEL_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn");
+    let _server = crate::run::Background::spawn(serve)?;
+    crate::run::wait_for_port(port, Duration::from_secs(30))?;
+    let shots = target_dir(root).join("xtask").join("e2e-screenshots");
+    std::fs::create_dir_all(&shots)?;
+    let tap = scratch(root, "portal-results")?.join("results.tap");
+    let tap_arg = format!("--test-reporter-destination={}", tap.display());
+    let mut node = cmd(
+        "node",
+        &[
+            "--test",
+            "--test-concurrency=1",
+            "--test-reporter=spec",
+            "--test-reporter-destination=stdout",
+            "--test-reporter=tap",
+            &tap_arg,
+        ],
+    );
+    node.current_dir(root.join("tests/portal"))
+        .env("CHROMIUM", CHROMIUM)
+        .env("MSPDESK_PORTAL_SERVER", format!("http://127.0.0.1:{port}"))
+        .env("MSPDESK_SCREENSHOTS", &shots);
     let ok = proc::run(&mut node).is_ok();
     let tap = std::fs::read_to_string(&tap).unwrap_or_default();
     let count = |label: &str| {
