@@ -10,6 +10,7 @@ mod assets;
 mod billing;
 mod catalog;
 mod color;
+mod contrast;
 mod domain_name;
 mod ids;
 mod money;
@@ -28,6 +29,10 @@ pub use billing::{
 };
 pub use catalog::{template, CatalogMode, Template, TEMPLATES};
 pub use color::{HexColor, HexColorError};
+pub use contrast::{
+    brand_contrast_warnings, contrast_ratio, nearest_passing_shade, ContrastWarning,
+    PORTAL_TEXT_ON_BRAND, WCAG_AA_NORMAL,
+};
 pub use domain_name::{DomainName, DomainNameError};
 pub use ids::{ClientId, IdError, TenantId};
 pub use money::{parse_currency, Currency, Money, MoneyError};
