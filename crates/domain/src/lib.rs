@@ -21,6 +21,7 @@ mod quotas;
 mod text;
 mod url;
 
+pub use assets::{check_upload, CheckedImage, ASSET_MIN_PX, FAVICON_MAX_PX, LOGO_MAX_PX};
 pub use assets::{sniff_image, AssetError, AssetKind, ASSET_MAX_BYTES};
 pub use billing::{
     bill_client, billing_report, check_lifetime, company_order_key, license_fee, line_order_key,
