@@ -74,8 +74,12 @@ pub enum AssetError {
     SvgTooDeep(usize),
     #[error("is an SVG with markers; convert them to paths and upload it again")]
     SvgMarker,
-    #[error("is an SVG of more than {0} elements (with every <use> expanded); simplify it or upload a PNG")]
-    SvgTooComplex(usize),
+    #[error("is an SVG too complex to render here (too many shapes, layers, masks or copies); simplify it or upload a PNG")]
+    SvgTooComplex,
+    #[error(
+        "is an SVG with filter effects (such as blur or shadow); flatten them, or upload a PNG"
+    )]
+    SvgFilter,
     #[error("is an SVG that draws nothing")]
     SvgEmpty,
     #[error(
@@ -518,19 +522,26 @@ mod upload_tests {
             "https://example.invalid/logo.png".to_owned(),
             format!("data:image/png;base64,{}", "iVBORw0KGgo="),
         ] {
-            for element in [
-                format!(r#"<image href="{href}" width="32" height="32"/>"#),
-                format!(r#"<image xlink:href="{href}" width="32" height="32"/>"#),
-                format!(
-                    r#"<filter id="f"><feImage href="{href}"/></filter><rect width="9" height="9" filter="url(#f)"/>"#
+            for (element, expected) in [
+                (
+                    format!(r#"<image href="{href}" width="32" height="32"/>"#),
+                    AssetError::SvgImage,
+                ),
+                (
+                    format!(r#"<image xlink:href="{href}" width="32" height="32"/>"#),
+                    AssetError::SvgImage,
+                ),
+                (format!(r#"<feImage href="{href}"/>"#), AssetError::SvgImage),
+                // Filters are refused anyway; here the <filter> element comes first.
+                (
+                    format!(
+                        r#"<filter id="f"><feImage href="{href}"/></filter><rect width="9" height="9" filter="url(#f)"/>"#
+                    ),
+                    AssetError::SvgFilter,
                 ),
             ] {
                 let upload = svg(r#"viewBox="0 0 32 32""#, &format!("{RED_RECT}{element}"));
-                assert_eq!(
-                    refusal(AssetKind::Favicon, &upload),
-                    AssetError::SvgImage,
-                    "{element}"
-                );
+                assert_eq!(refusal(AssetKind::Favicon, &upload), expected, "{element}");
             }
         }
         std::fs::remove_dir_all(&dir).expect("removes the temp dir");
@@ -605,7 +616,7 @@ mod upload_tests {
         body.push_str(r##"</defs><use href="#l40"/>"##);
         assert_eq!(
             refusal(AssetKind::Logo, &svg(r#"viewBox="0 0 100 100""#, &body)),
-            AssetError::SvgTooComplex(svg::MAX_EXPANDED_ELEMENTS)
+            AssetError::SvgTooComplex
         );
         // A group that uses itself.
         let cycle = svg(
@@ -652,5 +663,117 @@ mod upload_tests {
             &format!(r##"<defs><g id="a">{RED_RECT}</g></defs><use href="#a"/><use href="#a"/>"##),
         );
         assert!(check_upload(AssetKind::Favicon, &few).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod render_cost_tests {
+    use super::*;
+
+    fn svg(body: &str) -> Vec<u8> {
+        format!(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 100">{body}</svg>"#)
+            .into_bytes()
+    }
+
+    /// `count` groups with `attribute`, each holding a small square (rendering time in a debug
+    /// build grows with the area painted).
+    fn groups(count: usize, attribute: &str) -> Vec<u8> {
+        let one = format!(r#"<g {attribute}><rect width="4" height="4"/></g>"#);
+        svg(&one.repeat(count))
+    }
+
+    #[test]
+    fn filters_are_refused_as_elements_and_as_css_functions() {
+        let element = svg(
+            r#"<filter id="f"><feGaussianBlur stdDeviation="50"/></filter><rect width="9" height="9" filter="url(#f)"/>"#,
+        );
+        assert_eq!(
+            check_upload(AssetKind::Logo, &element),
+            Err(AssetError::SvgFilter)
+        );
+        for css in [
+            r#"<rect width="99" height="99" style="filter: blur(5px)"/>"#,
+            r#"<style>rect { filter: drop-shadow(2px 2px 2px black) }</style><rect width="99" height="99"/>"#,
+        ] {
+            assert_eq!(
+                check_upload(AssetKind::Logo, &svg(css)),
+                Err(AssetError::SvgFilter),
+                "{css}"
+            );
+        }
+    }
+
+    #[test]
+    fn layers_are_budgeted() {
+        // Each group with opacity is composited over the whole image: 2,000 would take seconds.
+        for attribute in [
+            r#"opacity="0.5""#,
+            r#"clip-path="url(#c)""#,
+            r#"mask="url(#m)""#,
+        ] {
+            let defs = r#"<defs><clipPath id="c"><circle cx="50" cy="50" r="40"/></clipPath><mask id="m"><rect width="200" height="100" fill="white"/></mask></defs>"#;
+            let many = [defs.as_bytes(), &groups(2_000, attribute)].concat();
+            let many = String::from_utf8(many).expect("UTF-8");
+            let many = many.replacen(defs, "", 1).replacen(
+                r#"viewBox="0 0 200 100">"#,
+                &format!(r#"viewBox="0 0 200 100">{defs}"#),
+                1,
+            );
+            assert_eq!(
+                check_upload(AssetKind::Logo, many.as_bytes()),
+                Err(AssetError::SvgTooComplex),
+                "{attribute}"
+            );
+            let few = String::from_utf8(groups(20, attribute))
+                .expect("UTF-8")
+                .replacen(
+                    r#"viewBox="0 0 200 100">"#,
+                    &format!(r#"viewBox="0 0 200 100">{defs}"#),
+                    1,
+                );
+            assert!(
+                check_upload(AssetKind::Logo, few.as_bytes()).is_ok(),
+                "{attribute}"
+            );
+        }
+        // Plain shapes are cheap: thousands are fine.
+        assert!(check_upload(AssetKind::Logo, &groups(3_000, "")).is_ok());
+    }
+
+    #[test]
+    fn chains_of_masks_and_clip_paths_are_bounded() {
+        // Each mask is masked by the next: the renderer follows the chain recursively.
+        let chain = |count: usize, element: &str, attribute: &str| {
+            let mut body = String::new();
+            for i in 0..count {
+                let next = if i + 1 < count {
+                    format!(r#" {attribute}="url(#x{})""#, i + 1)
+                } else {
+                    String::new()
+                };
+                body.push_str(&format!(
+                    r#"<{element} id="x{i}"{next}><rect width="200" height="100" fill="white"/></{element}>"#
+                ));
+            }
+            body.push_str(&format!(
+                r#"<rect width="200" height="100" {attribute}="url(#x0)"/>"#
+            ));
+            svg(&body)
+        };
+        for (element, attribute) in [("mask", "mask"), ("clipPath", "clip-path")] {
+            // As many as allowed render without overflowing the stack (a test thread's 2 MiB).
+            if element == "mask" {
+                let longest = chain(svg::MAX_PAINT_SERVERS, element, attribute);
+                assert!(check_upload(AssetKind::Logo, &longest).is_ok());
+            }
+            assert_eq!(
+                check_upload(
+                    AssetKind::Logo,
+                    &chain(svg::MAX_PAINT_SERVERS + 1, element, attribute)
+                ),
+                Err(AssetError::SvgTooComplex)
+            );
+            assert!(check_upload(AssetKind::Logo, &chain(3, element, attribute)).is_ok());
+        }
     }
 }
