@@ -4,7 +4,9 @@
 //! The renderer (resvg) is built without its text, font and bitmap features and is given an
 //! image resolver that resolves nothing, so rendering reads no file, font or URL: it stays
 //! pure, as the domain must. What would then silently vanish (text, embedded or linked
-//! images) is refused with a message saying what to do instead.
+//! images) is refused with a message saying what to do instead, and so is what would make the
+//! renderer work for seconds (filters, markers, copies of copies, too many layers): the
+//! buffer is bounded by the target size, the work by a budget.
 
 use std::collections::{HashMap, HashSet};
 
@@ -32,7 +34,8 @@ const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
 pub(super) const MAX_PAINT_SERVERS: usize = 128;
 /// The renderer's work accepted, in units: a shape costs 1, a layer (a group with opacity, a
 /// clip path, a mask or a pattern, each composited over the whole image) [`LAYER_COST`].
-/// In a release build 20,000 shapes filling the image, or 600 layers, render in about a second.
+/// Measured in a release build: 15,000 shapes filling the image 0.7 s, 600 layers 0.5 s, 128
+/// chained masks 0.3 s.
 pub(super) const WORK_BUDGET: u32 = 20_000;
 const LAYER_COST: u32 = 32;
 
