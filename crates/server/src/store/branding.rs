@@ -144,7 +144,8 @@ async fn image_url(
     }
 }
 
-/// Stores an uploaded logo or favicon (checked by content) and points the branding at it.
+/// Stores an uploaded logo or favicon (checked by content and size in pixels; an SVG is stored
+/// as the PNG it was rendered to) and points the branding at it.
 /// Needs the current branding version, like any other branding change.
 pub async fn upload(
     tx: &mut TenantTx,
@@ -152,8 +153,9 @@ pub async fn upload(
     bytes: &[u8],
     version: i64,
 ) -> AppResult<Branding> {
-    let content_type =
-        mspdesk_domain::sniff_image(bytes).map_err(|e| AppError::validation("body", e))?;
+    let checked =
+        mspdesk_domain::check_upload(kind, bytes).map_err(|e| AppError::validation("body", e))?;
+    let (content_type, bytes) = (checked.content_type, checked.bytes.as_slice());
     let sha: String = Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -1078,3 +1078,33 @@ async fn client_list_pages_every_client_exactly_once() {
         "every client once, in the order of one big page"
     );
 }
+
+#[tokio::test]
+async fn branding_svg_upload_is_served_as_its_png() {
+    let app = spawn_app().await;
+    let msp = msp(&app).await;
+    let a = client(&msp, "Vector", unlimited()).await;
+    let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 100" onload="alert(1)"><rect width="200" height="100" fill="#1E88E5"/></svg>"##;
+    let branding = a
+        .api
+        .upload_asset(mspdesk_domain::AssetKind::Logo, svg.to_vec(), 1)
+        .await
+        .unwrap();
+    let path = branding.logo_url.unwrap();
+    let (route, _) = path.split_once('?').unwrap();
+    let served = reqwest::get(format!("{}{route}", app.url)).await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    let png = served.bytes().await.unwrap().to_vec();
+    let expected = mspdesk_domain::check_upload(mspdesk_domain::AssetKind::Logo, svg).unwrap();
+    assert_eq!((expected.width, expected.height), (512, 256));
+    assert_eq!(png, expected.bytes);
+
+    // A favicon must be square, in pixels too.
+    let err = a
+        .api
+        .upload_asset(mspdesk_domain::AssetKind::Favicon, svg.to_vec(), 2)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ProblemCode::ValidationFailed));
+}
