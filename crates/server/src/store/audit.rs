@@ -27,6 +27,8 @@ pub enum Action {
     AppDelete,
     BrandingUpdate,
     BrandingAsset,
+    /// A check of the custom domain's TXT record (target: the domain).
+    BrandingDomainVerify,
 }
 
 impl Action {
@@ -50,6 +52,7 @@ impl Action {
             Action::AppDelete => "app.delete",
             Action::BrandingUpdate => "branding.update",
             Action::BrandingAsset => "branding.asset",
+            Action::BrandingDomainVerify => "branding.domain_verify",
         }
     }
 
@@ -68,7 +71,9 @@ impl Action {
             Action::UserCreate | Action::UserDelete => "user",
             Action::CatalogUpdate => "catalog",
             Action::AppCreate | Action::AppDelete => "app",
-            Action::BrandingUpdate | Action::BrandingAsset => "branding",
+            Action::BrandingUpdate | Action::BrandingAsset | Action::BrandingDomainVerify => {
+                "branding"
+            }
         }
     }
 }

@@ -523,7 +523,7 @@ async fn catalog_and_apps() {
 }
 
 #[tokio::test]
-async fn branding_validation_versions_and_domain_uniqueness() {
+async fn branding_validation_versions_and_shared_domain_claims() {
     let app = spawn_app().await;
     let msp = msp(&app).await;
     let a = client(&msp, "Brand A", unlimited()).await;
@@ -549,8 +549,9 @@ async fn branding_validation_versions_and_domain_uniqueness() {
         Some("portal.brand-a.example")
     );
 
-    // Another client cannot claim the same domain.
-    let taken = b
+    // Another client may claim the same domain while nobody has verified it (the domains
+    // tests cover verification and the 409 once verified).
+    let also = b
         .api
         .set_branding(
             &UpdateBranding {
@@ -560,10 +561,11 @@ async fn branding_validation_versions_and_domain_uniqueness() {
             1,
         )
         .await
-        .unwrap_err();
-    let p = taken.problem().unwrap();
-    assert_eq!(p.code, ProblemCode::Conflict);
-    assert_eq!(p.field.as_deref(), Some("custom_domain"));
+        .unwrap();
+    assert_eq!(
+        also.custom_domain_verification.map(|v| v.status),
+        Some(mspdesk_api::types::VerificationStatus::Pending)
+    );
 
     // Every invalid field is reported at once, and nothing is saved.
     let bad = UpdateBranding {
@@ -889,6 +891,7 @@ async fn openapi_documents_every_route() {
         "DELETE /api/v1/servers/{id}/apps/{app_id}",
         "GET /api/v1/branding",
         "PUT /api/v1/branding",
+        "POST /api/v1/branding/domain/verify",
         "GET /api/v1/usage",
         "PUT /api/v1/branding/assets/{kind}",
         "GET /api/v1/public/assets/{tenant}/{kind}",
