@@ -75,3 +75,10 @@ CREATE TABLE throttle (
     PRIMARY KEY (scope, key_hash)
 );
 CREATE INDEX throttle_window_ends ON throttle (window_ends);
+
+-- Which client a custom domain serves, asked before any tenant is known (the portal's `GET /`
+-- with that domain as Host): the request names the host it is asking about in
+-- `app.portal_host`, for its transaction only, and sees that one row at most (like
+-- `app.login_email` for operators' sign-in).
+CREATE POLICY verified_domains_host ON verified_domains FOR SELECT
+    USING (domain = NULLIF(current_setting('app.portal_host', true), ''));

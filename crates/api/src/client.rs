@@ -422,6 +422,14 @@ impl ApiClient {
         self.send_json(req, body).await
     }
 
+    /// Looks the custom domain's TXT record up now (`POST /branding/domain/verify`) and
+    /// returns the branding with the new `custom_domain_verification`. A failed lookup is not
+    /// an error: it is the state `failed` with its reason. No custom domain set: 422.
+    pub async fn verify_custom_domain(&self) -> Result<Branding, ApiError> {
+        self.send(self.api(Method::POST, "/branding/domain/verify"))
+            .await
+    }
+
     /// Uploads a logo or favicon (PNG, JPEG, WebP or ICO) and points the branding at it.
     pub async fn upload_asset(
         &self,

@@ -81,6 +81,17 @@ impl DomainName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether this name is `parent` itself or a name under it (`a.b.example` is under
+    /// `b.example`; `notexample.com` is not under `example.com`).
+    #[must_use]
+    pub fn is_at_or_under(&self, parent: &DomainName) -> bool {
+        self.0 == parent.0
+            || self
+                .0
+                .strip_suffix(parent.0.as_str())
+                .is_some_and(|prefix| prefix.ends_with('.'))
+    }
 }
 
 impl TryFrom<String> for DomainName {
@@ -121,6 +132,19 @@ mod tests {
         assert_eq!(ok("123.example.com"), "123.example.com");
         let label63 = "a".repeat(63);
         assert_eq!(ok(&format!("{label63}.com")), format!("{label63}.com"));
+    }
+
+    #[test]
+    fn at_or_under() {
+        let d = |s: &str| DomainName::parse(s).unwrap();
+        let cp = d("cp.example.com");
+        assert!(d("cp.example.com").is_at_or_under(&cp));
+        assert!(d("CP.Example.com.").is_at_or_under(&cp));
+        assert!(d("a.cp.example.com").is_at_or_under(&cp));
+        assert!(d("x.y.cp.example.com").is_at_or_under(&cp));
+        assert!(!d("example.com").is_at_or_under(&cp));
+        assert!(!d("xcp.example.com").is_at_or_under(&cp));
+        assert!(!d("cp.example.com.evil.example").is_at_or_under(&cp));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod assets;
 mod billing;
 mod catalog;
 mod color;
+mod contrast;
 mod domain_name;
 mod ids;
 mod money;
@@ -21,6 +22,7 @@ mod quotas;
 mod text;
 mod url;
 
+pub use assets::{check_upload, CheckedImage, ASSET_MIN_PX, FAVICON_MAX_PX, LOGO_MAX_PX};
 pub use assets::{sniff_image, AssetError, AssetKind, ASSET_MAX_BYTES};
 pub use billing::{
     bill_client, billing_report, check_lifetime, company_order_key, license_fee, line_order_key,
@@ -29,6 +31,10 @@ pub use billing::{
 };
 pub use catalog::{template, CatalogMode, Template, TEMPLATES};
 pub use color::{HexColor, HexColorError};
+pub use contrast::{
+    brand_contrast_warnings, contrast_ratio, nearest_passing_shade, ContrastWarning,
+    PORTAL_TEXT_ON_BRAND, WCAG_AA_NORMAL,
+};
 pub use domain_name::{DomainName, DomainNameError};
 pub use ids::{ClientId, IdError, TenantId};
 pub use money::{parse_currency, Currency, Money, MoneyError};

@@ -127,3 +127,17 @@ pub async fn login_tx(pool: &PgPool, email: &str) -> AppResult<Transaction<'stat
         .await?;
     Ok(tx)
 }
+
+/// A transaction for finding the client a custom domain serves: as the app role, with no
+/// tenant, seeing only the `verified_domains` row of `host`.
+pub async fn host_tx(pool: &PgPool, host: &str) -> AppResult<Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL ROLE mspdesk_app")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT set_config('app.portal_host', $1, true)")
+        .bind(host)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}

@@ -150,10 +150,6 @@ impl From<sqlx::Error> for AppError {
         if let Some(db) = e.as_database_error() {
             if db.is_unique_violation() {
                 let (field, detail) = match db.constraint() {
-                    Some("branding_custom_domain") => (
-                        "custom_domain",
-                        "this custom domain is already used by another client",
-                    ),
                     Some("users_tenant_email") => {
                         ("email", "a user with this e-mail already exists")
                     }

@@ -7,10 +7,12 @@
 //!   security applies) and migrations.
 //! - [`store`]: every query, each taking the tenant transaction.
 //! - [`error`]: the one error type, rendered as RFC 9457 problem+json.
+//! - [`dns`]: TXT lookups that verify custom domains.
 
 pub mod auth;
 pub mod db;
 pub mod demo;
+pub mod dns;
 pub mod error;
 pub mod extract;
 pub mod portal;
@@ -37,16 +39,29 @@ pub struct AppState {
     /// Checked against when a login names an unknown e-mail (same cost as a wrong password).
     pub dummy_hash: Arc<String>,
     pub openapi: Arc<serde_json::Value>,
+    /// How custom domains are checked.
+    pub domains: Arc<DomainSettings>,
     /// Whether the portal's cookies are `Secure`: yes, unless the server listens on loopback
     /// (plain HTTP for local use and tests; anywhere else TLS is expected in front). Set by
     /// [`serve`].
     pub secure_cookies: bool,
 }
 
+/// How custom domains are checked: where their TXT records are looked up, and which names are
+/// the Control Panel's own (refused as custom domains, with every name under them).
+#[derive(Debug, Clone, Default)]
+pub struct DomainSettings {
+    /// `CONTROL_PANEL_DNS`; the system's resolver by default.
+    pub nameserver: dns::Nameserver,
+    /// `CONTROL_PANEL_PUBLIC_HOST`.
+    pub public_host: Option<mspdesk_domain::DomainName>,
+}
+
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("keys", &self.keys)
+            .field("domains", &self.domains)
             .finish()
     }
 }
@@ -64,8 +79,8 @@ pub enum StartError {
 }
 
 impl AppState {
-    /// Loads (or creates) the signing keys and prepares shared state. The schema must be
-    /// migrated.
+    /// Loads (or creates) the signing keys and prepares shared state, with the default
+    /// [`DomainSettings`] (see [`AppState::with_domains`]). The schema must be migrated.
     pub async fn new(pool: PgPool) -> Result<Self, StartError> {
         let keys = auth::Keys::load_or_create(&pool).await?;
         let dummy_hash = tokio::task::spawn_blocking(auth::dummy_hash)
@@ -78,8 +93,16 @@ impl AppState {
             keys,
             dummy_hash: Arc::new(dummy_hash),
             openapi: Arc::new(openapi),
+            domains: Arc::new(DomainSettings::default()),
             secure_cookies: true,
         })
+    }
+
+    /// The same state with these domain settings.
+    #[must_use]
+    pub fn with_domains(mut self, domains: DomainSettings) -> Self {
+        self.domains = Arc::new(domains);
+        self
     }
 }
 
@@ -95,6 +118,11 @@ pub fn app(state: AppState) -> axum::Router {
     let (router, _) = routes::api();
     router
         .merge(portal::router())
+        // Unknown hosts get a plain 404; a custom domain serves only its client's portal.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            portal::host_filter,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // gzip when the client accepts it (the typed client does); images and tiny bodies
         // are left alone.

@@ -1,11 +1,13 @@
 //! `control-panel`: migrate | serve | create-admin | seed-demo.
 
 use std::io::Read;
+use std::net::SocketAddr;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use mspdesk_domain::Email;
-use mspdesk_server::{db, demo, store, AppState};
+use mspdesk_domain::{DomainName, Email};
+use mspdesk_server::dns::Nameserver;
+use mspdesk_server::{db, demo, store, AppState, DomainSettings};
 use secrecy::{ExposeSecret, SecretString};
 use tracing_subscriber::EnvFilter;
 
@@ -35,6 +37,14 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "CONTROL_PANEL_ADDR", default_value = "127.0.0.1:8080")]
         addr: String,
+        /// The DNS server (`ip:port`) that custom-domain TXT records are looked up at; the
+        /// system's resolver when unset.
+        #[arg(long, env = "CONTROL_PANEL_DNS")]
+        dns: Option<SocketAddr>,
+        /// The Control Panel's own host name: it and every name under it are refused as a
+        /// client's custom domain.
+        #[arg(long, env = "CONTROL_PANEL_PUBLIC_HOST", value_parser = parse_public_host)]
+        public_host: Option<DomainName>,
     },
     /// Create an MSP with its first operator (password read from standard input).
     CreateAdmin {
@@ -68,9 +78,16 @@ async fn main() -> Result<()> {
             mspdesk_server::migrate(&pool).await?;
             eprintln!("database is up to date");
         }
-        Command::Serve { addr } => {
+        Command::Serve {
+            addr,
+            dns,
+            public_host,
+        } => {
             mspdesk_server::migrate(&pool).await?;
-            let state = AppState::new(pool).await?;
+            let state = AppState::new(pool).await?.with_domains(DomainSettings {
+                nameserver: dns.map_or(Nameserver::System, Nameserver::At),
+                public_host,
+            });
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .with_context(|| format!("listening on {addr} (CONTROL_PANEL_ADDR)"))?;
@@ -116,6 +133,10 @@ async fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn parse_public_host(s: &str) -> Result<DomainName, String> {
+    DomainName::parse(s).map_err(|e| format!("not a host name: {e}"))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use mspdesk_server::{db, AppState};
+use mspdesk_server::{db, AppState, DomainSettings};
 use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -49,7 +49,16 @@ pub struct Server {
 
 impl Server {
     pub async fn start(pool: &PgPool) -> Self {
-        let state = AppState::new(pool.clone()).await.unwrap();
+        Self::start_with_domains(pool, DomainSettings::default()).await
+    }
+
+    /// A server with these custom-domain settings (a DNS server on loopback, the Control
+    /// Panel's own host name).
+    pub async fn start_with_domains(pool: &PgPool, domains: DomainSettings) -> Self {
+        let state = AppState::new(pool.clone())
+            .await
+            .unwrap()
+            .with_domains(domains);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, rx) = oneshot::channel::<()>();

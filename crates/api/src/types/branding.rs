@@ -1,5 +1,6 @@
 //! White-label branding.
 
+use chrono::{DateTime, Utc};
 use mspdesk_domain::{CompanyName, HexColor, HttpsUrl, TenantId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -7,7 +8,9 @@ use utoipa::ToSchema;
 use super::{optional, Fields};
 use crate::FieldError;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// A client's branding as stored (`GET /branding`). The last two fields are read-only: the
+/// server computes them, and `PUT /branding` does not take them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Branding {
     pub company_name: Option<String>,
@@ -19,6 +22,65 @@ pub struct Branding {
     pub custom_domain: Option<String>,
     pub custom_css: Option<String>,
     pub version: i64,
+    /// Whether the client has proven control of `custom_domain` (null when none is set).
+    #[serde(default)]
+    pub custom_domain_verification: Option<DomainVerification>,
+    /// Advice that does not block saving (e.g. low colour contrast).
+    #[serde(default)]
+    pub warnings: Vec<BrandingWarning>,
+}
+
+/// Where a custom domain's verification stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    /// Not checked yet since the domain was set: publish the TXT record, then verify.
+    Pending,
+    /// The TXT record was found: the domain counts for this client.
+    Verified,
+    /// The last check did not find the record, or another account verified the domain first
+    /// (`reason` says which).
+    Failed,
+}
+
+/// The proof a client gives that it controls its custom domain: a TXT record named
+/// `record_name` holding `record_value`, checked by `POST /branding/domain/verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DomainVerification {
+    pub status: VerificationStatus,
+    /// `_mspdesk-challenge.<custom domain>`.
+    pub record_name: String,
+    /// The token to publish; the same for this client and domain every time.
+    pub record_value: String,
+    /// When the record was last looked up (null before the first check).
+    pub checked_at: Option<DateTime<Utc>>,
+    /// Why the check failed: what was looked up and what was found.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The name of the TXT record that proves control of `domain`.
+#[must_use]
+pub fn challenge_record_name(domain: &str) -> String {
+    format!("{CHALLENGE_LABEL}.{domain}")
+}
+
+/// The label prepended to a custom domain to name its challenge record.
+pub const CHALLENGE_LABEL: &str = "_mspdesk-challenge";
+
+/// A branding value that is accepted but worth a second look.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BrandingWarning {
+    /// The field it is about, e.g. `primary_color`.
+    pub field: String,
+    pub message: String,
+    /// The measured value (for contrast: the WCAG contrast ratio).
+    pub ratio: f64,
+    /// A value that would pass, when there is one.
+    pub suggestion: Option<String>,
 }
 
 /// `PUT /branding`: the whole branding; null or absent clears a field.

@@ -18,7 +18,7 @@
 mod cookies;
 mod pages;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -26,6 +26,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use mspdesk_domain::TenantId;
 
+use crate::db::TenantTx;
+use crate::error::{AppError, AppResult};
+use crate::store::portal as accounts;
 use crate::AppState;
 
 /// The portal's routes, with its response headers.
@@ -164,10 +167,87 @@ pub fn request_origin(state: &AppState, headers: &HeaderMap) -> String {
 /// when it has one, otherwise the origin this request reached the Control Panel at.
 pub async fn public_origin(
     state: &AppState,
-    _tenant: TenantId,
+    tenant: TenantId,
     headers: &HeaderMap,
-) -> crate::error::AppResult<String> {
-    Ok(request_origin(state, headers))
+) -> AppResult<String> {
+    let mut tx = TenantTx::begin(&state.pool, tenant).await?;
+    let domain = accounts::own_domain(&mut tx).await?;
+    tx.commit().await?;
+    Ok(match domain {
+        Some(domain) => format!("https://{domain}"),
+        None => request_origin(state, headers),
+    })
+}
+
+/// What a request's `Host` names. Resolved once per request by [`host_filter`], which leaves
+/// it in the request's extensions for the portal's handlers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKind {
+    /// The Control Panel itself: its public host, an IP address, `localhost`, or any host when
+    /// no public host is configured.
+    ControlPanel,
+    /// A client's verified custom domain.
+    Custom(TenantId),
+    /// A host this server does not serve.
+    Unknown,
+}
+
+/// Resolves `Host`: the Control Panel's own names first (no query), then the verified custom
+/// domains.
+pub async fn resolve_host(state: &AppState, headers: &HeaderMap) -> AppResult<HostKind> {
+    let Some(host) = request_host(headers) else {
+        return Ok(HostKind::ControlPanel);
+    };
+    let public = state.domains.public_host.as_ref();
+    if host == "localhost"
+        || host.parse::<std::net::IpAddr>().is_ok()
+        || public.is_some_and(|p| p.as_str() == host)
+    {
+        return Ok(HostKind::ControlPanel);
+    }
+    if let Some(owner) = accounts::domain_owner(&state.pool, &host).await? {
+        let tenant = TenantId::try_from(owner).map_err(|e| AppError::Internal(e.to_string()))?;
+        return Ok(HostKind::Custom(tenant));
+    }
+    Ok(if public.is_some() {
+        HostKind::Unknown
+    } else {
+        HostKind::ControlPanel
+    })
+}
+
+/// What a client's custom domain serves: its portal and its uploaded images, nothing else.
+fn served_on_custom_domain(path: &str, tenant: TenantId) -> bool {
+    let portal = format!("/portal/{tenant}");
+    let assets = format!("{}{tenant}/", mspdesk_api::types::ASSET_PATH_PREFIX);
+    path == "/"
+        || path == "/health"
+        || path.starts_with("/portal/static/")
+        || path == portal
+        || path.starts_with(&format!("{portal}/"))
+        || path.starts_with(&assets)
+}
+
+/// In front of every route: a host the server does not know gets a plain 404, and a client's
+/// custom domain serves only that client's portal.
+pub async fn host_filter(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let kind = match resolve_host(&state, request.headers()).await {
+        Ok(kind) => kind,
+        Err(e) => return e.into_response(),
+    };
+    match kind {
+        HostKind::Unknown => return unknown_host(),
+        HostKind::Custom(tenant) if !served_on_custom_domain(request.uri().path(), tenant) => {
+            return unknown_host()
+        }
+        HostKind::ControlPanel | HostKind::Custom(_) => {}
+    }
+    request.extensions_mut().insert(kind);
+    next.run(request).await
 }
 
 /// The plain 404 for a host the server does not know: no branding, no JSON.

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::cookies::{self, Life};
-use super::{content_security_policy, unknown_host, Site};
+use super::{content_security_policy, resolve_host, unknown_host, HostKind, Site};
 use crate::auth::{hash_password, verify_password};
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
@@ -248,26 +248,11 @@ fn signed_in(state: &AppState, site: &Site, token: &str) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Hosts and sites
 
-/// What the request's `Host` names.
-#[allow(dead_code)] // TEMP: custom domains are resolved once verified domains exist
-enum HostKind {
-    /// The Control Panel itself (or any host, when none is configured).
-    ControlPanel,
-    /// A client's verified custom domain.
-    Custom(TenantId),
-    /// A host this server does not serve.
-    Unknown,
-}
-
-async fn host_kind(_state: &AppState, _headers: &HeaderMap) -> AppResult<HostKind> {
-    Ok(HostKind::ControlPanel)
-}
-
 /// The site of a `/portal/{tenant}/...` request. On a custom domain, only that domain's
 /// client is served there.
 async fn site(state: &AppState, tenant: &str, headers: &HeaderMap) -> AppResult<Site> {
     let tenant: TenantId = tenant.parse().map_err(|_| AppError::NotFound)?;
-    match host_kind(state, headers).await? {
+    match resolve_host(state, headers).await? {
         HostKind::ControlPanel => Ok(Site {
             tenant,
             custom_host: false,
@@ -286,8 +271,16 @@ async fn site(state: &AppState, tenant: &str, headers: &HeaderMap) -> AppResult<
 /// `GET /`: a client's portal on its verified custom domain; the Control Panel's own host
 /// answers as before (no such route); any other host gets a plain 404.
 #[tracing::instrument(skip_all)]
-pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match host_kind(&state, &headers).await {
+pub async fn root(
+    State(state): State<AppState>,
+    kind: Option<axum::Extension<HostKind>>,
+    headers: HeaderMap,
+) -> Response {
+    let kind = match kind {
+        Some(axum::Extension(kind)) => Ok(kind),
+        None => resolve_host(&state, &headers).await,
+    };
+    match kind {
         Ok(HostKind::Custom(tenant)) => {
             let site = Site {
                 tenant,

@@ -3,17 +3,17 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use mspdesk_api::types::{Branding, UpdateBranding};
+use mspdesk_api::types::{Branding, NewBranding, UpdateBranding};
 use mspdesk_api::Problem;
-use mspdesk_domain::AssetKind;
+use mspdesk_domain::{AssetKind, DomainName};
 
-use super::{mutate, read};
+use super::{fetch, mutate, read};
 use crate::auth::ClientAdmin;
 use crate::error::{AppError, AppResult};
 use crate::extract::{respond, Body, IfMatch, RawBody};
 use crate::store::audit::Action;
-use crate::store::branding;
-use crate::AppState;
+use crate::store::{branding, domains};
+use crate::{dns, AppState};
 
 /// The client's white-label branding.
 #[utoipa::path(get, path = "/branding", tag = "tenant", security(("bearer" = [])),
@@ -34,12 +34,61 @@ pub async fn put_branding(
     if_match: IfMatch,
     Body(body): Body<UpdateBranding>,
 ) -> AppResult<Response> {
-    let new = body.validate().map_err(AppError::Validation)?;
+    let new = validate(&state, &body)?;
     let version = if_match.required()?;
     let updated = mutate(&state, auth, Action::BrandingUpdate, async |tx| {
         Ok((
             branding::put(tx, &new, version).await?,
             auth.tenant.to_string(),
+        ))
+    })
+    .await?;
+    respond(StatusCode::OK, &updated)
+}
+
+/// The body's values, with every bad field listed at once; a custom domain that is the
+/// Control Panel's own host name (`CONTROL_PANEL_PUBLIC_HOST`) or under it is one of them.
+fn validate(state: &AppState, body: &UpdateBranding) -> AppResult<NewBranding> {
+    let reserved = state.domains.public_host.as_ref().and_then(|host| {
+        let domain = DomainName::parse(body.custom_domain.as_deref()?).ok()?;
+        domain
+            .is_at_or_under(host)
+            .then(|| domains::reserved_error(host))
+    });
+    match (body.validate(), reserved) {
+        (Ok(new), None) => Ok(new),
+        (Ok(_), Some(refused)) => Err(refused),
+        (Err(mut errors), refused) => {
+            if let Some(AppError::Validation(more)) = refused {
+                errors.extend(more);
+            }
+            Err(AppError::Validation(errors))
+        }
+    }
+}
+
+/// Looks the custom domain's TXT record (`custom_domain_verification.record_name`) up now and
+/// answers with the branding in its new state: `verified` when the record holds the token
+/// (unless another account verified the domain first), `failed` with the reason otherwise.
+/// 422 when no custom domain is set.
+#[utoipa::path(post, path = "/branding/domain/verify", tag = "tenant", security(("bearer" = [])),
+    responses((status = 200, body = Branding), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(skip_all, fields(tenant = %auth.tenant))]
+pub async fn verify_domain(
+    State(state): State<AppState>,
+    auth: ClientAdmin,
+) -> AppResult<Response> {
+    let public_host = state.domains.public_host.as_ref();
+    let target = fetch(&state, auth, async |tx| {
+        domains::target(tx, public_host).await
+    })
+    .await?;
+    // Outside any transaction: the lookup may take seconds.
+    let answer = dns::lookup_txt(state.domains.nameserver, &target.record_name).await;
+    let updated = mutate(&state, auth, Action::BrandingDomainVerify, async |tx| {
+        Ok((
+            domains::record_check(tx, &target, &answer).await?,
+            target.domain.clone(),
         ))
     })
     .await?;

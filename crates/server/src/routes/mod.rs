@@ -4,7 +4,9 @@
 //!
 //! One module per resource, like `store/`; every handler goes through `read`, `mutate`
 //! or `create`, which open the tenant transaction, run the store function, write the audit
-//! row and commit (`read_snapshot` and `housekeep` are the change feed's variants of `read`).
+//! row and commit (`read_snapshot` and `housekeep` are the change feed's variants of `read`;
+//! `fetch` is `read` returning the value, for a handler that works outside the database between
+//! a read and a mutation, like the custom domain's DNS check).
 
 mod apps;
 mod audit;
@@ -102,6 +104,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(apps::install_app, apps::list_apps))
         .routes(routes!(apps::uninstall_app))
         .routes(routes!(branding::get_branding, branding::put_branding))
+        .routes(routes!(branding::verify_domain))
         .routes(routes!(servers::usage))
         .routes(routes!(public::asset))
         .routes(routes!(public::openapi_json))
@@ -194,10 +197,20 @@ pub(crate) async fn read<T: Serialize>(
     who: impl Into<Actor>,
     read: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<T>,
 ) -> AppResult<Response> {
+    respond(StatusCode::OK, &fetch(state, who, read).await?)
+}
+
+/// Runs `read` in the tenant's transaction and returns its result, for a handler that reads
+/// before it does something outside the database (and then mutates).
+pub(crate) async fn fetch<T>(
+    state: &AppState,
+    who: impl Into<Actor>,
+    read: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<T>,
+) -> AppResult<T> {
     let mut tx = TenantTx::begin(&state.pool, who.into().tenant).await?;
     let value = read(&mut tx).await?;
     tx.commit().await?;
-    respond(StatusCode::OK, &value)
+    Ok(value)
 }
 
 /// Like [`read`], in one snapshot from the first query to the last (`REPEATABLE READ`), for

@@ -31,6 +31,8 @@ pub enum Action {
     AppDelete,
     BrandingUpdate,
     BrandingAsset,
+    /// A check of the custom domain's TXT record (target: the domain).
+    BrandingDomainVerify,
 }
 
 impl Action {
@@ -56,6 +58,7 @@ impl Action {
             Action::AppDelete => "app.delete",
             Action::BrandingUpdate => "branding.update",
             Action::BrandingAsset => "branding.asset",
+            Action::BrandingDomainVerify => "branding.domain_verify",
         }
     }
 
@@ -76,7 +79,9 @@ impl Action {
             }
             Action::CatalogUpdate => "catalog",
             Action::AppCreate | Action::AppDelete => "app",
-            Action::BrandingUpdate | Action::BrandingAsset => "branding",
+            Action::BrandingUpdate | Action::BrandingAsset | Action::BrandingDomainVerify => {
+                "branding"
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ use mspdesk_domain::AssetKind;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::domains::{self, ClaimCols, CLAIM_COLUMNS, CLAIM_JOINS};
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
 
@@ -20,37 +21,53 @@ struct Row {
     custom_domain: Option<String>,
     custom_css: Option<String>,
     version: i64,
+    #[sqlx(flatten)]
+    claim: ClaimCols,
 }
 
-impl From<Row> for Branding {
-    fn from(r: Row) -> Self {
+impl Row {
+    /// The branding of `tenant` (the client it belongs to).
+    fn into_branding(self, tenant: Uuid) -> Branding {
+        let custom_domain_verification = self
+            .claim
+            .verification(tenant, self.custom_domain.as_deref());
         Branding {
-            company_name: r.company_name,
-            logo_url: r.logo_url,
-            favicon_url: r.favicon_url,
-            primary_color: r.primary_color,
-            secondary_color: r.secondary_color,
-            accent_color: r.accent_color,
-            custom_domain: r.custom_domain,
-            custom_css: r.custom_css,
-            version: r.version,
+            company_name: self.company_name,
+            logo_url: self.logo_url,
+            favicon_url: self.favicon_url,
+            primary_color: self.primary_color,
+            secondary_color: self.secondary_color,
+            accent_color: self.accent_color,
+            custom_domain: self.custom_domain,
+            custom_css: self.custom_css,
+            version: self.version,
+            custom_domain_verification,
+            // filled by branding::warnings
+            warnings: Vec::new(),
         }
     }
 }
 
-const COLUMNS: &str = "company_name, logo_url, favicon_url, primary_color, secondary_color, accent_color, custom_domain, custom_css, version";
+/// The branding columns of `b` but its version (which [`of_clients`] reads with a default).
+const COLUMNS: &str = "b.company_name, b.logo_url, b.favicon_url, b.primary_color,
+    b.secondary_color, b.accent_color, b.custom_domain, b.custom_css";
 
 pub async fn get(tx: &mut TenantTx) -> AppResult<Branding> {
+    let tenant = tx.tenant().as_uuid();
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM branding WHERE tenant_id = $1"
+        "SELECT {COLUMNS}, b.version, {CLAIM_COLUMNS} FROM branding b {CLAIM_JOINS}
+         WHERE b.tenant_id = $1"
     ))
-    .bind(tx.tenant().as_uuid())
+    .bind(tenant)
     .fetch_optional(tx.conn())
     .await?;
-    Ok(row.map(Branding::from).unwrap_or(Branding {
-        version: 1,
-        ..Branding::default()
-    }))
+    Ok(row.map_or_else(
+        || Branding {
+            version: 1,
+            ..Branding::default()
+        },
+        |r| r.into_branding(tenant),
+    ))
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -63,22 +80,23 @@ struct ClientRow {
 /// The branding of those of `clients` that are the MSP's clients, by client (unstored
 /// branding reads as empty at version 1, like [`get`]).
 pub async fn of_clients(tx: &mut TenantTx, clients: &[Uuid]) -> AppResult<Vec<(Uuid, Branding)>> {
-    let rows: Vec<ClientRow> = sqlx::query_as(
-        "SELECT c.id AS client, b.company_name, b.logo_url, b.favicon_url, b.primary_color,
-                b.secondary_color, b.accent_color, b.custom_domain, b.custom_css,
-                coalesce(b.version, 1) AS version
-         FROM clients c LEFT JOIN branding b ON b.tenant_id = c.id
-         WHERE c.tenant_id = $1 AND c.id = ANY($2)",
-    )
+    let rows: Vec<ClientRow> = sqlx::query_as(&format!(
+        "SELECT c.id AS client, {COLUMNS}, coalesce(b.version, 1) AS version, {CLAIM_COLUMNS}
+         FROM clients c LEFT JOIN branding b ON b.tenant_id = c.id {CLAIM_JOINS}
+         WHERE c.tenant_id = $1 AND c.id = ANY($2)"
+    ))
     .bind(tx.tenant().as_uuid())
     .bind(clients)
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows.into_iter().map(|r| (r.client, r.row.into())).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.client, r.row.into_branding(r.client)))
+        .collect())
 }
 
 /// Replaces the branding if `version` is current (412 otherwise). A custom domain that another
-/// client uses is a 409 conflict on `custom_domain`.
+/// client has verified is a 409 conflict on `custom_domain`; see [`domains::follow_change`].
 pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResult<Branding> {
     tx.lock("branding").await?;
     let current = get(tx).await?;
@@ -87,17 +105,22 @@ pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResul
     }
     let logo_url = image_url(tx, AssetKind::Logo, new.logo_url.as_ref()).await?;
     let favicon_url = image_url(tx, AssetKind::Favicon, new.favicon_url.as_ref()).await?;
+    domains::follow_change(
+        tx,
+        current.custom_domain.as_deref(),
+        new.custom_domain.as_ref(),
+    )
+    .await?;
     let text = |v: &Option<String>| v.clone();
-    let row: Row = sqlx::query_as(&format!(
+    sqlx::query(
         "INSERT INTO branding (tenant_id, company_name, logo_url, favicon_url, primary_color,
                                secondary_color, accent_color, custom_domain, custom_css, version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10 + 1)
          ON CONFLICT (tenant_id) DO UPDATE SET
              company_name = $2, logo_url = $3, favicon_url = $4, primary_color = $5,
              secondary_color = $6, accent_color = $7, custom_domain = $8, custom_css = $9,
-             version = branding.version + 1, updated_at = now()
-         RETURNING {COLUMNS}"
-    ))
+             version = branding.version + 1, updated_at = now()",
+    )
     .bind(tx.tenant().as_uuid())
     .bind(new.company_name.as_ref().map(|v| v.as_str().to_owned()))
     .bind(logo_url)
@@ -108,11 +131,11 @@ pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResul
     .bind(new.custom_domain.as_ref().map(|d| d.as_str().to_owned()))
     .bind(text(&new.custom_css))
     .bind(version)
-    .fetch_one(tx.conn())
+    .execute(tx.conn())
     .await?;
     let client = tx.tenant().as_uuid();
     super::changes::own(tx, ChangeKind::Branding, client, ChangeOp::Upsert);
-    Ok(row.into())
+    get(tx).await
 }
 
 /// The URL to store for a logo or favicon: an https URL as given, or the path of the tenant's
@@ -144,7 +167,8 @@ async fn image_url(
     }
 }
 
-/// Stores an uploaded logo or favicon (checked by content) and points the branding at it.
+/// Stores an uploaded logo or favicon (checked by content and size in pixels; an SVG is stored
+/// as the PNG it was rendered to) and points the branding at it.
 /// Needs the current branding version, like any other branding change.
 pub async fn upload(
     tx: &mut TenantTx,
@@ -152,8 +176,9 @@ pub async fn upload(
     bytes: &[u8],
     version: i64,
 ) -> AppResult<Branding> {
-    let content_type =
-        mspdesk_domain::sniff_image(bytes).map_err(|e| AppError::validation("body", e))?;
+    let checked =
+        mspdesk_domain::check_upload(kind, bytes).map_err(|e| AppError::validation("body", e))?;
+    let (content_type, bytes) = (checked.content_type, checked.bytes.as_slice());
     let sha: String = Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -179,21 +204,20 @@ pub async fn upload(
         AssetKind::Logo => (Some(path), current.favicon_url),
         AssetKind::Favicon => (current.logo_url, Some(path)),
     };
-    let row: Row = sqlx::query_as(&format!(
+    sqlx::query(
         "INSERT INTO branding (tenant_id, logo_url, favicon_url, version) VALUES ($1, $2, $3, $4 + 1)
          ON CONFLICT (tenant_id) DO UPDATE SET logo_url = $2, favicon_url = $3,
-             version = branding.version + 1, updated_at = now()
-         RETURNING {COLUMNS}"
-    ))
+             version = branding.version + 1, updated_at = now()",
+    )
     .bind(tx.tenant().as_uuid())
     .bind(logo)
     .bind(favicon)
     .bind(version)
-    .fetch_one(tx.conn())
+    .execute(tx.conn())
     .await?;
     let client = tx.tenant().as_uuid();
     super::changes::own(tx, ChangeKind::Branding, client, ChangeOp::Upsert);
-    Ok(row.into())
+    get(tx).await
 }
 
 /// An uploaded image of the transaction's tenant: (media type, bytes).

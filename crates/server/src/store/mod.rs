@@ -9,6 +9,7 @@ pub mod branding;
 pub mod catalog;
 pub mod changes;
 pub mod clients;
+pub mod domains;
 pub mod idempotency;
 pub mod plans;
 pub mod portal;

@@ -228,6 +228,28 @@ pub async fn end_session(tx: &mut TenantTx, token: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// The client whose verified custom domain `host` is, if any (before any tenant is known).
+pub async fn domain_owner(pool: &sqlx::PgPool, host: &str) -> AppResult<Option<Uuid>> {
+    let mut tx = crate::db::host_tx(pool, host).await?;
+    let owner: Option<Uuid> =
+        sqlx::query_scalar("SELECT tenant_id FROM verified_domains WHERE domain = $1")
+            .bind(host)
+            .fetch_optional(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    Ok(owner)
+}
+
+/// The transaction's client's verified custom domain, if it has one.
+pub async fn own_domain(tx: &mut TenantTx) -> AppResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT domain FROM verified_domains WHERE tenant_id = $1 ORDER BY verified_at LIMIT 1",
+    )
+    .bind(tx.tenant().as_uuid())
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -523,7 +523,7 @@ async fn catalog_and_apps() {
 }
 
 #[tokio::test]
-async fn branding_validation_versions_and_domain_uniqueness() {
+async fn branding_validation_versions_and_shared_domain_claims() {
     let app = spawn_app().await;
     let msp = msp(&app).await;
     let a = client(&msp, "Brand A", unlimited()).await;
@@ -549,8 +549,9 @@ async fn branding_validation_versions_and_domain_uniqueness() {
         Some("portal.brand-a.example")
     );
 
-    // Another client cannot claim the same domain.
-    let taken = b
+    // Another client may claim the same domain while nobody has verified it (the domains
+    // tests cover verification and the 409 once verified).
+    let also = b
         .api
         .set_branding(
             &UpdateBranding {
@@ -560,10 +561,11 @@ async fn branding_validation_versions_and_domain_uniqueness() {
             1,
         )
         .await
-        .unwrap_err();
-    let p = taken.problem().unwrap();
-    assert_eq!(p.code, ProblemCode::Conflict);
-    assert_eq!(p.field.as_deref(), Some("custom_domain"));
+        .unwrap();
+    assert_eq!(
+        also.custom_domain_verification.map(|v| v.status),
+        Some(mspdesk_api::types::VerificationStatus::Pending)
+    );
 
     // Every invalid field is reported at once, and nothing is saved.
     let bad = UpdateBranding {
@@ -890,6 +892,7 @@ async fn openapi_documents_every_route() {
         "DELETE /api/v1/servers/{id}/apps/{app_id}",
         "GET /api/v1/branding",
         "PUT /api/v1/branding",
+        "POST /api/v1/branding/domain/verify",
         "GET /api/v1/usage",
         "PUT /api/v1/branding/assets/{kind}",
         "GET /api/v1/public/assets/{tenant}/{kind}",
@@ -1078,4 +1081,34 @@ async fn client_list_pages_every_client_exactly_once() {
         paged, expected,
         "every client once, in the order of one big page"
     );
+}
+
+#[tokio::test]
+async fn branding_svg_upload_is_served_as_its_png() {
+    let app = spawn_app().await;
+    let msp = msp(&app).await;
+    let a = client(&msp, "Vector", unlimited()).await;
+    let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 100" onload="alert(1)"><rect width="200" height="100" fill="#1E88E5"/></svg>"##;
+    let branding = a
+        .api
+        .upload_asset(mspdesk_domain::AssetKind::Logo, svg.to_vec(), 1)
+        .await
+        .unwrap();
+    let path = branding.logo_url.unwrap();
+    let (route, _) = path.split_once('?').unwrap();
+    let served = reqwest::get(format!("{}{route}", app.url)).await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    let png = served.bytes().await.unwrap().to_vec();
+    let expected = mspdesk_domain::check_upload(mspdesk_domain::AssetKind::Logo, svg).unwrap();
+    assert_eq!((expected.width, expected.height), (512, 256));
+    assert_eq!(png, expected.bytes);
+
+    // A favicon must be square, in pixels too.
+    let err = a
+        .api
+        .upload_asset(mspdesk_domain::AssetKind::Favicon, svg.to_vec(), 2)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ProblemCode::ValidationFailed));
 }

@@ -10,7 +10,7 @@ use mspdesk_api::client::ApiClient;
 use mspdesk_api::types::{ClientToken, CreateClient, QuotasInput};
 pub use mspdesk_api::{ExposeSecret, SecretString};
 use mspdesk_domain::{ClientId, Email, TenantId};
-use mspdesk_server::{db, store, AppState};
+use mspdesk_server::{db, store, AppState, DomainSettings};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tracing_subscriber::layer::SubscriberExt;
@@ -180,9 +180,25 @@ pub async fn spawn_app_with_pool(pool_size: u32) -> TestApp {
     spawn_on(db_url, pool).await
 }
 
+/// The server on a fresh database, with these custom-domain settings (a DNS server on
+/// loopback, the Control Panel's own host name).
+#[allow(dead_code)] // used by the domains module only
+pub async fn spawn_app_with_domains(domains: DomainSettings) -> TestApp {
+    let (db_url, pool) = database(10).await;
+    let state = AppState::new(pool.clone())
+        .await
+        .expect("state")
+        .with_domains(domains);
+    serve_state(db_url, pool, state).await
+}
+
 /// Another server instance on an existing database (as behind a load balancer).
 pub async fn spawn_on(db_url: String, pool: PgPool) -> TestApp {
     let state = AppState::new(pool.clone()).await.expect("state");
+    serve_state(db_url, pool, state).await
+}
+
+async fn serve_state(db_url: String, pool: PgPool, state: AppState) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

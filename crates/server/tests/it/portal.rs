@@ -834,3 +834,89 @@ async fn every_response_carries_the_policy_and_the_brand_sheet_revalidates() {
     assert!(changed.body.contains("#123456"));
     assert_ne!(changed.header("etag"), etag);
 }
+
+#[tokio::test]
+async fn custom_domains_serve_their_portal_and_unknown_hosts_get_a_plain_404() {
+    let app = spawn_app_with_domains(mspdesk_server::DomainSettings {
+        public_host: Some(mspdesk_domain::DomainName::parse("cp.msp.example").unwrap()),
+        ..mspdesk_server::DomainSettings::default()
+    })
+    .await;
+    let msp = msp(&app).await;
+    let acme = client(&msp, "Acme", unlimited()).await;
+    let globex = client(&msp, "Globex", unlimited()).await;
+    let user = add_user(&acme, "ann@acme.example").await;
+    // Not verified yet: the domain names nothing.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |host: &'static str, path: String| {
+        http.get(format!("{}{path}", app.url))
+            .header("Host", host)
+            .send()
+    };
+    let res = get("portal.acme.example", "/".into()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.headers()["content-type"], "text/plain; charset=utf-8");
+
+    // Verified (as POST /branding/domain/verify records it).
+    sqlx::query("INSERT INTO verified_domains (domain, tenant_id) VALUES ($1, $2)")
+        .bind("portal.acme.example")
+        .bind(acme.id.as_uuid())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let res = get("portal.acme.example", "/".into()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-security-policy"], CSP);
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.contains("; Path=/;")),
+        "{cookies:?}"
+    );
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Sign in to Acme"), "{body}");
+    assert!(body.contains(&format!("action=\"/portal/{}/sign-in\"", acme.id)));
+    // Its own portal paths and images, nothing else: not the API, not another client.
+    for (path, want) in [
+        (format!("/portal/{}/branding.css", acme.id), StatusCode::OK),
+        ("/portal/static/portal.css".to_owned(), StatusCode::OK),
+        (format!("/portal/{}", globex.id), StatusCode::NOT_FOUND),
+        ("/api/v1/plans".to_owned(), StatusCode::NOT_FOUND),
+        ("/api/v1/openapi.json".to_owned(), StatusCode::NOT_FOUND),
+    ] {
+        let res = get("portal.acme.example", path.clone()).await.unwrap();
+        assert_eq!(res.status(), want, "{path}");
+    }
+    // The invitation link uses the verified domain.
+    let link = acme.api.invite_user(user.id).await.unwrap();
+    assert!(
+        link.url.starts_with(&format!(
+            "https://portal.acme.example/portal/{}/invitation/",
+            acme.id
+        )),
+        "{}",
+        link.url
+    );
+
+    // A host nobody configured: a plain 404 for every path.
+    for path in ["/", "/api/v1/health", "/portal/static/portal.css"] {
+        let res = get("evil.example", path.into()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(res.headers()["content-type"], "text/plain; charset=utf-8");
+    }
+    // The Control Panel's own host, and its address, answer as before: `/` is no route.
+    for host in ["cp.msp.example", "127.0.0.1"] {
+        let res = get(host, "/".into()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let res = get(host, "/api/v1/plans".into()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the API is there");
+    }
+}
