@@ -844,11 +844,7 @@ async fn overview_data(tx: &mut TenantTx, client: &Client) -> AppResult<Overview
         meter("Servers", QuotaKind::MaxServers, ""),
         meter("Users", QuotaKind::MaxUsers, ""),
         meter("Storage", QuotaKind::StorageQuotaGb, "GB"),
-        meter(
-            "Apps on the busiest server",
-            QuotaKind::MaxAppsPerServer,
-            "",
-        ),
+        meter("Apps per server", QuotaKind::MaxAppsPerServer, ""),
     ];
     let installed = apps::all(tx).await?;
     let rows = servers::list(tx)
