@@ -42,8 +42,8 @@ pub struct AppState {
     /// How custom domains are checked.
     pub domains: Arc<DomainSettings>,
     /// Whether the portal's cookies are `Secure`: yes, unless the server listens on loopback
-    /// (plain HTTP for local use and tests; anywhere else TLS is expected in front). Set by
-    /// [`serve`].
+    /// and has no public host (plain HTTP for local use and tests; anywhere else, or behind a
+    /// public host name, TLS is expected in front). Set by [`serve`].
     pub secure_cookies: bool,
 }
 
@@ -138,7 +138,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let addr = listener.local_addr()?;
-    state.secure_cookies = !addr.ip().is_loopback();
+    // Plain HTTP only on loopback, and only when no public host is configured: a public host
+    // means a TLS proxy in front, wherever this instance listens.
+    state.secure_cookies = !addr.ip().is_loopback() || state.domains.public_host.is_some();
     tracing::info!(%addr, "control panel listening");
     axum::serve(
         listener,

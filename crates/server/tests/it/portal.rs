@@ -920,3 +920,25 @@ async fn custom_domains_serve_their_portal_and_unknown_hosts_get_a_plain_404() {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the API is there");
     }
 }
+
+#[tokio::test]
+async fn cookies_are_secure_behind_a_public_host() {
+    let app = spawn_app_with_domains(mspdesk_server::DomainSettings {
+        public_host: Some(mspdesk_domain::DomainName::parse("cp.msp.example").unwrap()),
+        ..mspdesk_server::DomainSettings::default()
+    })
+    .await;
+    let msp = msp(&app).await;
+    let acme = client(&msp, "Acme", unlimited()).await;
+    let page = Browser::new(&app)
+        .get(&format!("/portal/{}", acme.id))
+        .await;
+    let form = page.set_cookies().join("\n");
+    assert!(
+        form.contains("mspdesk_portal_form=") && form.contains("; Secure"),
+        "{form}"
+    );
+    let user = add_user(&acme, "sam@acme.example").await;
+    let link = acme.api.invite_user(user.id).await.unwrap();
+    assert!(link.url.starts_with("https://127.0.0.1:"), "{}", link.url);
+}
