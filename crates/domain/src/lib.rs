@@ -10,6 +10,7 @@ mod assets;
 mod billing;
 mod catalog;
 mod color;
+mod css;
 mod domain_name;
 mod ids;
 mod money;
@@ -20,7 +21,7 @@ mod quotas;
 mod text;
 mod url;
 
-pub use assets::{sniff_image, AssetError, AssetKind, ASSET_MAX_BYTES};
+pub use assets::{sniff_image, AssetError, AssetKind, ASSET_MAX_BYTES, ASSET_PATH_PREFIX};
 pub use billing::{
     bill_client, billing_report, check_lifetime, company_order_key, license_fee, line_order_key,
     started_hours, BillingError, BillingLine, BillingReport, ClientBill, ClientBillingInput,
@@ -28,6 +29,9 @@ pub use billing::{
 };
 pub use catalog::{template, CatalogMode, Template, TEMPLATES};
 pub use color::{HexColor, HexColorError};
+pub use css::{
+    sanitize_css, CssError, SafeCss, CUSTOM_CSS_MAX_BYTES, DATA_IMAGE_MAX_BYTES, PORTAL_ROOT_CLASS,
+};
 pub use domain_name::{DomainName, DomainNameError};
 pub use ids::{ClientId, IdError, TenantId};
 pub use money::{parse_currency, Currency, Money, MoneyError};
