@@ -66,12 +66,6 @@ pub(super) fn scan(input: &str, tenant: TenantId) -> Result<(), Refusal> {
             message: "a NUL character is not allowed".to_owned(),
         });
     }
-    if let Some(offset) = input.find('<') {
-        return Err(Refusal {
-            offset,
-            message: less_than_message(),
-        });
-    }
     let mut parser_input = ParserInput::new(input);
     let mut parser = Parser::new(&mut parser_input);
     match scan_block(&mut parser, tenant, Context::default()) {

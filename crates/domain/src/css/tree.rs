@@ -2,6 +2,8 @@
 //! which `url()`s; and the scoping of every selector under the portal's root element.
 
 use lightningcss::declaration::DeclarationBlock;
+use lightningcss::properties::custom::{Token, TokenList, TokenOrValue};
+use lightningcss::properties::Property;
 use lightningcss::rules::{CssRule, CssRuleList, Location};
 use lightningcss::selector::{Component, Selector, SelectorList};
 use lightningcss::stylesheet::StyleSheet;
@@ -97,8 +99,34 @@ fn check_declarations(block: &DeclarationBlock<'_>, loc: Location) -> Result<(),
         if ["behavior", "-moz-binding"].contains(&name.trim_start_matches('_')) {
             return Err(TreeRefusal::at(loc, property_message(&name)));
         }
+        let value = match property {
+            Property::Custom(custom) => Some(&custom.value),
+            Property::Unparsed(unparsed) => Some(&unparsed.value),
+            _ => None,
+        };
+        if value.is_some_and(has_curly_block) {
+            return Err(TreeRefusal::at(
+                loc,
+                format!(
+                    "the value of {name} holds a {{ }} block, which is not supported (is a `}}` \
+                     missing before it?)"
+                ),
+            ));
+        }
     }
     Ok(())
+}
+
+/// A `{ }` block anywhere in a value (custom properties may hold one; nothing here needs it, and
+/// it usually means a `}` was forgotten, so that the following rules became this value).
+fn has_curly_block(tokens: &TokenList<'_>) -> bool {
+    tokens.0.iter().any(|token| match token {
+        TokenOrValue::Token(Token::CurlyBracketBlock) => true,
+        TokenOrValue::Function(f) => has_curly_block(&f.arguments),
+        TokenOrValue::Var(v) => v.fallback.as_ref().is_some_and(has_curly_block),
+        TokenOrValue::Env(e) => e.fallback.as_ref().is_some_and(has_curly_block),
+        _ => false,
+    })
 }
 
 /// Where a rule starts, for every kind that records it.
