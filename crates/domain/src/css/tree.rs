@@ -4,6 +4,7 @@
 use lightningcss::declaration::DeclarationBlock;
 use lightningcss::properties::custom::{Token, TokenList, TokenOrValue};
 use lightningcss::properties::Property;
+use lightningcss::rules::font_face::FontFaceProperty;
 use lightningcss::rules::{CssRule, CssRuleList, Location};
 use lightningcss::selector::{Component, Selector, SelectorList};
 use lightningcss::stylesheet::StyleSheet;
@@ -43,7 +44,7 @@ pub(super) fn check_and_scope(
     tenant: TenantId,
 ) -> Result<(), TreeRefusal> {
     check_rules(&mut sheet.rules)?;
-    sheet.visit(&mut UrlCheck { tenant })
+    sheet.visit(&mut Values { tenant })
 }
 
 fn check_rules(rules: &mut CssRuleList<'_>) -> Result<(), TreeRefusal> {
@@ -69,7 +70,14 @@ fn check_rules(rules: &mut CssRuleList<'_>) -> Result<(), TreeRefusal> {
                 }
             }
             // Its `src` can only load what the url check below allows.
-            CssRule::FontFace(_) | CssRule::LayerStatement(_) | CssRule::Ignored => {}
+            CssRule::FontFace(r) => {
+                for property in &r.properties {
+                    if let FontFaceProperty::Custom(custom) = property {
+                        check_value(custom.name.as_ref(), &custom.value, r.loc)?;
+                    }
+                }
+            }
+            CssRule::LayerStatement(_) | CssRule::Ignored => {}
             CssRule::Import(r) => {
                 return Err(TreeRefusal::at(
                     r.loc,
@@ -104,15 +112,22 @@ fn check_declarations(block: &DeclarationBlock<'_>, loc: Location) -> Result<(),
             Property::Unparsed(unparsed) => Some(&unparsed.value),
             _ => None,
         };
-        if value.is_some_and(has_curly_block) {
-            return Err(TreeRefusal::at(
-                loc,
-                format!(
-                    "the value of {name} holds a {{ }} block, which is not supported (is a `}}` \
-                     missing before it?)"
-                ),
-            ));
+        if let Some(value) = value {
+            check_value(&name, value, loc)?;
         }
+    }
+    Ok(())
+}
+
+fn check_value(name: &str, value: &TokenList<'_>, loc: Location) -> Result<(), TreeRefusal> {
+    if has_curly_block(value) {
+        return Err(TreeRefusal::at(
+            loc,
+            format!(
+                "the value of {name} holds a {{ }} block, which is not supported (is a `}}` \
+                 missing before it?)"
+            ),
+        ));
     }
     Ok(())
 }
@@ -161,16 +176,18 @@ fn location(rule: &CssRule<'_>) -> Option<Location> {
     })
 }
 
-/// Every `url()` the parser found, wherever it stands.
-struct UrlCheck {
+/// Every `url()` the parser found, wherever it stands, is checked; and comments, which the
+/// parser keeps inside values it does not know, become spaces (a space, not nothing: removing
+/// `/**/` from `ur/**/l(` would make a `url(`).
+struct Values {
     tenant: TenantId,
 }
 
-impl<'i> Visitor<'i> for UrlCheck {
+impl<'i> Visitor<'i> for Values {
     type Error = TreeRefusal;
 
     fn visit_types(&self) -> VisitTypes {
-        visit_types!(URLS)
+        visit_types!(URLS | TOKENS)
     }
 
     fn visit_url(&mut self, url: &mut Url<'i>) -> Result<(), TreeRefusal> {
@@ -180,6 +197,33 @@ impl<'i> Visitor<'i> for UrlCheck {
             message,
         })
     }
+
+    /// After its comments became spaces, each run of spaces becomes one, and none is left at
+    /// either end (so that printing and parsing again gives the same list).
+    fn visit_token_list(&mut self, tokens: &mut TokenList<'i>) -> Result<(), TreeRefusal> {
+        tokens.visit_children(self)?;
+        let mut kept: Vec<TokenOrValue<'i>> = Vec::with_capacity(tokens.0.len());
+        for token in tokens.0.drain(..) {
+            if !token.is_whitespace() {
+                kept.push(token);
+            } else if kept.last().is_some_and(|last| !last.is_whitespace()) {
+                kept.push(TokenOrValue::Token(Token::WhiteSpace(CowArcStr::from(" "))));
+            }
+        }
+        if kept.last().is_some_and(TokenOrValue::is_whitespace) {
+            kept.pop();
+        }
+        tokens.0 = kept;
+        Ok(())
+    }
+
+    fn visit_token(&mut self, token: &mut TokenOrValue<'i>) -> Result<(), TreeRefusal> {
+        if let TokenOrValue::Token(Token::Comment(_)) = token {
+            *token = TokenOrValue::Token(Token::WhiteSpace(CowArcStr::from(" ")));
+            return Ok(());
+        }
+        token.visit_children(self)
+    }
 }
 
 fn scope_list(list: &mut SelectorList<'_>) {
@@ -188,13 +232,14 @@ fn scope_list(list: &mut SelectorList<'_>) {
     }
 }
 
-/// The selector, confined to the portal's root element and what is inside it:
+/// The selector, confined to the portal's root element and what is inside it, always written
+/// as `.mspdesk-portal` first (so anyone can check the output by reading it):
 ///
-/// - already scoped (its first compound has the root class, and no sibling combinator
-///   follows it): unchanged, so scoping twice changes nothing;
-/// - first compound `:root`, `html` or `body` (and any such compounds right after it): that
-///   compound becomes the root class, keeping its other parts (`body.dark .x` becomes
-///   `.mspdesk-portal.dark .x`);
+/// - already scoped (it starts with the root class, and no sibling combinator follows that
+///   first compound): unchanged, so scoping twice changes nothing;
+/// - first compound `:root`, `html` or `body` (with no other element type), and any such
+///   compounds right after it: that compound becomes the root class, keeping its other parts
+///   (`body.dark .x` becomes `.mspdesk-portal.dark .x`);
 /// - anything else: prefixed with the root class and a descendant combinator.
 fn scoped<'i>(selector: &Selector<'i>) -> Selector<'i> {
     let parts = parse_order(selector);
@@ -207,10 +252,13 @@ fn scoped<'i>(selector: &Selector<'i>) -> Selector<'i> {
     );
     let first = &parts[..first_end];
     if !sibling_next {
-        if first.iter().any(is_root_class) {
+        if first.first().is_some_and(is_root_class) {
             return selector.clone();
         }
-        if first.iter().any(is_document_root) {
+        let other_type = first
+            .iter()
+            .any(|c| matches!(c, Component::LocalName(_)) && !is_document_root(c));
+        if first.iter().any(is_document_root) && !other_type {
             let mut rest = first_end;
             // `html body .x`, `html > body > .x`: the body compound goes too.
             while let Some(Component::Combinator(Combinator::Descendant | Combinator::Child)) =
@@ -218,16 +266,20 @@ fn scoped<'i>(selector: &Selector<'i>) -> Selector<'i> {
             {
                 let end = next_compound_end(&parts, rest + 1);
                 let compound = &parts[rest + 1..end];
-                if compound.is_empty()
-                    || !compound
-                        .iter()
-                        .all(|c| is_document_root(c) || is_namespace(c))
+                if !compound.iter().any(is_document_root)
+                    || !compound.iter().all(|c| is_document_root(c) || is_type(c))
                 {
                     break;
                 }
                 rest = end;
             }
-            let mut out = replace_document_root(first);
+            let mut out = vec![root_class()];
+            out.extend(
+                first
+                    .iter()
+                    .filter(|c| !is_document_root(c) && !is_type(c))
+                    .cloned(),
+            );
             out.extend(parts[rest..].iter().cloned());
             return Selector::from(out);
         }
@@ -283,28 +335,6 @@ fn next_compound_end(parts: &[Component<'_>], start: usize) -> usize {
         .map_or(parts.len(), |i| start + i)
 }
 
-/// The compound with its first document-root part replaced by the root class and its other
-/// document-root parts (and their namespace prefixes) dropped.
-fn replace_document_root<'i>(compound: &[Component<'i>]) -> Vec<Component<'i>> {
-    let mut out = Vec::with_capacity(compound.len() + 1);
-    let mut replaced = false;
-    for (i, part) in compound.iter().enumerate() {
-        let prefixes_root = is_namespace(part) && compound.get(i + 1).is_some_and(is_document_root);
-        if prefixes_root {
-            continue;
-        }
-        if is_document_root(part) {
-            if !replaced {
-                out.push(root_class());
-                replaced = true;
-            }
-            continue;
-        }
-        out.push(part.clone());
-    }
-    out
-}
-
 fn root_class<'i>() -> Component<'i> {
     Component::Class(Ident(CowArcStr::from(PORTAL_ROOT_CLASS)))
 }
@@ -325,10 +355,12 @@ fn is_document_root(part: &Component<'_>) -> bool {
     }
 }
 
-fn is_namespace(part: &Component<'_>) -> bool {
+/// A namespace prefix or the universal type: dropped with the document root they qualify.
+fn is_type(part: &Component<'_>) -> bool {
     matches!(
         part,
-        Component::ExplicitAnyNamespace
+        Component::ExplicitUniversalType
+            | Component::ExplicitAnyNamespace
             | Component::ExplicitNoNamespace
             | Component::DefaultNamespace(_)
             | Component::Namespace(..)

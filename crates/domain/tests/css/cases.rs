@@ -134,6 +134,10 @@ fn refused_inputs() {
         ("a { b: c < d }", "`<`"),
         ("a { --x: 1px; --y: { b: c } }", "holds a { } block"),
         ("a { b: foo(1 {2}) }", "holds a { } block"),
+        (
+            "@font-face { font-display: x\n\nbody { c: d } }",
+            "holds a { } block",
+        ),
         ("a { b: 1 } --> ", "`-->`"),
         ("a { b: \"-->\" }", "`-->`"),
         ("a { b: c\u{0}d }", "NUL"),
@@ -191,4 +195,16 @@ fn the_same_message_every_time() {
     let first = err(input);
     assert_eq!(err(input), first);
     assert_eq!(first.line, 2);
+}
+#[test]
+fn comments_inside_values_become_single_spaces() {
+    assert_eq!(
+        ok("a { --y: 1 /* z */ 2; b: c/**/e; d: ur/**/l(x); width: /* q */ }"),
+        ".mspdesk-portal a {\n  --y: 1 2;\n  b: c e;\n  d: ur l(x);\n  width: ;\n}\n"
+    );
+    // An unclosed comment at the end swallows the rest, as in a browser, and is not printed.
+    assert_eq!(
+        ok("a { color: /* red; }\n.b { cursor: url(https://x.example/a) }"),
+        ".mspdesk-portal a {\n  color: ;\n}\n"
+    );
 }

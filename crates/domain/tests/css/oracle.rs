@@ -91,6 +91,9 @@ pub fn urls(css: &str) -> Vec<Option<String>> {
         match chars[i] {
             '"' | '\'' => i = skip_string(&chars, i),
             '\\' => i += 2,
+            '/' if chars.get(i + 1) == Some(&'*') => {
+                panic!("the output has a comment (it should have none):\n{css}")
+            }
             _ => {
                 let word: String = chars[i..chars.len().min(i + 4)].iter().collect();
                 let boundary = i == 0 || !is_name_char(chars[i - 1]);
