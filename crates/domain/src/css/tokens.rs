@@ -195,6 +195,9 @@ fn check_token<'i>(
         Token::BadUrl(_) => refuse(offset, "this url() is malformed"),
         Token::BadString(_) => refuse(offset, "this string is not closed before the line ends"),
         Token::Delim('<') => refuse(offset, less_than_message()),
+        // A backslash that starts no escape (before a line break, or at the end) is an error
+        // in CSS; refusing it keeps every reader of the sheet in step.
+        Token::Delim('\\') => refuse(offset, "a backslash must start an escape"),
         Token::CDO | Token::CDC => refuse(offset, "`<!--` and `-->` are not allowed"),
         Token::Function(name) => {
             check_text(offset, name)?;

@@ -132,6 +132,7 @@ fn refused_inputs() {
         ("a { b: \"</STYLE>\" }", "`<`"),
         ("a <!-- b {}", "`<!--`"),
         ("a { b: c < d }", "`<`"),
+        ("@supports (d\\\nisplay: grid) { a { b: c } }", "backslash"),
         ("a { --x: 1px; --y: { b: c } }", "holds a { } block"),
         ("a { b: foo(1 {2}) }", "holds a { } block"),
         (
@@ -196,6 +197,19 @@ fn the_same_message_every_time() {
     assert_eq!(err(input), first);
     assert_eq!(first.line, 2);
 }
+#[test]
+fn names_that_only_end_in_url_load_nothing() {
+    // Function names " url" and "beh\u{6}url": not url(), in a browser as here.
+    assert_eq!(
+        ok("a { b:\\ url(#x) }"),
+        ".mspdesk-portal a {\n  b: \\ url(#x);\n}\n"
+    );
+    assert_eq!(
+        ok("a { b: beh\\6 url(#x) }"),
+        ".mspdesk-portal a {\n  b: beh\\6 url(#x);\n}\n"
+    );
+}
+
 #[test]
 fn comments_inside_values_become_single_spaces() {
     assert_eq!(

@@ -86,22 +86,31 @@ pub fn allowed_address(url: &str, tenant: TenantId) -> bool {
 pub fn urls(css: &str) -> Vec<Option<String>> {
     let chars: Vec<char> = css.chars().collect();
     let mut found = Vec::new();
+    // Whether the previous character belongs to a name (an escape always does).
+    let mut after_name = false;
     let mut i = 0;
     while i < chars.len() {
         match chars[i] {
-            '"' | '\'' => i = skip_string(&chars, i),
-            '\\' => i += 2,
+            '"' | '\'' => {
+                i = skip_string(&chars, i);
+                after_name = false;
+            }
+            '\\' => {
+                i = skip_escape(&chars, i);
+                after_name = true;
+            }
             '/' if chars.get(i + 1) == Some(&'*') => {
                 panic!("the output has a comment (it should have none):\n{css}")
             }
-            _ => {
+            c => {
                 let word: String = chars[i..chars.len().min(i + 4)].iter().collect();
-                let boundary = i == 0 || !is_name_char(chars[i - 1]);
-                if boundary && word.eq_ignore_ascii_case("url(") {
+                if !after_name && word.eq_ignore_ascii_case("url(") {
                     let (address, next) = read_url(&chars, i + 4);
                     found.push(address);
                     i = next;
+                    after_name = false;
                 } else {
+                    after_name = is_name_char(c);
                     i += 1;
                 }
             }
@@ -110,8 +119,26 @@ pub fn urls(css: &str) -> Vec<Option<String>> {
     found
 }
 
+/// Past the escape starting at `start` (a backslash): up to six hex digits and one white
+/// space, or one character.
+fn skip_escape(chars: &[char], start: usize) -> usize {
+    let hex = chars[start + 1..]
+        .iter()
+        .take(6)
+        .take_while(|c| c.is_ascii_hexdigit())
+        .count();
+    if hex == 0 {
+        return start + 2;
+    }
+    let end = start + 1 + hex;
+    match chars.get(end) {
+        Some(' ' | '\t' | '\n') => end + 1,
+        _ => end,
+    }
+}
+
 fn is_name_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '-' || c == '_' || c == '\\' || !c.is_ascii()
+    c.is_alphanumeric() || c == '-' || c == '_' || !c.is_ascii()
 }
 
 fn skip_string(chars: &[char], start: usize) -> usize {
@@ -141,30 +168,57 @@ fn read_url(chars: &[char], start: usize) -> (Option<String>, usize) {
     (None, i)
 }
 
-/// The selectors of every style rule in lightningcss's readable output (a rule's header is a
-/// line ending in `{`; `@keyframes` bodies hold keyframe selectors, not selectors).
+/// The selectors of every style rule in the output: the text before each `{` (back to the
+/// previous `{`, `}` or `;` outside strings and brackets); `@keyframes` bodies hold keyframe
+/// selectors, not selectors.
 pub fn selectors(css: &str) -> Vec<String> {
-    let mut stack: Vec<bool> = Vec::new(); // true: inside @keyframes
+    let chars: Vec<char> = css.chars().collect();
+    let mut stack: Vec<bool> = Vec::new(); // true: a @keyframes body
     let mut out = Vec::new();
-    for line in css.lines() {
-        let line = line.trim();
-        if line == "}" {
-            stack.pop();
-            continue;
+    let (mut prelude, mut depth, mut i) = (String::new(), 0i32, 0);
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '"' | '\'' => {
+                let end = skip_string(&chars, i).min(chars.len());
+                prelude.extend(&chars[i..end]);
+                i = end;
+                continue;
+            }
+            '\\' => {
+                prelude.extend(&chars[i..(i + 2).min(chars.len())]);
+                i += 2;
+                continue;
+            }
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            '{' if depth == 0 => {
+                let header = prelude.trim().to_owned();
+                let in_keyframes = stack.last().copied().unwrap_or(false);
+                if header.starts_with('@') {
+                    stack.push(header.to_ascii_lowercase().contains("keyframes"));
+                } else {
+                    stack.push(false);
+                    if !in_keyframes {
+                        out.extend(split_top_level(&header));
+                    }
+                }
+                prelude.clear();
+                i += 1;
+                continue;
+            }
+            '}' | ';' if depth == 0 => {
+                if c == '}' {
+                    stack.pop();
+                }
+                prelude.clear();
+                i += 1;
+                continue;
+            }
+            _ => {}
         }
-        let Some(header) = line.strip_suffix('{') else {
-            continue;
-        };
-        let in_keyframes = stack.last().copied().unwrap_or(false);
-        let header = header.trim();
-        if header.starts_with('@') {
-            stack.push(header.to_ascii_lowercase().contains("keyframes"));
-            continue;
-        }
-        stack.push(false);
-        if !in_keyframes {
-            out.extend(split_top_level(header));
-        }
+        prelude.push(c);
+        i += 1;
     }
     out
 }
