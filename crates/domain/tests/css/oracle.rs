@@ -100,7 +100,8 @@ pub fn urls(css: &str) -> Result<Vec<Option<String>>, String> {
                 after_name = true;
             }
             '/' if chars.get(i + 1) == Some(&'*') => {
-                return Err("the output has a comment (it should have none)".to_owned());
+                i = skip_comment(&chars, i);
+                after_name = false;
             }
             // A hash (`#url(`) or at-keyword (`@url(`) is not a function.
             '#' | '@' => {
@@ -122,6 +123,18 @@ pub fn urls(css: &str) -> Result<Vec<Option<String>>, String> {
         }
     }
     Ok(found)
+}
+
+/// Past the comment starting at `start` (a `/*`), as a browser reads it.
+fn skip_comment(chars: &[char], start: usize) -> usize {
+    let mut i = start + 2;
+    while i < chars.len() {
+        if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+            return i + 2;
+        }
+        i += 1;
+    }
+    chars.len()
 }
 
 /// Past the escape starting at `start` (a backslash): up to six hex digits and one white
@@ -193,6 +206,11 @@ pub fn selectors(css: &str) -> Vec<String> {
             '\\' => {
                 prelude.extend(&chars[i..(i + 2).min(chars.len())]);
                 i += 2;
+                continue;
+            }
+            '/' if chars.get(i + 1) == Some(&'*') => {
+                i = skip_comment(&chars, i);
+                prelude.push(' ');
                 continue;
             }
             '(' | '[' => depth += 1,
