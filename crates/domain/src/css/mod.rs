@@ -12,9 +12,17 @@
 //! 2. **Tree** (`tree.rs`): the sheet is parsed with lightningcss; rules outside the safe list,
 //!    nested style rules and forbidden properties are refused again, every `url()` the parser
 //!    found is checked again, and every selector is scoped under `.mspdesk-portal`.
-//! 3. **Output**: the tree is printed (readable, not minified), the text is checked once more,
-//!    and the whole pipeline is run on that output, which must come back unchanged. The stored
-//!    text is always this output, never the input.
+//! 3. **Output**: the tree is printed (readable, not minified; comments dropped, except inside
+//!    `@supports` conditions, which lightningcss keeps as written), the text is checked once
+//!    more, and the whole pipeline is run on that output, which must come back unchanged. The
+//!    stored text is always this output, never the input.
+//!
+//! Allowed references: `{ASSET_PATH_PREFIX}{tenant}/logo` and `.../favicon` (optionally with
+//! `?v=<hex>`), exactly, and `data:image/{png,jpeg,gif,webp};base64,...` of at most
+//! [`DATA_IMAGE_MAX_BYTES`] whose content is that image. At-rules: `@media`, `@supports`,
+//! `@font-face` (its `src` only `local()` or an allowed `url()`), `@keyframes` (also
+//! `-webkit-`, `-moz-`), `@layer`, `@container`; `@charset` is dropped. Nested style rules,
+//! `{ }` blocks inside values and `<` anywhere outside comments are refused too.
 
 mod refs;
 mod tokens;

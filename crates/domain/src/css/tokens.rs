@@ -45,6 +45,15 @@ const REFUSED_IMAGE_FUNCTIONS: [&str; 7] = [
 /// Property names that run code or load behaviour (old IE and Firefox).
 const REFUSED_PROPERTIES: [&str; 2] = ["behavior", "-moz-binding"];
 
+/// How a refused at-rule is explained.
+pub(super) const ALLOWED_AT_RULES_SENTENCE: &str =
+    "only @media, @supports, @font-face, @keyframes, @layer and @container are";
+
+/// `behavior` or `-moz-binding`, also behind IE's `_property` hack; `name` is lower case.
+pub(super) fn is_refused_property(name: &str) -> bool {
+    REFUSED_PROPERTIES.contains(&name.trim_start_matches('_'))
+}
+
 type Scan<'i> = Result<(), ParseError<'i, Refusal>>;
 
 /// Where a token stands, as far as the checks care.
@@ -132,7 +141,7 @@ fn scan_block<'i>(p: &mut Parser<'i, '_>, tenant: TenantId, ctx: Context) -> Sca
                     return refuse(at, "javascript: and vbscript: are not allowed");
                 }
                 if let Some((at, name)) = &property {
-                    if REFUSED_PROPERTIES.contains(&name.trim_start_matches('_')) {
+                    if is_refused_property(name) {
                         return refuse(*at, property_message(name));
                     }
                 }
@@ -324,7 +333,7 @@ fn check_at_rule<'i>(offset: usize, name: &str) -> Scan<'i> {
         "import" => "custom CSS cannot load other stylesheets",
         "namespace" => "namespaces are not supported",
         "document" | "-moz-document" => "it targets other pages",
-        _ => "only @media, @supports, @font-face, @keyframes, @layer and @container are",
+        _ => ALLOWED_AT_RULES_SENTENCE,
     };
     refuse(offset, format!("@{lower} is not allowed: {why}"))
 }

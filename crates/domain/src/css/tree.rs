@@ -16,7 +16,7 @@ use lightningcss::visitor::{Visit, VisitTypes, Visitor};
 use parcel_selectors::parser::Combinator;
 
 use super::refs::check_reference;
-use super::tokens::property_message;
+use super::tokens::{is_refused_property, property_message, ALLOWED_AT_RULES_SENTENCE};
 use super::PORTAL_ROOT_CLASS;
 use crate::TenantId;
 
@@ -91,8 +91,7 @@ fn check_rules(rules: &mut CssRuleList<'_>) -> Result<(), TreeRefusal> {
                         line: 0,
                         column: 1,
                     }),
-                    "this at-rule is not allowed: only @media, @supports, @font-face, \
-                     @keyframes, @layer and @container are",
+                    format!("this at-rule is not allowed: {ALLOWED_AT_RULES_SENTENCE}"),
                 ))
             }
         }
@@ -104,7 +103,7 @@ fn check_declarations(block: &DeclarationBlock<'_>, loc: Location) -> Result<(),
     for (property, _important) in block.iter() {
         let id = property.property_id();
         let name = id.name().to_ascii_lowercase();
-        if ["behavior", "-moz-binding"].contains(&name.trim_start_matches('_')) {
+        if is_refused_property(&name) {
             return Err(TreeRefusal::at(loc, property_message(&name)));
         }
         let value = match property {
