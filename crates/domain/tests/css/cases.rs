@@ -222,3 +222,8 @@ fn comments_inside_values_become_single_spaces() {
         ".mspdesk-portal a {\n  color: ;\n}\n"
     );
 }
+#[test]
+fn nothing_but_comments_and_space_is_empty() {
+    assert_eq!(ok(""), "");
+    assert_eq!(ok("  \n /* x */ @charset \"utf-8\";"), "");
+}
