@@ -4,6 +4,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// Where uploaded branding images are served: `{ASSET_PATH_PREFIX}{tenant}/{kind}`, optionally
+/// followed by `?v=<hex>` (which changes with the content, so caches refresh).
+pub const ASSET_PATH_PREFIX: &str = "/api/v1/public/assets/";
+
 /// The largest uploaded image, in bytes.
 pub const ASSET_MAX_BYTES: usize = 512 * 1024;
 

@@ -11,6 +11,7 @@ mod billing;
 mod catalog;
 mod color;
 mod contrast;
+mod css;
 mod domain_name;
 mod ids;
 mod money;
@@ -23,7 +24,7 @@ mod text;
 mod url;
 
 pub use assets::{check_upload, CheckedImage, ASSET_MIN_PX, FAVICON_MAX_PX, LOGO_MAX_PX};
-pub use assets::{sniff_image, AssetError, AssetKind, ASSET_MAX_BYTES};
+pub use assets::{sniff_image, AssetError, AssetKind, ASSET_MAX_BYTES, ASSET_PATH_PREFIX};
 pub use billing::{
     bill_client, billing_report, check_lifetime, company_order_key, license_fee, line_order_key,
     started_hours, BillingError, BillingLine, BillingReport, ClientBill, ClientBillingInput,
@@ -34,6 +35,9 @@ pub use color::{HexColor, HexColorError};
 pub use contrast::{
     brand_contrast_warnings, contrast_ratio, nearest_passing_shade, ContrastWarning,
     PORTAL_TEXT_ON_BRAND, WCAG_AA_NORMAL,
+};
+pub use css::{
+    sanitize_css, CssError, SafeCss, CUSTOM_CSS_MAX_BYTES, DATA_IMAGE_MAX_BYTES, PORTAL_ROOT_CLASS,
 };
 pub use domain_name::{DomainName, DomainNameError};
 pub use ids::{ClientId, IdError, TenantId};

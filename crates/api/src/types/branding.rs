@@ -106,11 +106,7 @@ pub struct UpdateBranding {
     pub custom_css: Option<String>,
 }
 
-/// The largest custom CSS accepted, in bytes.
-pub const CUSTOM_CSS_MAX_BYTES: usize = 64 * 1024;
-
-/// Where uploaded branding images are served: `{ASSET_PATH_PREFIX}{tenant}/{kind}`.
-pub const ASSET_PATH_PREFIX: &str = "/api/v1/public/assets/";
+pub use mspdesk_domain::{ASSET_PATH_PREFIX, CUSTOM_CSS_MAX_BYTES};
 
 /// The public path of an uploaded image; `v` changes with the content, so caches refresh.
 #[must_use]
