@@ -66,6 +66,11 @@ fn ui_bindings_are_current() {
     checker.visit::<mspdesk_desk::Resolution>();
     checker.visit::<mspdesk_desk::CatalogChange>();
     checker.visit::<mspdesk_desk::ExportSummary>();
+    checker.visit::<mspdesk_desk::BrandingView>();
+    checker.visit::<mspdesk_desk::BrandingCheck>();
+    checker.visit::<mspdesk_desk::PreviewTheme>();
+    checker.visit::<mspdesk_api::types::DomainVerification>();
+    checker.visit::<mspdesk_domain::AssetKind>();
     checker.visit::<mspdesk_api::types::TemplateInfo>();
     checker.visit::<mspdesk_api::types::AuditEntry>();
     checker.visit::<mspdesk_domain::BillingReport>();

@@ -352,6 +352,87 @@ describe("MSP Desk window", () => {
     await browser.keys(["Escape"]);
   });
 
+  it("drafts branding offline with a live preview, shows a CSS error at its line, and publishes", async () => {
+    const token = await operatorToken();
+    const lodz = (await api(`/clients?q=${encodeURIComponent("Łódź")}`, { token })).body.items[0];
+    await (await byTestId("nav-clients")).click();
+    await byTestId(`client-row-${lodz.id}`);
+    await (await browser.$(`[data-testid="client-row-${lodz.id}"] td`)).click();
+    await byTestId("page-client");
+    await (await byTestId("tab-branding")).click();
+    await byTestId("branding-panel");
+
+    proxy.setOnline(false);
+    const srcdoc = () =>
+      browser.execute(
+        () => document.querySelector('[data-testid="branding-preview"]')?.getAttribute("srcdoc") ?? "",
+      );
+    const sandbox = await browser.execute(
+      () => document.querySelector('[data-testid="branding-preview"]')?.getAttribute("sandbox"),
+    );
+    assert.equal(sandbox, "", "the preview frame is sandboxed without allow-scripts or allow-same-origin");
+
+    await setValue("branding-company", "Łódź Hosting");
+    // A bright yellow under white text: accepted, with a contrast warning and a suggestion.
+    await setValue("branding-primary", "#FFD700");
+    await browser.keys(["Tab"]);
+    await browser.waitUntil(async () => (await srcdoc()).includes("--brand-primary:#FFD700"), {
+      timeout: 15000,
+      timeoutMsg: "the preview never showed the typed colour",
+    });
+    await waitForText("branding-warning-primary_color", /4\.5:1/);
+
+    // A sheet whose second line imports a remote sheet: refused at its line, offline.
+    const editor = await browser.$('[data-testid="branding-css"] .cm-content');
+    await editor.waitForExist({ timeout: 15000 });
+    await editor.click();
+    await browser.keys(["Control", "a"]);
+    await browser.keys(["Backspace"]);
+    await browser.keys(".portal-title { letter-spacing: 1px; }");
+    await browser.keys(["Enter"]);
+    await browser.keys("@import url(https://evil.example/x.css);");
+    await waitForText("branding-css-errors", /Line 2/);
+    await waitForText("branding-save-state", /fix the errors/i);
+    // Fix it: the error goes, the draft is saved and the preview carries the scoped rule.
+    await browser.keys(["Control", "a"]);
+    await browser.keys(["Backspace"]);
+    await browser.keys(".portal-title { letter-spacing: 1px; }");
+    await browser.waitUntil(async () => (await srcdoc()).includes(".mspdesk-portal .portal-title"), {
+      timeout: 15000,
+      timeoutMsg: "the preview never showed the scoped custom CSS",
+    });
+    // A logo from a file (the native dialog is answered by MSPDESK_E2E_LOGO_FILE: an SVG).
+    await (await byTestId("branding-logo-choose")).click();
+    await byTestId("branding-logo-thumb");
+    await browser.waitUntil(async () => (await srcdoc()).includes('src="data:image/png;base64,'), {
+      timeout: 15000,
+      timeoutMsg: "the preview never showed the chosen logo",
+    });
+    await byTestId("branding-draft-badge");
+    await screenshot("client-branding");
+    await (await browser.$('[data-testid="preview-theme"] label:last-of-type')).click();
+    await browser.waitUntil(async () => (await srcdoc()).includes("theme-dark"), {
+      timeout: 15000,
+      timeoutMsg: "the preview never turned dark",
+    });
+    await screenshot("client-branding-dark");
+
+    proxy.setOnline(true);
+    await (await byTestId("branding-publish")).click();
+    await byTestId("branding-published", 30000);
+    const clientToken = (await api(`/clients/${lodz.id}/token`, { method: "POST", token })).body
+      .token;
+    const branding = (await api("/branding", { token: clientToken })).body;
+    assert.equal(branding.primary_color, "#FFD700");
+    assert.equal(branding.company_name, "Łódź Hosting");
+    assert.match(branding.custom_css, /\.mspdesk-portal \.portal-title/);
+    assert.match(branding.logo_url, new RegExp(`/public/assets/${lodz.id}/logo`));
+    assert.ok(
+      branding.warnings.some((w) => w.field === "primary_color" && w.ratio < 4.5),
+      JSON.stringify(branding.warnings),
+    );
+  });
+
   it("generates last month's report and exports CSV and PDF that agree with the screen", async () => {
     await (await byTestId("nav-billing")).click();
     await byTestId("page-billing");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formatMoney, formatMonth, last12Months, monthKey } from "./format";
+import { formatBytes, formatMoney, formatMonth, last12Months, monthKey } from "./format";
 
 describe("formatMoney", () => {
   it("writes exactly the currency's minor digits, from the decimal string", () => {
@@ -25,5 +25,15 @@ describe("months", () => {
     expect(months).toHaveLength(12);
     expect(months[0]).toBe("2025-11");
     expect(months[11]).toBe("2026-10");
+  });
+});
+
+describe("formatBytes", () => {
+  it("counts in bytes, then KB and MB of 1024", () => {
+    expect(formatBytes(0)).toBe("0 B");
+    expect(formatBytes(1023)).toBe("1023 B");
+    expect(formatBytes(1024)).toBe("1.0 KB");
+    expect(formatBytes(12_595)).toBe("12.3 KB");
+    expect(formatBytes(1_572_864)).toBe("1.5 MB");
   });
 });

@@ -78,3 +78,10 @@ export function last12Months(period: string): string[] {
   for (let i = 11; i >= 0; i -= 1) out.push(monthKey(new Date(year, month - i, 1)));
   return out;
 }
+
+/** "512 B", "12.3 KB", "1.5 MB" (1 KB = 1024 bytes, as file dialogs count). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}

@@ -256,7 +256,11 @@ fn end_to_end(root: &Path) -> Result<Tally> {
     driver_cmd
         .env("DISPLAY", display.name())
         .env("MSPDESK_SERVER_URL", &server_url)
-        .env("MSPDESK_E2E_SAVE_DIR", &exports);
+        .env("MSPDESK_E2E_SAVE_DIR", &exports)
+        .env(
+            "MSPDESK_E2E_LOGO_FILE",
+            crate::workspace_root().join("tests/e2e/fixtures/logo.svg"),
+        );
     let _driver = crate::run::Background::spawn(keyring_session(driver_cmd, &data_home))?;
     crate::run::wait_for_port(port, Duration::from_secs(20))?;
 

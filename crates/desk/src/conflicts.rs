@@ -74,6 +74,9 @@ impl Desk {
                 // the conflict pulled it, or gets it at the next sync (it is after the cursor).
                 self.store.delete_draft(kind, client).await?;
                 self.store.delete_conflict(kind, client).await?;
+                if kind == DraftKind::Branding {
+                    self.store.delete_pending_images(client, None).await?;
+                }
                 Ok(PublishOutcome::Published)
             }
             Some(body) => {

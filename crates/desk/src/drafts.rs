@@ -378,6 +378,9 @@ impl Desk {
         if !self.store.delete_draft(kind, client).await? {
             return Err(DeskError::NoDraft(kind));
         }
+        if kind == DraftKind::Branding {
+            self.store.delete_pending_images(client, None).await?;
+        }
         Ok(())
     }
 
@@ -426,9 +429,15 @@ impl Desk {
             DraftKind::Branding => {
                 let api = self.client_api(client).await?;
                 let body: UpdateBranding = from_json("draft", &draft.body)?;
-                retry(|| api.set_branding(&body, draft.base_version))
-                    .await
-                    .map(ServerRecord::Branding)
+                match self
+                    .upload_pending_images(&api, client, draft.base_version)
+                    .await?
+                {
+                    Ok(version) => retry(|| api.set_branding(&body, version))
+                        .await
+                        .map(ServerRecord::Branding),
+                    Err(e) => Err(e),
+                }
             }
             DraftKind::Catalog => {
                 let api = self.client_api(client).await?;

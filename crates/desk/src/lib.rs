@@ -5,6 +5,8 @@
 //! - [`clients`]: the client list (search, sort, filters, month-to-date totals), one client's
 //!   detail, create, edit, delete;
 //! - [`drafts`]: quotas, branding and catalog drafts made offline; publish one, discard one;
+//! - [`branding`]: the Branding studio: checks, the live preview from the portal's template,
+//!   images from files, custom-domain verification;
 //! - [`conflicts`]: drafts the server refused as stale, and settling them;
 //! - [`sync`]: push drafts and the outbox, then pull, with progress and cancellation;
 //! - [`reports`]: billing reports from the synced data, written as CSV or PDF;
@@ -13,6 +15,7 @@
 //!   anywhere else;
 //! - [`kinds`]: the enums naming mirror kinds, draft kinds and outbox operations.
 
+pub mod branding;
 pub mod clients;
 pub mod conflicts;
 pub mod drafts;
@@ -24,6 +27,7 @@ pub mod store;
 pub mod sync;
 pub mod vault;
 
+pub use branding::{BrandingCheck, BrandingIssue, BrandingView, PendingAsset, PreviewTheme};
 pub use clients::{ClientDetail, ClientQuery, ClientRow, ClientSort, CreateOutcome, QueuedClient};
 pub use conflicts::Resolution;
 pub use drafts::{BrandingChanges, CatalogChange, PublishOutcome, QuotaChanges};

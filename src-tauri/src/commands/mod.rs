@@ -2,6 +2,7 @@
 //! held in managed state ([`crate::state::DeskState`]); errors become [`crate::IpcError`].
 
 pub mod billing;
+pub mod branding;
 pub mod catalog;
 pub mod clients;
 pub mod session;

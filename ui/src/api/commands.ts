@@ -5,7 +5,10 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type { Account } from "../bindings/Account";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { AssetKind } from "../bindings/AssetKind";
 import type { BillingReport } from "../bindings/BillingReport";
+import type { BrandingCheck } from "../bindings/BrandingCheck";
+import type { BrandingView } from "../bindings/BrandingView";
 import type { CatalogChange } from "../bindings/CatalogChange";
 import type { Client } from "../bindings/Client";
 import type { ClientDetail } from "../bindings/ClientDetail";
@@ -14,6 +17,7 @@ import type { ClientRow } from "../bindings/ClientRow";
 import type { CreateClient } from "../bindings/CreateClient";
 import type { Conflict } from "../bindings/Conflict";
 import type { CreateOutcome } from "../bindings/CreateOutcome";
+import type { DomainVerification } from "../bindings/DomainVerification";
 import type { DraftKind } from "../bindings/DraftKind";
 import type { ExportFormat } from "../bindings/ExportFormat";
 import type { ExportInput } from "../bindings/ExportInput";
@@ -22,6 +26,7 @@ import type { ExportSummary } from "../bindings/ExportSummary";
 import type { IpcError } from "../bindings/IpcError";
 import type { IpcFieldError } from "../bindings/IpcFieldError";
 import type { Plan } from "../bindings/Plan";
+import type { PreviewTheme } from "../bindings/PreviewTheme";
 import type { Progress } from "../bindings/Progress";
 import type { PublishOutcome } from "../bindings/PublishOutcome";
 import type { QueuedClient } from "../bindings/QueuedClient";
@@ -30,6 +35,7 @@ import type { Resolution } from "../bindings/Resolution";
 import type { SyncStatus } from "../bindings/SyncStatus";
 import type { SyncSummary } from "../bindings/SyncSummary";
 import type { TemplateInfo } from "../bindings/TemplateInfo";
+import type { UpdateBranding } from "../bindings/UpdateBranding";
 import type { UpdateCatalog } from "../bindings/UpdateCatalog";
 import type { UpdateClient } from "../bindings/UpdateClient";
 import type { AuditEntry } from "../bindings/AuditEntry";
@@ -123,6 +129,25 @@ export const commands = {
   templates: () => call<TemplateInfo[]>("templates"),
   draftCatalog: (id: string, change: CatalogChange) =>
     call<UpdateCatalog>("draft_catalog", { id, change }),
+
+  // Branding (publish and discard with kind "branding"; publishing also uploads pending images)
+  /** The branding as drafted (else as synced), its pending images and its check. */
+  brandingView: (id: string) => call<BrandingView>("branding_view", { id }),
+  /** The server's rules applied offline to `body`: errors (CSS ones with line and column) and contrast warnings. */
+  checkBranding: (id: string, body: UpdateBranding) => call<BrandingCheck>("check_branding", { id, body }),
+  /** The portal's sign-in page rendered offline from `body` (a whole HTML document with its own CSP). */
+  brandingPreview: (id: string, body: UpdateBranding, theme: PreviewTheme) =>
+    call<string>("branding_preview", { id, body, theme }),
+  /** Saves `body` as the branding draft; a `validation` error when it breaks a rule. */
+  saveBrandingDraft: (id: string, body: UpdateBranding) =>
+    call<BrandingView>("save_branding_draft", { id, body }),
+  /** Asks for an image with the native dialog and keeps it as a pending asset; null when cancelled. */
+  chooseBrandingImage: (id: string, kind: AssetKind) =>
+    call<BrandingView | null>("choose_branding_image", { id, kind }),
+  /** Drops the pending image of `kind` and clears its URL in the draft. */
+  clearBrandingImage: (id: string, kind: AssetKind) => call<BrandingView>("clear_branding_image", { id, kind }),
+  /** Looks the published custom domain's TXT record up now (needs the Control Panel). */
+  verifyCustomDomain: (id: string) => call<DomainVerification>("verify_custom_domain", { id }),
 
   // Conflicts
   conflicts: () => call<Conflict[]>("conflicts"),

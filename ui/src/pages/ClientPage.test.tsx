@@ -143,8 +143,15 @@ describe("client detail", () => {
     await waitFor(() => expect(ipc.argsOf("discard_draft")).toEqual([{ id: "acme", kind: "quotas" }]));
   });
 
-  it("lists servers (deleted ones marked) and users; branding is announced", async () => {
-    mockCommands(handlers(() => detail(), { templates: [] }));
+  it("lists servers (deleted ones marked) and users; the branding tab loads only when shown", async () => {
+    const ipc = mockCommands(
+      handlers(() => detail(), {
+        templates: [],
+        branding_view: () => {
+          throw { code: "internal", message: "The store is unreadable." };
+        },
+      }),
+    );
     const user = userEvent.setup();
     renderClient();
     await user.click(await screen.findByTestId("tab-servers"));
@@ -153,8 +160,10 @@ describe("client detail", () => {
     expect(screen.getByTestId("server-row-s2")).toHaveTextContent("deleted");
     await user.click(screen.getByTestId("tab-users"));
     expect(screen.getByTestId("user-row-u1")).toHaveTextContent("ann@acme.example");
+    expect(ipc.argsOf("branding_view")).toEqual([]);
     await user.click(screen.getByTestId("tab-branding"));
-    expect(screen.getByTestId("branding-coming")).toHaveTextContent(/next version/);
+    expect(await screen.findByTestId("branding-load-error")).toHaveTextContent("The store is unreadable.");
+    expect(ipc.argsOf("branding_view")).toEqual([{ id: "acme" }]);
   });
 
   it("edits name, contact and plan, sending only what changed", async () => {

@@ -38,6 +38,7 @@ import {
 } from "../components/QuotaInputs";
 import { formatDate, formatDateTime, formatMoney, monthKey } from "../format";
 import { useDataVersion, useRefresh } from "../state/AppState";
+import { BrandingTab } from "./client/BrandingTab";
 import { DeleteClientDialog, EditClientDialog } from "./client/ClientDialogs";
 import { CatalogTab } from "./client/CatalogTab";
 import { QuotasTab } from "./client/QuotasTab";
@@ -204,10 +205,9 @@ export function ClientPage() {
           {tab === "activity" && <ActivityTab clientId={client.id} />}
         </Tabs.Panel>
         <Tabs.Panel value="branding" pt="md">
-          <Coming testId="branding-coming" title="Branding">
-            Editing this client's logo, colours and custom domain is coming in the next version of
-            MSP Desk.
-          </Coming>
+          {tab === "branding" && (
+            <BrandingTab detail={detail} onChanged={reload} onOpenConflicts={() => setResolving(true)} />
+          )}
         </Tabs.Panel>
       </Tabs>
 
@@ -239,17 +239,6 @@ export function ClientPage() {
         }}
       />
     </Stack>
-  );
-}
-
-function Coming({ testId, title, children }: { testId: string; title: string; children: string }) {
-  return (
-    <Card withBorder padding="lg" data-testid={testId}>
-      <Text fw={600}>{title}</Text>
-      <Text c="dimmed" size="sm">
-        {children}
-      </Text>
-    </Card>
   );
 }
 

@@ -25,6 +25,11 @@ class ResizeObserverStub {
 }
 window.ResizeObserver = ResizeObserverStub;
 
+// CodeMirror measures text through ranges, which jsdom does not lay out.
+const noRects = () => ({ length: 0, item: () => null, [Symbol.iterator]: [][Symbol.iterator] }) as unknown as DOMRectList;
+Range.prototype.getClientRects = noRects;
+Range.prototype.getBoundingClientRect = () => new DOMRect(0, 0, 0, 0);
+
 // Mantine's Combobox scrolls the selected option into view.
 Element.prototype.scrollIntoView = function scrollIntoView() {};
 

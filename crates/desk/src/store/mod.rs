@@ -7,6 +7,7 @@
 //!   and conflicts.
 
 mod feed;
+mod images;
 mod local;
 mod mirror;
 
@@ -22,6 +23,7 @@ use sqlx::SqlitePool;
 use uuid::Uuid;
 
 pub use feed::{FeedState, MirrorWrite, PageApplied};
+pub use images::StoredImage;
 pub use local::{Conflict, Draft, OutboxEntry};
 
 use crate::kinds::DraftKind;
@@ -198,8 +200,8 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets everything: account, mirror, drafts, outbox, conflicts, notices and the record
-    /// of keyring entries.
+    /// Forgets everything: account, mirror, drafts, outbox, conflicts, notices, branding images
+    /// not uploaded yet and the record of keyring entries.
     pub async fn clear(&self) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for table in [
@@ -210,6 +212,7 @@ impl Store {
             "conflicts",
             "notices",
             "keyring_entries",
+            "branding_images",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)
@@ -337,7 +340,7 @@ pub(crate) async fn forget_client_in(
         .execute(&mut *tx)
         .await?;
     }
-    for table in ["drafts", "conflicts"] {
+    for table in ["drafts", "conflicts", "branding_images"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE tenant = ?"))
             .bind(&tenant)
             .execute(&mut *tx)

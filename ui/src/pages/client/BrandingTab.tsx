@@ -1,0 +1,917 @@
+// The Branding tab of a client: the form on the left, the portal's sign-in page rendered from the
+// draft on the right. Every change is checked offline with the server's own rules and previewed
+// (debounced); a draft without errors is saved by itself, so it survives a restart. Publishing
+// sends it (and the images chosen on this desk) to the Control Panel.
+import {
+  ActionIcon,
+  Alert,
+  Badge,
+  Button,
+  Card,
+  ColorInput,
+  Code,
+  CopyButton,
+  Group,
+  Input,
+  Loader,
+  SegmentedControl,
+  SimpleGrid,
+  Stack,
+  Text,
+  TextInput,
+  Tooltip,
+  useComputedColorScheme,
+} from "@mantine/core";
+import { IconAlertTriangle, IconCheck, IconCopy, IconPhoto, IconTrash } from "@tabler/icons-react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+
+import { CommandError, commands, errorMessage } from "../../api/commands";
+import type { AssetKind } from "../../bindings/AssetKind";
+import type { BrandingCheck } from "../../bindings/BrandingCheck";
+import type { BrandingIssue } from "../../bindings/BrandingIssue";
+import type { BrandingView } from "../../bindings/BrandingView";
+import type { BrandingWarning } from "../../bindings/BrandingWarning";
+import type { ClientDetail } from "../../bindings/ClientDetail";
+import type { DomainVerification } from "../../bindings/DomainVerification";
+import type { PendingAsset } from "../../bindings/PendingAsset";
+import type { PreviewTheme } from "../../bindings/PreviewTheme";
+import type { UpdateBranding } from "../../bindings/UpdateBranding";
+import type { VerificationStatus } from "../../bindings/VerificationStatus";
+import { formatBytes, formatDateTime, formatRelative } from "../../format";
+import { useDataVersion } from "../../state/AppState";
+
+// CodeMirror is only needed here: its own chunk, loaded when the tab is first shown.
+const CssEditor = lazy(() => import("../../components/CssEditor"));
+
+/** How long the form waits after the last keystroke before checking and previewing. */
+export const CHECK_DELAY_MS = 250;
+/** How long after the last keystroke a draft without errors is saved. */
+export const SAVE_DELAY_MS = 600;
+/** The WCAG 2.x AA contrast ratio for normal text. */
+const AA_RATIO = 4.5;
+
+const FIELDS: Array<keyof UpdateBranding> = [
+  "company_name",
+  "logo_url",
+  "favicon_url",
+  "primary_color",
+  "secondary_color",
+  "accent_color",
+  "custom_domain",
+  "custom_css",
+];
+
+type ColorField = "primary_color" | "secondary_color" | "accent_color";
+const COLORS: Array<{ field: ColorField; label: string; testId: string }> = [
+  { field: "primary_color", label: "Primary colour", testId: "branding-primary" },
+  { field: "secondary_color", label: "Secondary colour", testId: "branding-secondary" },
+  { field: "accent_color", label: "Accent colour", testId: "branding-accent" },
+];
+
+const URL_FIELD: Record<AssetKind, "logo_url" | "favicon_url"> = { logo: "logo_url", favicon: "favicon_url" };
+
+const STATUS: Record<VerificationStatus, { label: string; color: string }> = {
+  pending: { label: "Pending", color: "yellow" },
+  verified: { label: "Verified", color: "green" },
+  failed: { label: "Failed", color: "red" },
+};
+
+/** Whether two bodies are the same branding, field by field. */
+export function sameBranding(a: UpdateBranding | null, b: UpdateBranding | null): boolean {
+  if (a === null || b === null) return a === b;
+  return FIELDS.every((f) => a[f] === b[f]);
+}
+
+/** A domain as compared: trimmed, lower case, without the final dot. */
+function domainKey(domain: string | null | undefined): string {
+  return (domain ?? "").trim().toLowerCase().replace(/\.$/, "");
+}
+
+/** "Line 3, column 5: message" (or just the message when it has no position). */
+export function issueText(issue: Pick<BrandingIssue, "line" | "column" | "message">): string {
+  if (issue.line === null) return issue.message;
+  return issue.column === null
+    ? `Line ${issue.line}: ${issue.message}`
+    : `Line ${issue.line}, column ${issue.column}: ${issue.message}`;
+}
+
+/** The later of two verification states of one domain (by `checked_at`; the first on a tie). */
+function later(a: DomainVerification, b: DomainVerification | null | undefined): DomainVerification {
+  if (!b) return a;
+  const at = (v: DomainVerification) => (v.checked_at ? Date.parse(v.checked_at) : -Infinity);
+  return at(b) > at(a) ? b : a;
+}
+
+type Notice = { color: string; text: string; testId: string } | null;
+type Busy = null | "publish" | "discard" | "verify" | AssetKind;
+type SaveFailure = { body: UpdateBranding; message: string; fields: Record<string, string> };
+
+/** Messages by field name (`branding.custom_css` counts as `custom_css`). */
+function byField(list: Array<{ field: string; message: string }>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { field, message } of list) {
+    const key = field.replace(/^branding\./, "");
+    out[key] = out[key] ? `${out[key]} ${message}` : message;
+  }
+  return out;
+}
+
+export function BrandingTab({
+  detail,
+  onChanged,
+  onOpenConflicts,
+}: {
+  detail: ClientDetail;
+  onChanged: () => void;
+  onOpenConflicts?: () => void;
+}) {
+  const id = detail.client.id;
+  const dataVersion = useDataVersion();
+  const appScheme = useComputedColorScheme("light");
+  const [attempt, setAttempt] = useState(0);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [view, setView] = useState<BrandingView | null>(null);
+  const [draft, setDraft] = useState<UpdateBranding | null>(null);
+  /** The body the desk holds (the stored draft, else the synced branding). */
+  const [saved, setSaved] = useState<UpdateBranding | null>(null);
+  /** The latest check and the body it is of. */
+  const [checked, setChecked] = useState<{ body: UpdateBranding; check: BrandingCheck } | null>(null);
+  const [checkError, setCheckError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [saveFailure, setSaveFailure] = useState<SaveFailure | null>(null);
+  const [theme, setTheme] = useState<PreviewTheme>(appScheme);
+  const [preview, setPreview] = useState<{ html: string } | { error: string } | null>(null);
+  const [busy, setBusy] = useState<Busy>(null);
+  const [notice, setNotice] = useState<Notice>(null);
+  const [verification, setVerification] = useState<{ domain: string; value: DomainVerification } | null>(null);
+  const [verifyError, setVerifyError] = useState<string | null>(null);
+  const conflict = detail.conflicts.some((c) => c.kind === "branding");
+
+  // The latest values, for callbacks that outlive a render (loads, the save queue, unmount).
+  const latest = useRef({ draft, saved, checked, view, onChanged });
+  latest.current = { draft, saved, checked, view, onChanged };
+  const saveQueue = useRef<Promise<unknown>>(Promise.resolve());
+  const mounted = useRef(true);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+
+  /**
+   * Takes a view from the desk. `force` replaces the form (first load, publish, discard);
+   * otherwise the form follows only when it holds no unsaved edit, so a reload never
+   * swallows what the user is typing.
+   */
+  const adopt = useCallback((next: BrandingView, force: boolean) => {
+    const { draft: current, saved: stored } = latest.current;
+    setView(next);
+    setSaved(next.branding);
+    if (force || current === null || sameBranding(current, stored)) {
+      setDraft(next.branding);
+      setChecked({ body: next.branding, check: next.check });
+      setSaveFailure(null);
+    }
+  }, []);
+
+  const reload = useCallback(
+    async (force: boolean) => {
+      const next = await commands.brandingView(id);
+      if (mounted.current) adopt(next, force);
+    },
+    [id, adopt],
+  );
+
+  useEffect(() => {
+    let live = true;
+    commands
+      .brandingView(id)
+      .then((next) => {
+        if (!live) return;
+        setLoadError(null);
+        adopt(next, false);
+      })
+      .catch((e: unknown) => {
+        if (live && latest.current.view === null) setLoadError(errorMessage(e));
+      });
+    return () => {
+      live = false;
+    };
+  }, [id, dataVersion, attempt, adopt]);
+
+  // Check the draft with the server's rules (offline), debounced.
+  useEffect(() => {
+    if (draft === null || latest.current.checked?.body === draft) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      commands
+        .checkBranding(id, draft)
+        .then((check) => {
+          if (!live) return;
+          setCheckError(null);
+          setChecked({ body: draft, check });
+        })
+        .catch((e: unknown) => {
+          if (live) setCheckError(errorMessage(e));
+        });
+    }, CHECK_DELAY_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [id, draft]);
+
+  // Render the preview from the draft (offline), debounced.
+  useEffect(() => {
+    if (draft === null) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      commands
+        .brandingPreview(id, draft, theme)
+        .then((html) => {
+          if (live) setPreview({ html });
+        })
+        .catch((e: unknown) => {
+          if (live) setPreview({ error: errorMessage(e) });
+        });
+    }, CHECK_DELAY_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [id, draft, theme]);
+
+  /** Saves `body` after any save in flight (saves never overtake each other). */
+  const save = useCallback(
+    (body: UpdateBranding): Promise<void> => {
+      const run = async () => {
+        const hadDraft = latest.current.view?.has_draft ?? false;
+        if (mounted.current) setSaving(true);
+        try {
+          const next = await commands.saveBrandingDraft(id, body);
+          if (!mounted.current) return;
+          setView(next);
+          setSaved(body);
+          setSaveFailure(null);
+          if (!hadDraft && next.has_draft) latest.current.onChanged();
+        } catch (e) {
+          if (mounted.current) {
+            setSaveFailure({
+              body,
+              message: errorMessage(e),
+              fields: e instanceof CommandError && e.fields ? byField(e.fields) : {},
+            });
+          }
+          throw e;
+        } finally {
+          if (mounted.current) setSaving(false);
+        }
+      };
+      const result = saveQueue.current.then(run, run);
+      saveQueue.current = result.catch(() => undefined);
+      return result;
+    },
+    [id],
+  );
+
+  // Save a draft that passes the check, a moment after the last change.
+  const checkedOk = checked !== null && checked.body === draft && checked.check.errors.length === 0;
+  const failedBody = saveFailure?.body ?? null;
+  // Publishing and discarding save (or drop) the draft themselves; no save may slip in between.
+  const holding = busy === "publish" || busy === "discard";
+  useEffect(() => {
+    if (draft === null || holding || !checkedOk || sameBranding(draft, saved) || failedBody === draft) return;
+    const timer = setTimeout(() => {
+      save(draft).catch(() => undefined);
+    }, Math.max(SAVE_DELAY_MS - CHECK_DELAY_MS, 0));
+    return () => clearTimeout(timer);
+  }, [draft, saved, checkedOk, failedBody, holding, save]);
+
+  // Leaving the tab saves a valid edit that is still waiting for its turn.
+  useEffect(
+    () => () => {
+      const { draft: body, saved: stored, checked: last } = latest.current;
+      if (body && !sameBranding(body, stored) && last?.body === body && last.check.errors.length === 0) {
+        save(body).catch(() => undefined);
+      }
+    },
+    [save],
+  );
+
+  const check = checked?.check ?? view?.check ?? null;
+  const cssProblems = useMemo(() => (check?.errors ?? []).filter((e) => e.field === "custom_css"), [check]);
+  const fieldErrors = useMemo(() => {
+    const errors = byField((check?.errors ?? []).filter((e) => e.field !== "custom_css"));
+    if (saveFailure && saveFailure.body === draft) {
+      for (const [field, message] of Object.entries(saveFailure.fields)) errors[field] ??= message;
+    }
+    return errors;
+  }, [check, saveFailure, draft]);
+  const warnings = useMemo(() => {
+    const out: Record<string, BrandingWarning> = {};
+    for (const w of check?.warnings ?? []) out[w.field] ??= w;
+    return out;
+  }, [check]);
+
+  if (view === null || draft === null) {
+    if (loadError !== null) {
+      return (
+        <Alert color="red" icon={<IconAlertTriangle size={18} />} title="Could not load the branding" data-testid="branding-load-error">
+          <Stack gap="xs" align="flex-start">
+            <Text size="sm">{loadError}</Text>
+            <Button size="xs" variant="light" onClick={() => setAttempt((a) => a + 1)} data-testid="branding-retry">
+              Try again
+            </Button>
+          </Stack>
+        </Alert>
+      );
+    }
+    return (
+      <Group justify="center" py="md" data-testid="branding-loading">
+        <Loader size="sm" />
+        <Text size="sm">Loading the branding…</Text>
+      </Group>
+    );
+  }
+
+  const errorCount = check?.errors.length ?? 0;
+  const unsaved = !sameBranding(draft, saved);
+  const set = (field: keyof UpdateBranding, value: string) => {
+    setNotice(null);
+    // Only an empty field is cleared: whitespace being typed stays in the form.
+    setDraft((d) => (d === null ? d : { ...d, [field]: value === "" ? null : value }));
+  };
+  const known = new Set<string>(FIELDS);
+  const otherErrors = Object.entries(fieldErrors).filter(([field]) => !known.has(field));
+
+  async function publishOrDiscard(action: "publish" | "discard") {
+    setNotice(null);
+    setBusy(action);
+    try {
+      if (action === "discard") {
+        await saveQueue.current;
+        // Unsaved edits without a stored draft are only dropped from the form.
+        if (latest.current.view?.has_draft) await commands.discardDraft(id, "branding");
+        await reload(true);
+        setNotice({ color: "blue", text: "The draft was discarded.", testId: "branding-discarded" });
+      } else {
+        const { draft: body, saved: stored } = latest.current;
+        if (body && !sameBranding(body, stored)) await save(body);
+        else await saveQueue.current;
+        const outcome = await commands.publishDraft(id, "branding");
+        await reload(true);
+        setNotice(
+          outcome === "published"
+            ? { color: "green", text: "The branding was published.", testId: "branding-published" }
+            : {
+                color: "orange",
+                text: "The server's branding changed since this draft was made, so it was not published. Your draft is kept: resolve the conflict, or discard the draft.",
+                testId: "branding-conflict",
+              },
+        );
+      }
+      onChanged();
+    } catch (e) {
+      const offline = e instanceof CommandError && e.code === "offline";
+      setNotice({
+        color: offline ? "gray" : "red",
+        text: offline ? "Publishing needs the Control Panel: you are offline. The draft is kept on this desk." : errorMessage(e),
+        testId: "branding-error",
+      });
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function image(kind: AssetKind, action: "choose" | "clear") {
+    setNotice(null);
+    setBusy(kind);
+    const hadDraft = view?.has_draft ?? false;
+    try {
+      const next =
+        action === "choose" ? await commands.chooseBrandingImage(id, kind) : await commands.clearBrandingImage(id, kind);
+      if (next === null) return;
+      const field = URL_FIELD[kind];
+      setView(next);
+      setSaved(next.branding);
+      setDraft((d) => (d === null ? d : { ...d, [field]: next.branding[field] }));
+      if (!hadDraft && next.has_draft) onChanged();
+    } catch (e) {
+      setNotice({ color: "red", text: errorMessage(e), testId: `branding-${kind}-error` });
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const synced = view.synced;
+  const syncedDomain = domainKey(synced?.custom_domain);
+  const draftDomain = domainKey(draft.custom_domain);
+  const syncedVerification = synced?.custom_domain_verification ?? null;
+  const shownVerification =
+    draftDomain !== "" && draftDomain === syncedDomain && syncedVerification
+      ? verification && verification.domain === syncedDomain
+        ? later(verification.value, syncedVerification)
+        : syncedVerification
+      : null;
+
+  async function verify() {
+    setVerifyError(null);
+    setBusy("verify");
+    try {
+      const value = await commands.verifyCustomDomain(id);
+      setVerification({ domain: syncedDomain, value });
+    } catch (e) {
+      const offline = e instanceof CommandError && e.code === "offline";
+      setVerifyError(offline ? "Verifying needs the Control Panel: you are offline." : errorMessage(e));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const saveState =
+    errorCount > 0
+      ? { text: "Not saved: fix the errors below", color: "red" }
+      : saveFailure && saveFailure.body === draft
+        ? { text: `Not saved: ${saveFailure.message}`, color: "red" }
+        : saving
+          ? { text: "Saving…", color: "dimmed" }
+          : unsaved
+            ? { text: "Changes not saved yet…", color: "dimmed" }
+            : view.has_draft
+              ? { text: "Draft saved on this desk", color: "dimmed" }
+              : { text: "No changes since the last sync", color: "dimmed" };
+
+  return (
+    <Card withBorder padding="lg" data-testid="branding-panel">
+      <Stack>
+        <Group justify="space-between" align="center">
+          <Group gap="sm">
+            <Text fw={600}>Branding</Text>
+            {view.has_draft && (
+              <Badge color="blue" variant="light" data-testid="branding-draft-badge">
+                Draft
+              </Badge>
+            )}
+            <Text size="sm" c={saveState.color} data-testid="branding-save-state">
+              {saveState.text}
+            </Text>
+          </Group>
+          <Group gap="xs">
+            <Button
+              variant="subtle"
+              color="red"
+              onClick={() => void publishOrDiscard("discard")}
+              disabled={(!view.has_draft && !unsaved) || busy !== null}
+              loading={busy === "discard"}
+              data-testid="branding-discard"
+            >
+              Discard draft
+            </Button>
+            <Button
+              onClick={() => void publishOrDiscard("publish")}
+              disabled={errorCount > 0 || (!view.has_draft && !unsaved) || busy !== null}
+              loading={busy === "publish"}
+              data-testid="branding-publish"
+            >
+              Publish
+            </Button>
+          </Group>
+        </Group>
+
+        {conflict && (
+          <Alert color="orange" icon={<IconAlertTriangle size={18} />} data-testid="branding-conflict-info">
+            <Group justify="space-between">
+              <Text size="sm">The server's branding changed since your draft was made.</Text>
+              {onOpenConflicts && (
+                <Button size="xs" variant="light" color="orange" onClick={onOpenConflicts} data-testid="branding-resolve">
+                  Resolve…
+                </Button>
+              )}
+            </Group>
+          </Alert>
+        )}
+        {notice && (
+          <Alert color={notice.color} icon={notice.color === "green" ? <IconCheck size={18} /> : undefined} data-testid={notice.testId}>
+            {notice.text}
+          </Alert>
+        )}
+        {checkError && (
+          <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="branding-check-error">
+            The draft could not be checked: {checkError}
+          </Alert>
+        )}
+        {otherErrors.length > 0 && (
+          <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="branding-other-errors">
+            {otherErrors.map(([field, message]) => (
+              <Text key={field} size="sm">
+                {field}: {message}
+              </Text>
+            ))}
+          </Alert>
+        )}
+
+        <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="xl">
+          <Stack>
+            <TextInput
+              label="Company name"
+              description="Shown on the portal's sign-in page."
+              value={draft.company_name ?? ""}
+              onChange={(e) => set("company_name", e.currentTarget.value)}
+              error={fieldErrors.company_name}
+              data-testid="branding-company"
+            />
+
+            {COLORS.map(({ field, label, testId }) => (
+              <Stack key={field} gap={4}>
+                <ColorInput
+                  label={label}
+                  placeholder="#RRGGBB"
+                  format="hex"
+                  fixOnBlur={false}
+                  value={draft[field] ?? ""}
+                  onChange={(value) => set(field, value)}
+                  error={fieldErrors[field]}
+                  data-testid={testId}
+                />
+                {warnings[field] && (
+                  <ContrastWarning warning={warnings[field]} onApply={(color) => set(field, color)} />
+                )}
+              </Stack>
+            ))}
+
+            <ImageField
+              kind="logo"
+              label="Logo"
+              hint="PNG, JPEG, WebP or ICO, at most 2048 px a side and 512 KiB."
+              url={draft.logo_url}
+              asset={view.assets.find((a) => a.kind === "logo") ?? null}
+              error={fieldErrors.logo_url}
+              busy={busy}
+              onChoose={() => void image("logo", "choose")}
+              onRemove={() => void image("logo", "clear")}
+              onUrl={(value) => set("logo_url", value)}
+            />
+            <ImageField
+              kind="favicon"
+              label="Favicon"
+              hint="Square, 16 to 512 px; PNG, JPEG, WebP or ICO."
+              url={draft.favicon_url}
+              asset={view.assets.find((a) => a.kind === "favicon") ?? null}
+              error={fieldErrors.favicon_url}
+              busy={busy}
+              onChoose={() => void image("favicon", "choose")}
+              onRemove={() => void image("favicon", "clear")}
+              onUrl={(value) => set("favicon_url", value)}
+            />
+
+            <Stack gap="xs">
+              <TextInput
+                label="Custom domain"
+                description="The portal's address for this client's users, once its DNS record is verified."
+                placeholder="portal.example.com"
+                value={draft.custom_domain ?? ""}
+                onChange={(e) => set("custom_domain", e.currentTarget.value)}
+                error={fieldErrors.custom_domain}
+                data-testid="branding-domain"
+              />
+              {shownVerification ? (
+                <VerificationCard
+                  verification={shownVerification}
+                  busy={busy === "verify"}
+                  disabled={busy !== null}
+                  error={verifyError}
+                  onVerify={() => void verify()}
+                />
+              ) : draftDomain !== "" && draftDomain === syncedDomain ? (
+                <Text size="sm" c="dimmed" data-testid="branding-domain-hint">
+                  The Control Panel has not sent a verification record for this domain yet: sync to fetch it.
+                </Text>
+              ) : draftDomain !== "" ? (
+                <Text size="sm" c="dimmed" data-testid="branding-domain-hint">
+                  Publish to get the TXT record for this domain.
+                </Text>
+              ) : null}
+            </Stack>
+
+            <Stack gap={4}>
+              <Input.Label>Custom CSS</Input.Label>
+              <Input.Description>
+                Applies inside the portal only. No imports, remote URLs or scripts: the Control Panel refuses them.
+              </Input.Description>
+              <Suspense fallback={<Loader size="xs" data-testid="branding-css-loading" />}>
+                <CssEditor
+                  value={draft.custom_css ?? ""}
+                  onChange={(value) => set("custom_css", value)}
+                  problems={cssProblems}
+                  dark={appScheme === "dark"}
+                  label="Custom CSS"
+                  placeholder="/* e.g. .login-form { border-radius: 12px; } */"
+                  testId="branding-css"
+                />
+              </Suspense>
+              {cssProblems.length > 0 && (
+                <Stack gap={2} role="list" aria-label="Custom CSS errors" data-testid="branding-css-errors">
+                  {cssProblems.map((p, i) => (
+                    <Text key={i} size="sm" c="red" role="listitem">
+                      {issueText(p)}
+                    </Text>
+                  ))}
+                </Stack>
+              )}
+            </Stack>
+          </Stack>
+
+          {/* The preview stays in view while the long form scrolls (side by side only). */}
+          <Stack gap="xs" style={{ position: "sticky", top: "var(--mantine-spacing-md)", alignSelf: "start" }}>
+            <Group justify="space-between">
+              <Text fw={600}>Preview</Text>
+              <SegmentedControl
+                size="xs"
+                value={theme}
+                onChange={(v) => setTheme(v as PreviewTheme)}
+                data={[
+                  { value: "light", label: "Light" },
+                  { value: "dark", label: "Dark" },
+                ]}
+                aria-label="Preview theme"
+                data-testid="preview-theme"
+              />
+            </Group>
+            {preview !== null && "error" in preview && (
+              <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="branding-preview-error">
+                The preview could not be rendered: {preview.error}
+              </Alert>
+            )}
+            <iframe
+              sandbox=""
+              title="Portal preview"
+              srcDoc={preview !== null && "html" in preview ? preview.html : ""}
+              referrerPolicy="no-referrer"
+              data-testid="branding-preview"
+              style={{
+                width: "100%",
+                height: 560,
+                border: "1px solid var(--mantine-color-default-border)",
+                borderRadius: "var(--mantine-radius-md)",
+                background: "var(--mantine-color-body)",
+              }}
+            />
+            <Text size="xs" c="dimmed">
+              The portal's sign-in page with this draft, rendered on this desk from the Control Panel's template.
+              Nothing in it runs or loads from the network.
+            </Text>
+          </Stack>
+        </SimpleGrid>
+      </Stack>
+    </Card>
+  );
+}
+
+function ContrastWarning({ warning, onApply }: { warning: BrandingWarning; onApply: (color: string) => void }) {
+  return (
+    <Alert
+      color="yellow"
+      variant="light"
+      p="xs"
+      icon={<IconAlertTriangle size={16} />}
+      data-testid={`branding-warning-${warning.field}`}
+    >
+      <Group justify="space-between" gap="xs" wrap="nowrap">
+        <Stack gap={0}>
+          <Text size="sm">{warning.message}</Text>
+          <Text size="xs" c="dimmed">
+            {warning.ratio.toFixed(2)}:1 — WCAG AA needs {AA_RATIO}:1
+          </Text>
+        </Stack>
+        {warning.suggestion && (
+          <Button
+            size="compact-xs"
+            variant="light"
+            color="yellow"
+            onClick={() => onApply(warning.suggestion as string)}
+            leftSection={<ColorDot color={warning.suggestion} />}
+            data-testid={`branding-suggest-${warning.field}`}
+          >
+            Use {warning.suggestion}
+          </Button>
+        )}
+      </Group>
+    </Alert>
+  );
+}
+
+function ColorDot({ color }: { color: string }) {
+  return (
+    <span
+      aria-hidden
+      style={{ display: "inline-block", width: 10, height: 10, borderRadius: 5, background: color, border: "1px solid rgba(0,0,0,.3)" }}
+    />
+  );
+}
+
+function ImageField({
+  kind,
+  label,
+  hint,
+  url,
+  asset,
+  error,
+  busy,
+  onChoose,
+  onRemove,
+  onUrl,
+}: {
+  kind: AssetKind;
+  label: string;
+  hint: string;
+  url: string | null;
+  asset: PendingAsset | null;
+  error: string | undefined;
+  busy: Busy;
+  onChoose: () => void;
+  onRemove: () => void;
+  onUrl: (value: string) => void;
+}) {
+  return (
+    <Stack gap={6} data-testid={`branding-${kind}`}>
+      <Input.Label>{label}</Input.Label>
+      <Group gap="sm" align="center" wrap="nowrap">
+        <ThumbnailBox>
+          {asset ? (
+            <img
+              src={asset.data_url}
+              alt={`${label} chosen on this desk`}
+              style={{ maxWidth: "100%", maxHeight: "100%", objectFit: "contain" }}
+              data-testid={`branding-${kind}-thumb`}
+            />
+          ) : (
+            <IconPhoto size={20} stroke={1.5} color="var(--mantine-color-dimmed)" />
+          )}
+        </ThumbnailBox>
+        <Stack gap={2} style={{ flex: 1, minWidth: 0 }}>
+          {asset ? (
+            <Text size="sm" data-testid={`branding-${kind}-size`}>
+              {asset.width} × {asset.height} px · {formatBytes(asset.size_bytes)} · not uploaded yet (publishing uploads it)
+            </Text>
+          ) : url ? (
+            <Text size="sm" c="dimmed" truncate="end" data-testid={`branding-${kind}-remote`}>
+              From {url} (not loaded in the app)
+            </Text>
+          ) : (
+            <Text size="sm" c="dimmed">
+              None
+            </Text>
+          )}
+          <Input.Description>{hint}</Input.Description>
+        </Stack>
+        <Button
+          size="xs"
+          variant="default"
+          onClick={onChoose}
+          disabled={busy !== null}
+          loading={busy === kind}
+          data-testid={`branding-${kind}-choose`}
+        >
+          Choose file…
+        </Button>
+        <Button
+          size="xs"
+          variant="subtle"
+          color="red"
+          leftSection={<IconTrash size={14} />}
+          onClick={onRemove}
+          disabled={busy !== null || (asset === null && !url)}
+          data-testid={`branding-${kind}-remove`}
+        >
+          Remove
+        </Button>
+      </Group>
+      {asset === null ? (
+        <TextInput
+          aria-label={`${label} URL`}
+          placeholder="or an https:// URL"
+          size="xs"
+          value={url ?? ""}
+          onChange={(e) => onUrl(e.currentTarget.value)}
+          error={error}
+          data-testid={`branding-${kind}-url`}
+        />
+      ) : (
+        error && (
+          <Text size="xs" c="red">
+            {error}
+          </Text>
+        )
+      )}
+    </Stack>
+  );
+}
+
+function ThumbnailBox({ children }: { children: ReactNode }) {
+  return (
+    <div
+      style={{
+        width: 56,
+        height: 56,
+        flex: "none",
+        display: "flex",
+        alignItems: "center",
+        justifyContent: "center",
+        border: "1px solid var(--mantine-color-default-border)",
+        borderRadius: "var(--mantine-radius-sm)",
+        background: "repeating-conic-gradient(#8881 0% 25%, transparent 0% 50%) 50% / 12px 12px",
+        overflow: "hidden",
+      }}
+    >
+      {children}
+    </div>
+  );
+}
+
+function VerificationCard({
+  verification,
+  busy,
+  disabled,
+  error,
+  onVerify,
+}: {
+  verification: DomainVerification;
+  busy: boolean;
+  disabled: boolean;
+  error: string | null;
+  onVerify: () => void;
+}) {
+  const status = STATUS[verification.status];
+  return (
+    <Card withBorder padding="sm" data-testid="branding-verification">
+      <Stack gap="xs">
+        <Group justify="space-between">
+          <Group gap="xs">
+            <Text size="sm" fw={500}>
+              Domain verification
+            </Text>
+            <Badge color={status.color} variant="light" data-testid="branding-verification-status">
+              {status.label}
+            </Badge>
+          </Group>
+          <Button size="xs" variant="light" onClick={onVerify} loading={busy} disabled={disabled} data-testid="branding-verify">
+            Verify
+          </Button>
+        </Group>
+        {verification.status === "failed" && verification.reason && (
+          <Text size="sm" c="red" data-testid="branding-verification-reason">
+            {verification.reason}
+          </Text>
+        )}
+        {verification.status !== "verified" && (
+          <Text size="sm">Create this TXT record at the domain's DNS provider, then verify:</Text>
+        )}
+        <RecordLine label="Name" value={verification.record_name} testId="branding-record-name" />
+        <RecordLine label="Value" value={verification.record_value} testId="branding-record-value" />
+        <Text size="xs" c="dimmed" data-testid="branding-checked-at">
+          {verification.checked_at ? (
+            <span title={formatDateTime(verification.checked_at)}>
+              Checked {formatRelative(verification.checked_at)} ({formatDateTime(verification.checked_at)})
+            </span>
+          ) : (
+            "Not checked yet"
+          )}
+        </Text>
+        {error && (
+          <Alert color="gray" icon={<IconAlertTriangle size={16} />} p="xs" data-testid="branding-verify-error">
+            {error}
+          </Alert>
+        )}
+      </Stack>
+    </Card>
+  );
+}
+
+function RecordLine({ label, value, testId }: { label: string; value: string; testId: string }) {
+  return (
+    <Group gap="xs" wrap="nowrap">
+      <Text size="xs" c="dimmed" w={40}>
+        {label}
+      </Text>
+      <Code style={{ flex: 1, minWidth: 0, overflowWrap: "anywhere" }} data-testid={testId}>
+        {value}
+      </Code>
+      <CopyButton value={value}>
+        {({ copied, copy }) => (
+          <Tooltip label={copied ? "Copied" : `Copy the ${label.toLowerCase()}`} withArrow>
+            <ActionIcon
+              variant="subtle"
+              color={copied ? "green" : "gray"}
+              onClick={copy}
+              aria-label={`Copy the record ${label.toLowerCase()}`}
+              data-testid={`${testId}-copy`}
+            >
+              {copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
+            </ActionIcon>
+          </Tooltip>
+        )}
+      </CopyButton>
+    </Group>
+  );
+}
