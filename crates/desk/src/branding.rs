@@ -5,6 +5,7 @@
 //! Everything but [`Desk::verify_custom_domain`] works offline, from the draft.
 
 use base64::Engine as _;
+use mspdesk_api::client::{ApiClient, ApiError};
 use mspdesk_api::types::{
     branding_warnings, image_ref, Branding, BrandingWarning, DomainVerification, ImageRef,
     UpdateBranding,
@@ -13,7 +14,6 @@ use mspdesk_domain::{
     check_upload, sanitize_css, AssetKind, ClientId, CompanyName, HexColor, SafeCss, TenantId,
 };
 use mspdesk_portal::{Brand, Head, SignInForm, Theme};
-use mspdesk_api::client::{ApiClient, ApiError};
 use serde::{Deserialize, Serialize};
 
 use crate::kinds::{DraftKind, MirrorKind};
@@ -127,7 +127,11 @@ pub fn check_branding(
             })
             .collect(),
     };
-    if let Some(Err(e)) = body.custom_css.as_deref().map(|css| sanitize_css(css, tenant)) {
+    if let Some(Err(e)) = body
+        .custom_css
+        .as_deref()
+        .map(|css| sanitize_css(css, tenant))
+    {
         for issue in errors.iter_mut().filter(|i| i.field == "custom_css") {
             issue.line = Some(e.line);
             issue.column = Some(e.column);
@@ -148,7 +152,9 @@ pub fn check_branding(
         if wants_upload && !have {
             errors.push(BrandingIssue {
                 field: format!("{kind}_url"),
-                message: format!("points at an uploaded {kind}, but none is uploaded; choose a file"),
+                message: format!(
+                    "points at an uploaded {kind}, but none is uploaded; choose a file"
+                ),
                 line: None,
                 column: None,
             });
@@ -257,7 +263,8 @@ impl Desk {
             action: "#",
             ..SignInForm::default()
         };
-        mspdesk_portal::sign_in_page(&head, &brand, &form).map_err(|e| DeskError::Render(e.to_string()))
+        mspdesk_portal::sign_in_page(&head, &brand, &form)
+            .map_err(|e| DeskError::Render(e.to_string()))
     }
 
     /// Takes an image from a file for the client's logo or favicon: checks it by the upload
@@ -320,8 +327,11 @@ impl Desk {
     ) -> Result<DomainVerification, DeskError> {
         let api = self.client_api(client).await?;
         let branding = retry(|| api.verify_custom_domain()).await?;
-        self.mirror_record(client, &crate::drafts::ServerRecord::Branding(branding.clone()))
-            .await?;
+        self.mirror_record(
+            client,
+            &crate::drafts::ServerRecord::Branding(branding.clone()),
+        )
+        .await?;
         branding
             .custom_domain_verification
             .ok_or_else(|| crate::error::invalid("custom_domain", "no custom domain is published"))

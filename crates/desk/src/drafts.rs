@@ -157,7 +157,12 @@ pub(crate) fn branding_as_update(b: &Branding) -> UpdateBranding {
 
 /// Whether two update bodies of `kind` mean the same once validated (so `#1e88e5` and
 /// `#1E88E5`, or a catalog list in another order, are the same).
-pub(crate) fn same_effect(kind: DraftKind, a: &serde_json::Value, b: &serde_json::Value) -> bool {
+pub(crate) fn same_effect(
+    kind: DraftKind,
+    client: ClientId,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+) -> bool {
     fn validated<T, V, E>(v: &serde_json::Value, check: impl Fn(&T) -> Result<V, E>) -> Option<V>
     where
         T: serde::de::DeserializeOwned,
@@ -170,8 +175,8 @@ pub(crate) fn same_effect(kind: DraftKind, a: &serde_json::Value, b: &serde_json
         DraftKind::Quotas => validated(a, QuotasInput::validate)
             .zip(validated(b, QuotasInput::validate))
             .map(|(x, y)| x == y),
-        DraftKind::Branding => validated(a, UpdateBranding::validate)
-            .zip(validated(b, UpdateBranding::validate))
+        DraftKind::Branding => validated(a, |u: &UpdateBranding| u.validate(client.into()))
+            .zip(validated(b, |u: &UpdateBranding| u.validate(client.into())))
             .map(|(x, y)| x == y),
         DraftKind::Catalog => validated(a, UpdateCatalog::validate)
             .zip(validated(b, UpdateCatalog::validate))
@@ -256,7 +261,7 @@ impl Desk {
         client: ClientId,
         body: &UpdateBranding,
     ) -> Result<(), DeskError> {
-        body.validate().map_err(DeskError::Invalid)?;
+        body.validate(client.into()).map_err(DeskError::Invalid)?;
         let base = self.base_version(DraftKind::Branding, client).await?;
         self.store
             .save_draft(DraftKind::Branding, client, &to_json(body), base)
@@ -451,7 +456,7 @@ impl Desk {
             Ok(record) => record,
             Err(e) if e.code() == Some(ProblemCode::VersionConflict) => {
                 let current = self.server_record(msp, draft.kind, client).await?;
-                if !same_effect(draft.kind, &current.as_update(), &draft.body) {
+                if !same_effect(draft.kind, client, &current.as_update(), &draft.body) {
                     // Both sides are kept: the draft as it is, the server's record in the
                     // mirror (so "take theirs" shows it at once).
                     self.record_conflict_with(draft, &current).await?;
@@ -531,23 +536,28 @@ mod tests {
 
     #[test]
     fn same_effect_compares_validated_values() {
+        let client = ClientId::new();
         assert!(same_effect(
             DraftKind::Branding,
+            client,
             &json!({"primary_color": "#1e88e5"}),
             &json!({"primary_color": "#1E88E5", "company_name": null}),
         ));
         assert!(!same_effect(
             DraftKind::Branding,
+            client,
             &json!({"primary_color": "#1e88e5"}),
             &json!({"primary_color": "#000000"}),
         ));
         assert!(same_effect(
             DraftKind::Catalog,
+            client,
             &json!({"mode": "custom", "enabled": ["nextcloud", "ghost"]}),
             &json!({"mode": "custom", "enabled": ["ghost", "nextcloud"]}),
         ));
         assert!(!same_effect(
             DraftKind::Quotas,
+            client,
             &json!({"max_servers": 3}),
             &json!({"max_servers": 4}),
         ));

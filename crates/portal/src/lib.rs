@@ -18,20 +18,11 @@
 mod pages;
 
 use mspdesk_domain::HexColor;
+pub use mspdesk_domain::SafeCss;
 pub use pages::{
     message_page, overview_page, set_password_page, sign_in_page, AppEntry, Message, Meter,
     MeterState, Overview, ServerRow, SetPasswordForm, SignInForm,
 };
-pub use shim::SafeCss; // TEMP until the sanitiser lands
-mod shim {
-    #[derive(Debug)]
-    pub struct SafeCss(pub String);
-    impl std::fmt::Display for SafeCss {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-}
 
 /// The portal's base stylesheet.
 pub const BASE_CSS: &str = include_str!("../assets/portal.css");
@@ -168,6 +159,11 @@ pub struct RenderError(#[from] askama::Error);
 mod tests {
     use super::*;
 
+    fn safe(css: &str) -> SafeCss {
+        mspdesk_domain::sanitize_css(css, mspdesk_domain::TenantId::new())
+            .expect("a legitimate sheet")
+    }
+
     fn brand(name: &str) -> Brand<'_> {
         Brand::plain(name)
     }
@@ -209,7 +205,7 @@ mod tests {
 
     #[test]
     fn portal_links_its_sheets_and_keeps_the_form() {
-        let css = SafeCss(".mspdesk-portal .portal-title { font-size: 30px }".into());
+        let css = safe(".mspdesk-portal .portal-title { font-size: 30px }");
         let b = Brand {
             custom_css: Some(&css),
             primary: HexColor::from_rgb(0xAB, 0x12, 0x34),
@@ -256,7 +252,7 @@ mod tests {
 
     #[test]
     fn inline_custom_css_follows_the_base_sheet() {
-        let css = SafeCss(".mspdesk-portal .portal-title > span { color: red }".into());
+        let css = safe(".mspdesk-portal .portal-title > span { color: red }");
         let b = Brand {
             custom_css: Some(&css),
             ..brand("Acme")
@@ -273,16 +269,22 @@ mod tests {
 
     #[test]
     fn brand_sheet_holds_the_colours_then_the_custom_css() {
-        let css = SafeCss(".mspdesk-portal .portal-footer{display:none}".into());
+        let css = safe(".mspdesk-portal .portal-footer{display:none}");
         let b = Brand {
             secondary: HexColor::from_rgb(0x01, 0x02, 0x03),
             custom_css: Some(&css),
             ..brand("Acme")
         };
         assert_eq!(
+            css.as_str(),
+            ".mspdesk-portal .portal-footer {\n  display: none;\n}\n"
+        );
+        assert_eq!(
             b.sheet(),
-            ".mspdesk-portal{--brand-primary:#1C5DB8;--brand-secondary:#010203;--brand-accent:#0E7C66}\n\
-             .mspdesk-portal .portal-footer{display:none}\n"
+            format!(
+                ".mspdesk-portal{{--brand-primary:#1C5DB8;--brand-secondary:#010203;--brand-accent:#0E7C66}}\n{}\n",
+                css.as_str()
+            )
         );
         assert_eq!(
             brand("Plain").sheet(),

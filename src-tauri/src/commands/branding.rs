@@ -68,7 +68,9 @@ pub async fn choose_branding_image(
         return Ok(None);
     };
     let bytes = read_image(&path, kind).await?;
-    Ok(Some(state.desk()?.set_branding_image(id, kind, &bytes).await?))
+    Ok(Some(
+        state.desk()?.set_branding_image(id, kind, &bytes).await?,
+    ))
 }
 
 /// Removes the logo or favicon from the draft.
@@ -93,7 +95,9 @@ pub async fn verify_custom_domain(
 async fn pick_image(app: &AppHandle, kind: AssetKind) -> Result<Option<PathBuf>, IpcError> {
     if cfg!(debug_assertions) {
         // End-to-end tests cannot drive a native dialog: debug builds may be told the answer.
-        if let Some(path) = std::env::var_os(format!("MSPDESK_E2E_{}_FILE", kind.as_str().to_uppercase())) {
+        if let Some(path) =
+            std::env::var_os(format!("MSPDESK_E2E_{}_FILE", kind.as_str().to_uppercase()))
+        {
             return Ok(Some(PathBuf::from(path)));
         }
     }
@@ -118,9 +122,10 @@ async fn pick_image(app: &AppHandle, kind: AssetKind) -> Result<Option<PathBuf>,
 
 /// Reads the chosen file, refusing one too large before reading it whole.
 async fn read_image(path: &PathBuf, kind: AssetKind) -> Result<Vec<u8>, IpcError> {
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let invalid = |message: String| -> IpcError {
         DeskError::Invalid(vec![FieldError::new(format!("{kind}_url"), message)]).into()
     };
@@ -128,10 +133,10 @@ async fn read_image(path: &PathBuf, kind: AssetKind) -> Result<Vec<u8>, IpcError
     let meta = tokio::fs::metadata(path).await.map_err(unreadable)?;
     if meta.len() > ASSET_MAX_BYTES as u64 {
         return Err(invalid(format!(
-                "{name} is {} KiB; the limit is {} KiB",
-                meta.len() / 1024,
-                ASSET_MAX_BYTES / 1024
-            )));
+            "{name} is {} KiB; the limit is {} KiB",
+            meta.len() / 1024,
+            ASSET_MAX_BYTES / 1024
+        )));
     }
     tokio::fs::read(path).await.map_err(unreadable)
 }

@@ -2,4 +2,16 @@
 import type { BrandingWarning } from "./BrandingWarning";
 import type { DomainVerification } from "./DomainVerification";
 
-export type Branding = { company_name: string | null, logo_url: string | null, favicon_url: string | null, primary_color: string | null, secondary_color: string | null, accent_color: string | null, custom_domain: string | null, custom_css: string | null, version: number, custom_domain_verification: DomainVerification | null, warnings: Array<BrandingWarning>, };
+/**
+ * A client's branding as stored (`GET /branding`). The last two fields are read-only: the
+ * server computes them, and `PUT /branding` does not take them.
+ */
+export type Branding = { company_name: string | null, logo_url: string | null, favicon_url: string | null, primary_color: string | null, secondary_color: string | null, accent_color: string | null, custom_domain: string | null, custom_css: string | null, version: number, 
+/**
+ * Whether the client has proven control of `custom_domain` (null when none is set).
+ */
+custom_domain_verification: DomainVerification | null, 
+/**
+ * Advice that does not block saving (e.g. low colour contrast).
+ */
+warnings: Array<BrandingWarning>, };

@@ -2,4 +2,8 @@
 import type { BrandingIssue } from "./BrandingIssue";
 import type { BrandingWarning } from "./BrandingWarning";
 
+/**
+ * What is wrong with a branding draft (`errors`: the server would refuse it) and what is
+ * merely unwise (`warnings`: low contrast).
+ */
 export type BrandingCheck = { errors: Array<BrandingIssue>, warnings: Array<BrandingWarning>, };

@@ -112,7 +112,16 @@ export function detail(extra: Partial<ClientDetail> = {}): ClientDetail {
         deleted_at: "2026-03-01T00:00:00Z",
       },
     ],
-    users: [{ id: "u1", email: "ann@acme.example", name: "Ann", created_at: "2026-01-03T00:00:00Z" }],
+    users: [
+      {
+        id: "u1",
+        email: "ann@acme.example",
+        name: "Ann",
+        created_at: "2026-01-03T00:00:00Z",
+        state: "active",
+        invitation_expires_at: null,
+      },
+    ],
     catalog: { mode: "all", enabled: [] },
     branding: {
       company_name: null,

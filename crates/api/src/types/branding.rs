@@ -1,7 +1,7 @@
 //! White-label branding.
 
 use chrono::{DateTime, Utc};
-use mspdesk_domain::{CompanyName, HexColor, HttpsUrl, TenantId};
+use mspdesk_domain::{sanitize_css, CompanyName, HexColor, HttpsUrl, SafeCss, TenantId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -123,7 +123,8 @@ pub enum ImageRef {
     Uploaded,
 }
 
-fn image_ref(s: &str) -> Result<ImageRef, mspdesk_domain::HttpsUrlError> {
+/// Reads a stored or sent logo/favicon value: this server's upload path, or an https URL.
+pub fn image_ref(s: &str) -> Result<ImageRef, mspdesk_domain::HttpsUrlError> {
     if s.starts_with(ASSET_PATH_PREFIX) {
         Ok(ImageRef::Uploaded)
     } else {
@@ -140,11 +141,14 @@ pub struct NewBranding {
     pub secondary_color: Option<HexColor>,
     pub accent_color: Option<HexColor>,
     pub custom_domain: Option<mspdesk_domain::DomainName>,
-    pub custom_css: Option<String>,
+    pub custom_css: Option<SafeCss>,
 }
 
 impl UpdateBranding {
-    pub fn validate(&self) -> Result<NewBranding, Vec<FieldError>> {
+    /// Checks every field for the client `tenant` (whose own uploaded images the custom CSS may
+    /// name). The server and the desk both call this, so a draft is refused offline with the
+    /// server's message.
+    pub fn validate(&self, tenant: TenantId) -> Result<NewBranding, Vec<FieldError>> {
         let mut f = Fields::default();
         let company_name = f.check(
             "company_name",
@@ -168,21 +172,13 @@ impl UpdateBranding {
                 mspdesk_domain::DomainName::parse,
             ),
         );
-        let custom_css = match self.custom_css.as_deref() {
-            Some(css) if css.len() > CUSTOM_CSS_MAX_BYTES => {
-                f.fail(
-                    "custom_css",
-                    &format!(
-                        "must be at most {CUSTOM_CSS_MAX_BYTES} bytes, this one has {}",
-                        css.len()
-                    ),
-                );
-                None
-            }
-            Some(css) if css.trim().is_empty() => Some(None),
-            Some(css) => Some(Some(css.to_owned())),
-            None => Some(None),
-        };
+        // The stored sheet is the sanitiser's output (scoped, re-serialised), never the input.
+        let custom_css = f
+            .check(
+                "custom_css",
+                optional(self.custom_css.as_deref(), |css| sanitize_css(css, tenant)),
+            )
+            .map(|css| css.filter(|c| !c.as_str().trim().is_empty()));
         f.finish(|| {
             Some(NewBranding {
                 company_name: company_name?,
@@ -195,5 +191,38 @@ impl UpdateBranding {
                 custom_css: custom_css?,
             })
         })
+    }
+}
+
+/// The contrast warnings for brand colours (white portal text on each; WCAG AA), as they go on
+/// the wire. `GET`/`PUT /branding` and the desk's check both use this.
+#[must_use]
+pub fn branding_warnings(
+    primary: Option<HexColor>,
+    secondary: Option<HexColor>,
+    accent: Option<HexColor>,
+) -> Vec<BrandingWarning> {
+    mspdesk_domain::brand_contrast_warnings(primary, secondary, accent)
+        .into_iter()
+        .map(|w| BrandingWarning {
+            field: w.field,
+            message: w.message,
+            ratio: w.ratio,
+            suggestion: w.suggestion.map(|c| c.to_string()),
+        })
+        .collect()
+}
+
+impl Branding {
+    /// Fills `warnings` from the stored colours.
+    #[must_use]
+    pub fn with_warnings(mut self) -> Self {
+        let color = |v: &Option<String>| v.as_deref().and_then(|c| HexColor::parse(c).ok());
+        self.warnings = branding_warnings(
+            color(&self.primary_color),
+            color(&self.secondary_color),
+            color(&self.accent_color),
+        );
+        self
     }
 }

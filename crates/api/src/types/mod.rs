@@ -127,6 +127,7 @@ mod tests {
         };
         assert_eq!(fields(bad.validate().unwrap_err()), ["mode", "enabled"]);
 
+        let tenant = mspdesk_domain::TenantId::new();
         let b = UpdateBranding {
             company_name: Some("".into()),
             logo_url: Some("http://x.example/logo.png".into()),
@@ -139,7 +140,7 @@ mod tests {
         };
         // A blank company name means "not set", so it is not an error.
         assert_eq!(
-            fields(b.validate().unwrap_err()),
+            fields(b.validate(tenant).unwrap_err()),
             [
                 "logo_url",
                 "favicon_url",
@@ -155,9 +156,31 @@ mod tests {
             custom_domain: Some("Portal.Example.COM".into()),
             ..Default::default()
         };
-        let v = good.validate().unwrap();
+        let v = good.validate(tenant).unwrap();
         assert_eq!(v.primary_color.unwrap().to_string(), "#AABBCC");
         assert_eq!(v.custom_domain.unwrap().as_str(), "portal.example.com");
+
+        // Custom CSS is stored as the sanitiser prints it, and refused with where it fails.
+        let css = UpdateBranding {
+            custom_css: Some("h1 { color: red }".into()),
+            ..Default::default()
+        };
+        let v = css.validate(tenant).unwrap();
+        assert_eq!(
+            v.custom_css.unwrap().as_str(),
+            ".mspdesk-portal h1 {\n  color: red;\n}\n"
+        );
+        let css = UpdateBranding {
+            custom_css: Some("h1 { color: red }\n@import url(https://evil.example/x.css);".into()),
+            ..Default::default()
+        };
+        let errors = css.validate(tenant).unwrap_err();
+        assert_eq!(errors[0].field, "custom_css");
+        assert!(
+            errors[0].message.starts_with("line 2, column 1:"),
+            "{}",
+            errors[0].message
+        );
 
         let u = CreateUser {
             email: "x".into(),

@@ -71,7 +71,11 @@ impl Store {
     }
 
     /// Marks an image as uploaded: from now on it is the copy the preview shows.
-    pub async fn image_uploaded(&self, client: ClientId, kind: AssetKind) -> Result<(), StoreError> {
+    pub async fn image_uploaded(
+        &self,
+        client: ClientId,
+        kind: AssetKind,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE branding_images SET pending = 0 WHERE tenant = ? AND kind = ?")
             .bind(client.to_string())
             .bind(kind.as_str())

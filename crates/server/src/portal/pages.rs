@@ -9,8 +9,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mspdesk_api::types::{Branding, Client};
 use mspdesk_domain::{
-    check_new_password, CatalogMode, Compliance, HexColor, HttpsUrl, QuotaKind, TenantId, Usage,
-    PASSWORD_MIN_CHARS, TEMPLATES,
+    check_new_password, sanitize_css, CatalogMode, Compliance, HexColor, HttpsUrl, QuotaKind,
+    TenantId, Usage, PASSWORD_MIN_CHARS, TEMPLATES,
 };
 use mspdesk_portal::{
     message_page, overview_page, set_password_page, sign_in_page, AppEntry, Brand, Head, Message,
@@ -79,7 +79,13 @@ impl Branded {
             primary: colour(&b.primary_color, DEFAULT_PRIMARY),
             secondary: colour(&b.secondary_color, DEFAULT_SECONDARY),
             accent: colour(&b.accent_color, DEFAULT_ACCENT),
-            css: b.custom_css.clone().map(SafeCss),
+            // Stored sheets are the sanitiser's output already; checking again costs little
+            // (the sheet is served with an ETag) and keeps a row written by other means out.
+            css: b.custom_css.as_deref().and_then(|css| {
+                sanitize_css(css, client.id.into())
+                    .inspect_err(|e| tracing::warn!(client = %client.id, error = %e, "stored custom CSS no longer passes the sanitiser; serving none"))
+                    .ok()
+            }),
         }
     }
 

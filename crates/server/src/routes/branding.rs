@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use mspdesk_api::types::{Branding, NewBranding, UpdateBranding};
 use mspdesk_api::Problem;
-use mspdesk_domain::{AssetKind, DomainName};
+use mspdesk_domain::{AssetKind, DomainName, TenantId};
 
 use super::{fetch, mutate, read};
 use crate::auth::ClientAdmin;
@@ -34,7 +34,7 @@ pub async fn put_branding(
     if_match: IfMatch,
     Body(body): Body<UpdateBranding>,
 ) -> AppResult<Response> {
-    let new = validate(&state, &body)?;
+    let new = validate(&state, auth.tenant, &body)?;
     let version = if_match.required()?;
     let updated = mutate(&state, auth, Action::BrandingUpdate, async |tx| {
         Ok((
@@ -48,14 +48,14 @@ pub async fn put_branding(
 
 /// The body's values, with every bad field listed at once; a custom domain that is the
 /// Control Panel's own host name (`CONTROL_PANEL_PUBLIC_HOST`) or under it is one of them.
-fn validate(state: &AppState, body: &UpdateBranding) -> AppResult<NewBranding> {
+fn validate(state: &AppState, tenant: TenantId, body: &UpdateBranding) -> AppResult<NewBranding> {
     let reserved = state.domains.public_host.as_ref().and_then(|host| {
         let domain = DomainName::parse(body.custom_domain.as_deref()?).ok()?;
         domain
             .is_at_or_under(host)
             .then(|| domains::reserved_error(host))
     });
-    match (body.validate(), reserved) {
+    match (body.validate(tenant), reserved) {
         (Ok(new), None) => Ok(new),
         (Ok(_), Some(refused)) => Err(refused),
         (Err(mut errors), refused) => {

@@ -42,9 +42,9 @@ impl Row {
             custom_css: self.custom_css,
             version: self.version,
             custom_domain_verification,
-            // filled by branding::warnings
             warnings: Vec::new(),
         }
+        .with_warnings()
     }
 }
 
@@ -111,7 +111,6 @@ pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResul
         new.custom_domain.as_ref(),
     )
     .await?;
-    let text = |v: &Option<String>| v.clone();
     sqlx::query(
         "INSERT INTO branding (tenant_id, company_name, logo_url, favicon_url, primary_color,
                                secondary_color, accent_color, custom_domain, custom_css, version)
@@ -129,7 +128,7 @@ pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResul
     .bind(new.secondary_color.map(|c| c.to_string()))
     .bind(new.accent_color.map(|c| c.to_string()))
     .bind(new.custom_domain.as_ref().map(|d| d.as_str().to_owned()))
-    .bind(text(&new.custom_css))
+    .bind(new.custom_css.as_ref().map(|c| c.as_str().to_owned()))
     .bind(version)
     .execute(tx.conn())
     .await?;
