@@ -6,6 +6,7 @@ fn main() {
         "open_data_dir",
         "open_log_dir",
         "client_activity",
+        "invite_user",
         "session",
         "sign_in",
         "sign_out",

@@ -73,6 +73,7 @@ fn ui_bindings_are_current() {
     checker.visit::<mspdesk_domain::AssetKind>();
     checker.visit::<mspdesk_api::types::TemplateInfo>();
     checker.visit::<mspdesk_api::types::AuditEntry>();
+    checker.visit::<mspdesk_api::types::Invitation>();
     checker.visit::<mspdesk_domain::BillingReport>();
     checker.visit::<crate::commands::billing::ExportInput>();
     checker.visit::<crate::commands::billing::ExportProgress>();

@@ -49,6 +49,7 @@ pub fn run() -> Result<(), StartError> {
             commands::settings::open_data_dir,
             commands::settings::open_log_dir,
             commands::clients::client_activity,
+            commands::clients::invite_user,
             commands::session::session,
             commands::session::sign_in,
             commands::session::sign_out,

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use mspdesk_api::types::{
-    AuditEntry, Client, ClientSummary, CreateClient, Plan, Price, Server, TemplateInfo,
-    UpdateBranding, UpdateCatalog, UpdateClient, User,
+    AuditEntry, Client, ClientSummary, CreateClient, Invitation, Plan, Price, Server, TemplateInfo,
+    UpdateBranding, UpdateCatalog, UpdateClient, User, UserState,
 };
 use mspdesk_domain::{
     billing_report, company_order_key, ClientId, Compliance, ComplianceStatus, Money, Period,
@@ -574,5 +574,33 @@ impl Desk {
         found.sort_by_key(|e| std::cmp::Reverse(e.at));
         found.truncate(limit);
         Ok(found)
+    }
+
+    /// A one-time link for one of the client's users to set a portal password (72 hours; it
+    /// replaces the user's earlier links). Needs the server. The user's state in the mirror
+    /// becomes "invited" at once; the next sync brings the server's record.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn invite_user(
+        &self,
+        client: ClientId,
+        user: Uuid,
+    ) -> Result<Invitation, DeskError> {
+        let api = self.client_api(client).await?;
+        let invitation = retry(|| api.invite_user(user)).await?;
+        let tenant: TenantId = client.into();
+        if let Some(mut record) = self
+            .store
+            .mirror::<User>(MirrorKind::User, tenant, &user.to_string())
+            .await?
+        {
+            if record.state != UserState::Active {
+                record.state = UserState::Invited;
+            }
+            record.invitation_expires_at = Some(invitation.expires_at);
+            self.store
+                .put_mirror(MirrorKind::User, tenant, &user.to_string(), &record, None)
+                .await?;
+        }
+        Ok(invitation)
     }
 }

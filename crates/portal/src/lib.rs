@@ -87,7 +87,7 @@ impl<'a> Brand<'a> {
         let mut sheet = self.colour_rule();
         sheet.push('\n');
         if let Some(css) = self.custom_css {
-            sheet.push_str(&css.to_string());
+            sheet.push_str(css.as_str());
             sheet.push('\n');
         }
         sheet

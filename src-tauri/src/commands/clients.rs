@@ -1,6 +1,8 @@
 //! The client list and one client: create, edit, delete, quotas drafts, publishing.
 
-use mspdesk_api::types::{AuditEntry, Client, CreateClient, Plan, QuotasInput, UpdateClient};
+use mspdesk_api::types::{
+    AuditEntry, Client, CreateClient, Invitation, Plan, QuotasInput, UpdateClient,
+};
 use mspdesk_desk::{
     ClientDetail, ClientQuery, ClientRow, CreateOutcome, DraftKind, PublishOutcome, QueuedClient,
 };
@@ -93,4 +95,14 @@ pub async fn client_activity(
     id: ClientId,
 ) -> Result<Vec<AuditEntry>, IpcError> {
     Ok(state.desk()?.client_activity(id, 200).await?)
+}
+
+/// A one-time portal link for one of the client's users (needs the server).
+#[tauri::command]
+pub async fn invite_user(
+    state: State<'_, DeskState>,
+    id: ClientId,
+    user: uuid::Uuid,
+) -> Result<Invitation, IpcError> {
+    Ok(state.desk()?.invite_user(id, user).await?)
 }

@@ -23,6 +23,7 @@ import type { ExportFormat } from "../bindings/ExportFormat";
 import type { ExportInput } from "../bindings/ExportInput";
 import type { ExportProgress } from "../bindings/ExportProgress";
 import type { ExportSummary } from "../bindings/ExportSummary";
+import type { Invitation } from "../bindings/Invitation";
 import type { IpcError } from "../bindings/IpcError";
 import type { IpcFieldError } from "../bindings/IpcFieldError";
 import type { Plan } from "../bindings/Plan";
@@ -122,6 +123,8 @@ export const commands = {
     call<PublishOutcome>("publish_draft", { id, kind }),
   discardDraft: (id: string, kind: DraftKind) => call<null>("discard_draft", { id, kind }),
   queuedClients: () => call<QueuedClient[]>("queued_clients"),
+  /** A one-time portal link for one of the client's users (fails with `offline` without it). */
+  inviteUser: (id: string, user: string) => call<Invitation>("invite_user", { id, user }),
   /** The client's audit log from the Control Panel (fails with `offline` without it). */
   clientActivity: (id: string) => call<AuditEntry[]>("client_activity", { id }),
 

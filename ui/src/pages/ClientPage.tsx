@@ -42,6 +42,7 @@ import { BrandingTab } from "./client/BrandingTab";
 import { DeleteClientDialog, EditClientDialog } from "./client/ClientDialogs";
 import { CatalogTab } from "./client/CatalogTab";
 import { QuotasTab } from "./client/QuotasTab";
+import { UsersTab } from "./client/UsersTab";
 
 type Load = { kind: "loading" } | { kind: "ready"; detail: ClientDetail } | { kind: "failed"; code: string; message: string };
 
@@ -199,7 +200,7 @@ export function ClientPage() {
           <ServersTab detail={detail} active={tab === "servers"} />
         </Tabs.Panel>
         <Tabs.Panel value="users" pt="md">
-          <UsersTab detail={detail} />
+          <UsersTab detail={detail} onChanged={reload} />
         </Tabs.Panel>
         <Tabs.Panel value="activity" pt="md">
           {tab === "activity" && <ActivityTab clientId={client.id} />}
@@ -557,32 +558,3 @@ function ActivityTab({ clientId }: { clientId: string }) {
   );
 }
 
-function UsersTab({ detail }: { detail: ClientDetail }) {
-  if (detail.users.length === 0) {
-    return (
-      <Text c="dimmed" py="md" data-testid="users-empty">
-        This client has no users.
-      </Text>
-    );
-  }
-  return (
-    <Table striped data-testid="users-table">
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th>Name</Table.Th>
-          <Table.Th>E-mail</Table.Th>
-          <Table.Th>Since</Table.Th>
-        </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {detail.users.map((u) => (
-          <Table.Tr key={u.id} data-testid={`user-row-${u.id}`}>
-            <Table.Td>{u.name}</Table.Td>
-            <Table.Td>{u.email}</Table.Td>
-            <Table.Td>{formatDate(u.created_at)}</Table.Td>
-          </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
-  );
-}
