@@ -4,6 +4,7 @@
 
 mod actions;
 mod billing;
+mod branding;
 mod crash;
 mod desk;
 mod feed;
