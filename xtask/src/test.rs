@@ -48,7 +48,11 @@ struct Report {
 
 impl Report {
     fn stage(&mut self, name: &str, f: impl FnOnce() -> Result<Tally>) {
-        if self.only.as_deref().is_some_and(|only| !name.contains(only)) {
+        if self
+            .only
+            .as_deref()
+            .is_some_and(|only| !name.contains(only))
+        {
             return;
         }
         eprintln!("\n=== {name} ===");

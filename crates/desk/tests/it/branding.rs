@@ -21,14 +21,23 @@ async fn a_branding_draft_is_checked_previewed_and_published_with_its_logo() {
     let body = UpdateBranding {
         company_name: Some("Łódź Hosting".into()),
         primary_color: Some("#FFD700".into()),
-        custom_css: Some(".portal-title { color: red }\n@import url(https://evil.example/x.css);".into()),
+        custom_css: Some(
+            ".portal-title { color: red }\n@import url(https://evil.example/x.css);".into(),
+        ),
         ..Default::default()
     };
     let check = desk.check_branding(lodz.id, &body).await.unwrap();
     assert_eq!(check.errors.len(), 1, "{check:?}");
     assert_eq!(check.errors[0].field, "custom_css");
-    assert_eq!((check.errors[0].line, check.errors[0].column), (Some(2), Some(1)));
-    assert!(check.errors[0].message.contains("@import"), "{}", check.errors[0].message);
+    assert_eq!(
+        (check.errors[0].line, check.errors[0].column),
+        (Some(2), Some(1))
+    );
+    assert!(
+        check.errors[0].message.contains("@import"),
+        "{}",
+        check.errors[0].message
+    );
     let warning = check
         .warnings
         .iter()
@@ -38,7 +47,10 @@ async fn a_branding_draft_is_checked_previewed_and_published_with_its_logo() {
     assert!(warning.suggestion.is_some());
     // ... and the draft is refused with the server's message.
     let refused = desk.save_branding_draft(lodz.id, &body).await;
-    assert!(matches!(&refused, Err(DeskError::Invalid(f)) if f[0].field == "custom_css"), "{refused:?}");
+    assert!(
+        matches!(&refused, Err(DeskError::Invalid(f)) if f[0].field == "custom_css"),
+        "{refused:?}"
+    );
 
     let body = UpdateBranding {
         custom_css: Some(".portal-title { color: red }".into()),
@@ -54,10 +66,19 @@ async fn a_branding_draft_is_checked_previewed_and_published_with_its_logo() {
     assert!(view.has_draft);
     assert_eq!(view.assets.len(), 1);
     assert_eq!(view.assets[0].content_type, "image/png");
-    assert!(view.assets[0].data_url.starts_with("data:image/png;base64,"));
+    assert!(view.assets[0]
+        .data_url
+        .starts_with("data:image/png;base64,"));
     assert!(view.check.errors.is_empty(), "{:?}", view.check);
-    let logo = view.branding.logo_url.clone().expect("the draft names the logo");
-    assert!(logo.contains(&format!("/public/assets/{}/logo", lodz.id)), "{logo}");
+    let logo = view
+        .branding
+        .logo_url
+        .clone()
+        .expect("the draft names the logo");
+    assert!(
+        logo.contains(&format!("/public/assets/{}/logo", lodz.id)),
+        "{logo}"
+    );
 
     // The preview: the portal's template, the draft's colour, the scoped CSS, the logo inline,
     // a policy that loads nothing.
@@ -87,8 +108,14 @@ async fn a_branding_draft_is_checked_previewed_and_published_with_its_logo() {
         Some(".mspdesk-portal .portal-title {\n  color: red;\n}\n")
     );
     let served = published.logo_url.clone().expect("a logo");
-    assert!(served.contains(&format!("/public/assets/{}/logo?v=", lodz.id)), "{served}");
-    assert!(published.warnings.iter().any(|w| w.field == "primary_color"));
+    assert!(
+        served.contains(&format!("/public/assets/{}/logo?v=", lodz.id)),
+        "{served}"
+    );
+    assert!(published
+        .warnings
+        .iter()
+        .any(|w| w.field == "primary_color"));
 
     // Nothing is pending any more, and the preview still shows the logo (kept as a copy).
     let view = desk.branding_view(lodz.id).await.unwrap();
@@ -111,13 +138,18 @@ async fn discarding_a_branding_draft_drops_its_chosen_image() {
         .set_branding_image(muller.id, AssetKind::Favicon, LOGO_SVG)
         .await;
     // A 240x64 SVG is no favicon: refused with the rule, nothing kept.
-    assert!(matches!(&view, Err(DeskError::Invalid(f)) if f[0].field == "favicon_url"), "{view:?}");
+    assert!(
+        matches!(&view, Err(DeskError::Invalid(f)) if f[0].field == "favicon_url"),
+        "{view:?}"
+    );
     let view = desk
         .set_branding_image(muller.id, AssetKind::Logo, LOGO_SVG)
         .await
         .unwrap();
     assert_eq!(view.assets.len(), 1);
-    desk.discard_draft(DraftKind::Branding, muller.id).await.unwrap();
+    desk.discard_draft(DraftKind::Branding, muller.id)
+        .await
+        .unwrap();
     let view = desk.branding_view(muller.id).await.unwrap();
     assert!(!view.has_draft);
     assert!(view.assets.is_empty());
