@@ -766,28 +766,30 @@ function ImageField({
             </Text>
           )}
           <Input.Description>{hint}</Input.Description>
+          <Group gap="xs" mt={4}>
+            <Button
+              size="xs"
+              variant="default"
+              onClick={onChoose}
+              disabled={busy !== null}
+              loading={busy === kind}
+              data-testid={`branding-${kind}-choose`}
+            >
+              Choose file…
+            </Button>
+            <Button
+              size="xs"
+              variant="subtle"
+              color="red"
+              leftSection={<IconTrash size={14} />}
+              onClick={onRemove}
+              disabled={busy !== null || (asset === null && !url)}
+              data-testid={`branding-${kind}-remove`}
+            >
+              Remove
+            </Button>
+          </Group>
         </Stack>
-        <Button
-          size="xs"
-          variant="default"
-          onClick={onChoose}
-          disabled={busy !== null}
-          loading={busy === kind}
-          data-testid={`branding-${kind}-choose`}
-        >
-          Choose file…
-        </Button>
-        <Button
-          size="xs"
-          variant="subtle"
-          color="red"
-          leftSection={<IconTrash size={14} />}
-          onClick={onRemove}
-          disabled={busy !== null || (asset === null && !url)}
-          data-testid={`branding-${kind}-remove`}
-        >
-          Remove
-        </Button>
       </Group>
       {asset === null ? (
         <TextInput
