@@ -111,9 +111,15 @@ pub async fn upload_asset(
 ) -> AppResult<Response> {
     let kind = AssetKind::parse(&kind).ok_or(AppError::NotFound)?;
     let version = if_match.required()?;
+    // Checked (and an SVG rendered) on a blocking thread, before any database connection is
+    // taken: rendering is bounded, but can take most of a second.
+    let checked = tokio::task::spawn_blocking(move || mspdesk_domain::check_upload(kind, &body))
+        .await
+        .map_err(|e| AppError::Internal(format!("checking an upload: {e}")))?
+        .map_err(|e| AppError::validation("body", e))?;
     let updated = mutate(&state, auth, Action::BrandingAsset, async |tx| {
         Ok((
-            branding::upload(tx, kind, &body, version).await?,
+            branding::upload(tx, kind, &checked, version).await?,
             kind.as_str().to_owned(),
         ))
     })

@@ -2,7 +2,7 @@
 //! version 1.
 
 use mspdesk_api::types::{asset_path, Branding, ChangeKind, ChangeOp, ImageRef, NewBranding};
-use mspdesk_domain::AssetKind;
+use mspdesk_domain::{AssetKind, CheckedImage};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -172,11 +172,9 @@ async fn image_url(
 pub async fn upload(
     tx: &mut TenantTx,
     kind: AssetKind,
-    bytes: &[u8],
+    checked: &CheckedImage,
     version: i64,
 ) -> AppResult<Branding> {
-    let checked =
-        mspdesk_domain::check_upload(kind, bytes).map_err(|e| AppError::validation("body", e))?;
     let (content_type, bytes) = (checked.content_type, checked.bytes.as_slice());
     let sha: String = Sha256::digest(bytes)
         .iter()
