@@ -145,6 +145,8 @@ impl IpcError {
             ProblemCode::Conflict
             | ProblemCode::VersionConflict
             | ProblemCode::PreconditionRequired => Self::new(IpcErrorCode::Conflict, message),
+            // The Control Panel is up but its database is not: as good as offline.
+            ProblemCode::Unavailable => Self::offline(),
             ProblemCode::Internal => {
                 tracing::error!(%message, "the Control Panel failed");
                 Self::new(

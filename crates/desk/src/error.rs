@@ -49,10 +49,15 @@ pub enum DeskError {
 }
 
 impl DeskError {
-    /// The Control Panel could not be reached (the desk is offline).
+    /// The Control Panel could not be reached (the desk is offline), or it answered that it
+    /// cannot serve now (503 `unavailable`: its database is down): either way, try later.
     #[must_use]
     pub fn is_offline(&self) -> bool {
-        matches!(self, DeskError::Api(ApiError::Transport(_)))
+        match self {
+            DeskError::Api(ApiError::Transport(_)) => true,
+            DeskError::Api(e) => e.code() == Some(ProblemCode::Unavailable),
+            _ => false,
+        }
     }
 
     /// The server's problem code, when the server answered with one.
