@@ -226,7 +226,12 @@ impl Keys {
 
     fn current(&self) -> Arc<KeySet> {
         // A poisoned lock still holds a whole key set (it is only ever replaced).
-        Arc::clone(&self.set.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+        Arc::clone(
+            &self
+                .set
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Reloads the keys in force from the database (creating one if every key was revoked).

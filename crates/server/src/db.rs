@@ -19,6 +19,24 @@ pub const APP_ROLE: &str = "mspdesk_app";
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/server");
 
+/// The statements a superuser runs once per cluster so that `role` can own the schema without
+/// being a superuser: it may log in, create databases and roles (the first migration creates
+/// `mspdesk_app`), and switch to `mspdesk_app` (granted with the admin option, so that the
+/// migration's own grant works on every PostgreSQL version). Safe to run again.
+#[must_use]
+pub fn owner_role_setup(role: &str) -> String {
+    let role = role.replace('"', "\"\"");
+    format!(
+        r#"DO $$ BEGIN
+    CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB CREATEROLE;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+DO $$ BEGIN
+    CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+GRANT {APP_ROLE} TO "{role}" WITH ADMIN OPTION;"#
+    )
+}
+
 /// How long a request waits for a database connection before it is answered 503: while
 /// PostgreSQL is unreachable, every request gets that answer this quickly.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);

@@ -298,14 +298,14 @@ async fn accept_loop(
             },
             () = &mut shutdown => break,
         };
-        let service = router
-            .clone()
-            .map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+        let service = router.clone().map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
                 request
                     .extensions_mut()
                     .insert(ConnectInfo::<SocketAddr>(peer));
                 request.map(axum::body::Body::new)
-            });
+            },
+        );
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();

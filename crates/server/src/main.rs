@@ -170,7 +170,9 @@ async fn main() -> Result<()> {
         Command::RevokeKey { kid } => {
             mspdesk_server::migrate(&pool).await?;
             let created = auth::revoke_key(&pool, &kid).await?;
-            eprintln!("revoked signing key {kid}: its tokens fail on every instance within a minute");
+            eprintln!(
+                "revoked signing key {kid}: its tokens fail on every instance within a minute"
+            );
             if let Some(new) = created {
                 eprintln!("it was the last key in force, so a new one was added: {new}");
             }

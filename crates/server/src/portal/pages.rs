@@ -460,21 +460,25 @@ pub async fn sign_in(
             .as_ref()
             .map_or_else(|| state.dummy_hash.as_ref().clone(), |(_, h)| h.clone());
         let password = SecretString::from(body.password);
-        let matches =
-            match password_work(&state, move || verify_password(&password, &hash)).await {
-                Ok(matches) => matches,
-                Err(busy) => {
-                    attempt.refund(&state.pool).await?;
-                    return Err(busy);
-                }
-            };
+        let matches = match password_work(&state, move || verify_password(&password, &hash)).await {
+            Ok(matches) => matches,
+            Err(busy) => {
+                attempt.refund(&state.pool).await?;
+                return Err(busy);
+            }
+        };
         let user_id = match found {
             Some((user_id, _)) if matches => user_id,
             Some((user_id, _)) => {
                 // Audited in the client's tenant, with the user as the actor.
                 let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
-                audit::record(&mut tx, user_id, Action::UserSignInFailed, &user_id.to_string())
-                    .await?;
+                audit::record(
+                    &mut tx,
+                    user_id,
+                    Action::UserSignInFailed,
+                    &user_id.to_string(),
+                )
+                .await?;
                 tx.commit().await?;
                 return refuse(StatusCode::UNAUTHORIZED, email, "Wrong e-mail or password.");
             }

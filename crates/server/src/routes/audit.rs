@@ -20,6 +20,8 @@ pub async fn audit(
     Query(query): Query<PageQuery>,
 ) -> AppResult<Response> {
     let limit = query.limit()?;
-    read(&state, auth, async |tx| audit::list(tx, limit, query.cursor()).await)
+    read(&state, auth, async |tx| {
+        audit::list(tx, limit, query.cursor()).await
+    })
     .await
 }

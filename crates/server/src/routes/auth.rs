@@ -71,7 +71,8 @@ pub async fn login(
     let (operator, tenant) = match (found, matches) {
         (Some((id, tenant, _)), true) => (id, tenant),
         (Some((id, tenant, _)), false) => {
-            let tenant = TenantId::try_from(tenant).map_err(|e| AppError::Internal(e.to_string()))?;
+            let tenant =
+                TenantId::try_from(tenant).map_err(|e| AppError::Internal(e.to_string()))?;
             let failed = Actor { tenant, actor: id };
             mutate(&state, failed, Action::SignInFailed, async |_| {
                 Ok(((), id.to_string()))
@@ -115,7 +116,10 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> AppResul
         actor: claims.sub,
     };
     let jti = claims.jti;
-    mutate(&state, who, Action::SignOut, async |_| Ok(((), jti.to_string()))).await?;
+    mutate(&state, who, Action::SignOut, async |_| {
+        Ok(((), jti.to_string()))
+    })
+    .await?;
     revoke_token(&state.pool, &claims).await?;
     Ok(StatusCode::NO_CONTENT)
 }

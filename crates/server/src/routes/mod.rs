@@ -16,6 +16,7 @@ mod branding;
 mod catalog;
 mod changes;
 mod clients;
+mod contract;
 mod plans;
 mod public;
 mod servers;
@@ -48,6 +49,7 @@ use crate::AppState;
 #[openapi(
     info(title = "MSP Desk Control Panel API", description = "Multi-tenant Control Panel: MSP scope (provider token) and tenant scope (client token). Errors are RFC 9457 problem+json."),
     modifiers(&BearerAuth),
+    components(schemas(mspdesk_domain::AssetKind, mspdesk_api::Problem)),
     tags(
         (name = "public", description = "No token needed"),
         (name = "auth", description = "Sign-in and client tokens"),
@@ -117,11 +119,12 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
                     mspdesk_domain::ASSET_MAX_BYTES + 1024,
                 )),
         );
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(public::health))
         .routes(routes!(public::ready))
         .nest(mspdesk_api::API_PREFIX, v1)
         .split_for_parts();
+    contract::ProblemResponses.modify(&mut doc);
     (router.fallback(public::no_route), doc)
 }
 

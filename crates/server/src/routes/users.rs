@@ -53,7 +53,10 @@ pub async fn list_users(
     Query(query): Query<PageQuery>,
 ) -> AppResult<Response> {
     let limit = query.limit()?;
-    read(&state, auth, async |tx| users::page(tx, limit, query.cursor()).await).await
+    read(&state, auth, async |tx| {
+        users::page(tx, limit, query.cursor()).await
+    })
+    .await
 }
 
 #[utoipa::path(delete, path = "/users/{id}", tag = "tenant", security(("bearer" = [])), params(("id" = Uuid, Path)),

@@ -117,11 +117,7 @@ pub async fn list(tx: &mut TenantTx) -> AppResult<Vec<Server>> {
 
 /// A page of the tenant's servers in registration order (`created_at`, then id), after
 /// `cursor`.
-pub async fn page(
-    tx: &mut TenantTx,
-    limit: u32,
-    cursor: Option<&str>,
-) -> AppResult<Page<Server>> {
+pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppResult<Page<Server>> {
     let after: Option<(DateTime<Utc>, Uuid)> = cursor.map(super::decode_cursor).transpose()?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM servers WHERE tenant_id = $1

@@ -9,6 +9,7 @@ mod helpers;
 mod api;
 mod billing;
 mod changes;
+mod contract;
 mod domains;
 mod instances;
 mod isolation;
