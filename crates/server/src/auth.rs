@@ -356,14 +356,15 @@ pub async fn revoke_token(pool: &PgPool, claims: &Claims) -> AppResult<()> {
 
 /// Runs a password check (or hash) on the blocking pool, at most
 /// [`Settings::password_checks`](crate::Settings::password_checks) at once: a request that
-/// finds no free slot within a second is answered 503 with `Retry-After`, so a burst of
-/// sign-ins cannot take every core and the memory argon2 needs.
+/// finds no free slot within [`Settings::password_wait`](crate::Settings::password_wait) is
+/// answered 503 with `Retry-After`, so a burst of sign-ins cannot take every core and the
+/// memory argon2 needs.
 pub async fn password_work<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> AppResult<T> {
     let permit = tokio::time::timeout(
-        std::time::Duration::from_secs(1),
+        state.settings.password_wait,
         Arc::clone(&state.password_checks).acquire_owned(),
     )
     .await

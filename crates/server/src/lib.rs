@@ -60,8 +60,10 @@ pub struct Settings {
     /// Requests handled at once by this instance (default 512); past it, 503 at once.
     pub max_concurrent_requests: usize,
     /// Password checks (argon2id) run at once (default: the number of cores); a sign-in that
-    /// finds none free within a second gets 503.
+    /// finds none free within [`Settings::password_wait`] gets 503.
     pub password_checks: usize,
+    /// How long a sign-in waits for a free password-check slot (default 1 s).
+    pub password_wait: Duration,
     /// Serve even when the database role is a superuser or may bypass row-level security
     /// (`--allow-superuser`); refused by default.
     pub allow_superuser: bool,
@@ -79,6 +81,7 @@ impl Default for Settings {
             header_read_timeout: Duration::from_secs(10),
             max_concurrent_requests: 512,
             password_checks: std::thread::available_parallelism().map_or(2, usize::from),
+            password_wait: Duration::from_secs(1),
             allow_superuser: false,
         }
     }
@@ -186,8 +189,9 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StartError> {
     Ok(())
 }
 
-/// The whole application as an axum router: the API, the portal, and the limits of
-/// [`Settings`] (requests at once, request timeout; both answered with 503 `unavailable`).
+/// The whole application as an axum router: the API, the portal, and the request timeout of
+/// [`Settings`] (answered with 503 `unavailable`). The bound on requests at once is
+/// [`serve`]'s, around the whole router.
 pub fn app(state: AppState) -> axum::Router {
     let (router, _) = routes::api();
     let settings = Arc::clone(&state.settings);
@@ -202,11 +206,11 @@ pub fn app(state: AppState) -> axum::Router {
         // gzip when the client accepts it (the typed client does); images and tiny bodies
         // are left alone.
         .layer(CompressionLayer::new())
+        // Per route (axum applies a router's layers route by route): a timeout holds no
+        // shared state, so that is what it should be.
         .layer(
             tower::ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(overloaded))
-                .load_shed()
-                .concurrency_limit(settings.max_concurrent_requests.max(1))
                 .timeout(settings.request_timeout),
         )
         .layer(TraceLayer::new_for_http())
@@ -214,7 +218,11 @@ pub fn app(state: AppState) -> axum::Router {
 }
 
 /// A request refused for lack of capacity or time: 503 with `Retry-After`.
-async fn overloaded(error: tower::BoxError) -> error::AppError {
+async fn overloaded(error: tower::BoxError) -> axum::response::Response {
+    axum::response::IntoResponse::into_response(refusal(&error))
+}
+
+fn refusal(error: &tower::BoxError) -> error::AppError {
     if error.is::<tower::timeout::error::Elapsed>() {
         tracing::warn!("a request took too long and was cut off");
     } else {
@@ -273,6 +281,13 @@ async fn accept_loop(
     settings: &Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    // One bound for the whole instance (the layer's clones share its semaphore): past it, a
+    // request is turned away at once with 503 rather than queued.
+    let limited = tower::ServiceBuilder::new()
+        .layer(HandleErrorLayer::<_, ()>::new(overloaded))
+        .load_shed()
+        .concurrency_limit(settings.max_concurrent_requests.max(1))
+        .service(router);
     let mut builder = ConnBuilder::new(TokioExecutor::new());
     builder
         .http1()
@@ -298,7 +313,7 @@ async fn accept_loop(
             },
             () = &mut shutdown => break,
         };
-        let service = router.clone().map_request(
+        let service = limited.clone().map_request(
             move |mut request: axum::http::Request<hyper::body::Incoming>| {
                 request
                     .extensions_mut()

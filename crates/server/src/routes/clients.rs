@@ -45,6 +45,7 @@ pub async fn create_client(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Search text, matched against company name and contact e-mail.
     q: Option<String>,

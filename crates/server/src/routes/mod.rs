@@ -157,6 +157,7 @@ pub(crate) const DEFAULT_PAGE: u32 = 50;
 /// `limit` and `cursor` of a list (`GET /servers`, `/users`, `/servers/{id}/apps`, `/audit`,
 /// `/clients`).
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
     /// Page size, 1 to 500 (default 50).
     limit: Option<i64>,

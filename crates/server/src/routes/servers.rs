@@ -94,6 +94,7 @@ pub async fn delete_server(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsageQuery {
     /// A calendar month, `YYYY-MM` (UTC).
     period: String,

@@ -11,6 +11,7 @@ mod billing;
 mod changes;
 mod contract;
 mod domains;
+mod hardening;
 mod instances;
 mod isolation;
 mod jwt;
