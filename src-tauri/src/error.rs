@@ -183,7 +183,10 @@ impl From<DeskError> for IpcError {
             }
             DeskError::Billing(_) => Self::new(IpcErrorCode::Validation, capitalise(&e.to_string())),
             DeskError::Cancelled => Self::new(IpcErrorCode::Cancelled, "Cancelled."),
-            DeskError::Store(_) | DeskError::Render(_) | DeskError::File { .. } => {
+            DeskError::Store(_)
+            | DeskError::Render(_)
+            | DeskError::File { .. }
+            | DeskError::Foreign(_) => {
                 Self::internal("MSP Desk could not complete the action", &e)
             }
         }

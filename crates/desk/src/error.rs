@@ -44,6 +44,10 @@ pub enum DeskError {
     },
     #[error("cancelled")]
     Cancelled,
+    /// The server sent something for another tenant than the one asked for (a token, a row):
+    /// refused, nothing stored.
+    #[error("the Control Panel answered for another tenant: {0}; nothing was stored")]
+    Foreign(String),
     #[error("this desk has {count} unsent change(s) for {server}: sync them (or sign out to drop them) before signing in to another account")]
     PendingChanges { server: String, count: usize },
 }

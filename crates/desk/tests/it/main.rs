@@ -4,6 +4,7 @@
 
 mod actions;
 mod billing;
+mod careful;
 mod crash;
 mod desk;
 mod feed;
