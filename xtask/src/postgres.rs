@@ -129,7 +129,10 @@ impl Cluster {
             bail!("PostgreSQL did not start:\n{log}");
         }
         cluster.psql(OWNER_SETUP)?;
-        if cluster.psql(&format!("SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"))? != "1" {
+        if cluster.psql(&format!(
+            "SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"
+        ))? != "1"
+        {
             cluster.psql(&format!("CREATE DATABASE {DATABASE} OWNER {OWNER}"))?;
         }
         Ok(cluster)
@@ -150,7 +153,14 @@ impl Cluster {
     pub fn psql(&self, sql: &str) -> Result<String> {
         let out = cmd(
             &self.bin.join("psql").to_string_lossy(),
-            &[&self.admin_url(), "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+            &[
+                &self.admin_url(),
+                "-XAtq",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ],
         )
         .output()
         .context("psql")?;
