@@ -215,24 +215,26 @@ async function watchedPage() {
   return { page, seen, context };
 }
 
+// Forms are submitted from the keyboard, not by clicking: a client's own CSS may lay an
+// overlay over its page (its own portal to spoil), which would swallow a click.
 async function setPassword(page, url) {
   await page.goto(url, { waitUntil: 'load' });
   await page.type('input[name=password]', PASSWORD);
   await page.type('input[name=confirm]', PASSWORD);
-  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.keyboard.press('Enter')]);
 }
 
 async function signOut(page) {
   await Promise.all([
     page.waitForNavigation({ waitUntil: 'load' }),
-    page.click('.portal-sign-out button'),
+    page.$eval('.portal-sign-out', (form) => form.requestSubmit()),
   ]);
 }
 
 async function signIn(page, email) {
   await page.type('input[name=email]', email);
   await page.type('input[name=password]', PASSWORD);
-  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.keyboard.press('Enter')]);
 }
 
 const origin = new URL(SERVER).origin;

@@ -35,7 +35,12 @@ enum Command {
     Run,
     /// Set up, then run formatting and lint checks, Rust tests, UI unit tests and end-to-end
     /// tests. Ends with one line `N passed, N failed`; exits non-zero on any failure.
-    Test,
+    Test {
+        /// Run only the stages whose names contain this text (e.g. `end-to-end`, `portal`),
+        /// when iterating on one; they may need what earlier stages build.
+        #[arg(long)]
+        only: Option<String>,
+    },
     /// Regenerate the TypeScript bindings in ui/src/bindings from the Rust types.
     Bindings,
     /// The sync benchmark: seed a Control Panel through its API, time `mspdesk sync` (release),
@@ -60,8 +65,8 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Setup => setup::run(&root),
         Command::Run => run::run(&root),
-        Command::Test => {
-            let passed = test::run(&root)?;
+        Command::Test { only } => {
+            let passed = test::run(&root, only)?;
             if !passed {
                 std::process::exit(1);
             }

@@ -41,10 +41,16 @@ impl Tally {
 
 struct Report {
     stages: Vec<(String, Tally, Duration)>,
+    /// Run only the stages whose names contain this (for iterating on one stage; `test`
+    /// without it runs everything).
+    only: Option<String>,
 }
 
 impl Report {
     fn stage(&mut self, name: &str, f: impl FnOnce() -> Result<Tally>) {
+        if self.only.as_deref().is_some_and(|only| !name.contains(only)) {
+            return;
+        }
         eprintln!("\n=== {name} ===");
         let started = Instant::now();
         let tally = f().unwrap_or_else(|e| {
@@ -66,10 +72,13 @@ impl Report {
 }
 
 /// Runs everything; returns whether all passed.
-pub fn run(root: &Path) -> Result<bool> {
+pub fn run(root: &Path, only: Option<String>) -> Result<bool> {
     let started = Instant::now();
     setup::run(root)?;
-    let mut report = Report { stages: Vec::new() };
+    let mut report = Report {
+        stages: Vec::new(),
+        only,
+    };
 
     // The UI is built first: the app embeds ui/dist at compile time.
     report.stage("ui build (tsc + vite)", || {

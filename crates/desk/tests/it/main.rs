@@ -4,6 +4,7 @@
 
 mod actions;
 mod billing;
+mod branding;
 mod careful;
 mod crash;
 mod desk;

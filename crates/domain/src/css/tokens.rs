@@ -113,8 +113,9 @@ fn scan_block<'i>(p: &mut Parser<'i, '_>, tenant: TenantId, ctx: Context) -> Sca
     let mut statement_start = true;
     // An identifier at a statement start, waiting to see whether a `:` follows.
     let mut property: Option<(usize, String)> = None;
-    // `javascript` or `vbscript` immediately before this token (a `:` would make a scheme).
-    let mut scheme: Option<usize> = None;
+    // The text of the token just before this one, with nothing between them: forbidden text
+    // can span two tokens (`xjavascript` `:`, `a--` `>`).
+    let mut previous: Option<(usize, String)> = None;
     loop {
         let offset = p.position().byte_index();
         let token = match p.next_including_whitespace_and_comments() {
@@ -122,24 +123,23 @@ fn scan_block<'i>(p: &mut Parser<'i, '_>, tenant: TenantId, ctx: Context) -> Sca
             Err(_) => return Ok(()),
         };
         if matches!(token, Token::WhiteSpace(_) | Token::Comment(_)) {
-            scheme = None;
+            previous = None;
             continue;
         }
+        let text = token_text(&token);
+        check_text(previous.as_ref(), offset, &text)?;
         check_token(p, tenant, ctx, offset, &token)?;
+        // A block's insides were scanned on their own; what follows it follows a bracket.
+        previous = if is_block(&token) {
+            None
+        } else {
+            Some((offset, text))
+        };
         match &token {
-            Token::Ident(name) => {
-                let lower = name.to_ascii_lowercase();
-                if lower == "javascript" || lower == "vbscript" {
-                    scheme = Some(offset);
-                }
-                if statement_start {
-                    property = Some((offset, lower));
-                }
+            Token::Ident(name) if statement_start => {
+                property = Some((offset, name.to_ascii_lowercase()));
             }
             Token::Colon => {
-                if let Some(at) = scheme {
-                    return refuse(at, "javascript: and vbscript: are not allowed");
-                }
                 if let Some((at, name)) = &property {
                     if is_refused_property(name) {
                         return refuse(*at, property_message(name));
@@ -149,7 +149,6 @@ fn scan_block<'i>(p: &mut Parser<'i, '_>, tenant: TenantId, ctx: Context) -> Sca
             _ => {}
         }
         if !matches!(token, Token::Ident(_)) {
-            scheme = None;
             property = None;
         }
         statement_start = match token {
@@ -159,6 +158,53 @@ fn scan_block<'i>(p: &mut Parser<'i, '_>, tenant: TenantId, ctx: Context) -> Sca
             _ => false,
         };
     }
+}
+
+fn is_block(token: &Token<'_>) -> bool {
+    matches!(
+        token,
+        Token::Function(_)
+            | Token::ParenthesisBlock
+            | Token::SquareBracketBlock
+            | Token::CurlyBracketBlock
+    )
+}
+
+/// A token's text after escapes, lower-cased, as far as the forbidden texts care (a number's
+/// digits do not matter; a string keeps its quotes so that nothing joins across them).
+fn token_text(token: &Token<'_>) -> String {
+    let text = match token {
+        Token::Ident(t) => t.to_string(),
+        Token::AtKeyword(t) => format!("@{t}"),
+        Token::Hash(t) | Token::IDHash(t) => format!("#{t}"),
+        Token::QuotedString(t) => format!("\"{t}\""),
+        Token::UnquotedUrl(t) => format!("url({t})"),
+        Token::Function(name) => format!("{name}("),
+        Token::Number { .. } => "0".to_owned(),
+        Token::Percentage { .. } => "0%".to_owned(),
+        Token::Dimension { unit, .. } => format!("0{unit}"),
+        Token::Delim(c) => c.to_string(),
+        Token::Colon => ":".to_owned(),
+        Token::Semicolon => ";".to_owned(),
+        Token::Comma => ",".to_owned(),
+        Token::CDO => "<!--".to_owned(),
+        Token::CDC => "-->".to_owned(),
+        Token::ParenthesisBlock => "(".to_owned(),
+        Token::SquareBracketBlock => "[".to_owned(),
+        Token::CurlyBracketBlock => "{".to_owned(),
+        Token::CloseParenthesis => ")".to_owned(),
+        Token::CloseSquareBracket => "]".to_owned(),
+        Token::CloseCurlyBracket => "}".to_owned(),
+        Token::IncludeMatch => "~=".to_owned(),
+        Token::DashMatch => "|=".to_owned(),
+        Token::PrefixMatch => "^=".to_owned(),
+        Token::SuffixMatch => "$=".to_owned(),
+        Token::SubstringMatch => "*=".to_owned(),
+        Token::WhiteSpace(_) | Token::Comment(_) | Token::BadUrl(_) | Token::BadString(_) => {
+            String::new()
+        }
+    };
+    text.to_ascii_lowercase()
 }
 
 pub(super) fn property_message(name: &str) -> String {
@@ -175,7 +221,6 @@ fn check_token<'i>(
 ) -> Scan<'i> {
     match token {
         Token::Ident(text) => {
-            check_text(offset, text)?;
             let lower = text.to_ascii_lowercase();
             if ctx.attr && (lower == "url" || lower == "uri") {
                 refuse(offset, "attr() may not read an address from the page")
@@ -183,35 +228,21 @@ fn check_token<'i>(
                 Ok(())
             }
         }
-        Token::Hash(text) | Token::IDHash(text) => check_text(offset, text),
-        Token::Dimension { unit, .. } => check_text(offset, unit),
-        Token::AtKeyword(name) => {
-            check_text(offset, name)?;
-            check_at_rule(offset, name)
-        }
+        Token::AtKeyword(name) => check_at_rule(offset, name),
         Token::QuotedString(text) => {
-            check_text(offset, text)?;
             if ctx.image_set && !ctx.type_fn {
                 check_url(offset, text, tenant)
             } else {
                 Ok(())
             }
         }
-        Token::UnquotedUrl(url) => {
-            check_text(offset, url)?;
-            check_url(offset, url, tenant)
-        }
+        Token::UnquotedUrl(url) => check_url(offset, url, tenant),
         Token::BadUrl(_) => refuse(offset, "this url() is malformed"),
         Token::BadString(_) => refuse(offset, "this string is not closed before the line ends"),
-        Token::Delim('<') => refuse(offset, less_than_message()),
         // A backslash that starts no escape (before a line break, or at the end) is an error
         // in CSS; refusing it keeps every reader of the sheet in step.
         Token::Delim('\\') => refuse(offset, "a backslash must start an escape"),
-        Token::CDO | Token::CDC => refuse(offset, "`<!--` and `-->` are not allowed"),
-        Token::Function(name) => {
-            check_text(offset, name)?;
-            check_function(p, tenant, ctx, offset, &name.to_ascii_lowercase())
-        }
+        Token::Function(name) => check_function(p, tenant, ctx, offset, &name.to_ascii_lowercase()),
         Token::ParenthesisBlock | Token::SquareBracketBlock | Token::CurlyBracketBlock => {
             let inner = Context {
                 depth: ctx.depth + 1,
@@ -246,7 +277,6 @@ fn check_function<'i>(
     };
     match name {
         "url" => p.parse_nested_block(|p| check_url_arguments(p, tenant, offset)),
-        "expression" => refuse(offset, "expression() is not allowed: it runs script"),
         _ if REFUSED_IMAGE_FUNCTIONS.contains(&name) => refuse(
             offset,
             format!("{name}() is not allowed; use url() with this client's own logo or favicon"),
@@ -307,7 +337,7 @@ fn check_url_arguments<'i>(p: &mut Parser<'i, '_>, tenant: TenantId, offset: usi
     }
     match url {
         Some(text) => {
-            check_text(offset, &text)?;
+            check_text(None, offset, &format!("\"{}\"", text.to_ascii_lowercase()))?;
             check_url(offset, &text, tenant)
         }
         None => refuse(
@@ -338,17 +368,45 @@ fn check_at_rule<'i>(offset: usize, name: &str) -> Scan<'i> {
     refuse(offset, format!("@{lower} is not allowed: {why}"))
 }
 
-/// The text of any token (after escapes): nothing that could end the `<style>` element or
-/// name a script scheme.
-fn check_text<'i>(offset: usize, text: &str) -> Scan<'i> {
-    let lower = text.to_ascii_lowercase();
-    if lower.contains('<') {
-        refuse(offset, less_than_message())
-    } else if lower.contains("-->") {
-        refuse(offset, "`-->` is not allowed")
-    } else if lower.contains("javascript:") || lower.contains("vbscript:") {
-        refuse(offset, "javascript: and vbscript: are not allowed")
-    } else {
-        Ok(())
+/// Texts that must never reach the output, and why.
+const FORBIDDEN_TEXTS: [&str; 6] = [
+    "<",
+    "-->",
+    "javascript:",
+    "vbscript:",
+    "expression(",
+    "@import",
+];
+
+/// A token's text (after escapes), alone or joined to the token right before it: nothing that
+/// could end the `<style>` element, name a script scheme, or read as `expression(` or
+/// `@import` (the same texts the output is checked for, so the output check never has to be
+/// the one that refuses).
+fn check_text<'i>(previous: Option<&(usize, String)>, offset: usize, text: &str) -> Scan<'i> {
+    let (start, joined) = match previous {
+        Some((at, before)) => (*at, format!("{before}{text}")),
+        None => (offset, text.to_owned()),
+    };
+    let own_start = joined.len() - text.len();
+    for forbidden in FORBIDDEN_TEXTS {
+        let Some(found) = joined.find(forbidden) else {
+            continue;
+        };
+        // Point at the token where the forbidden text starts.
+        let at = if found < own_start { start } else { offset };
+        let message = match forbidden {
+            "<" if joined[found..].starts_with("<!--") => {
+                "`<!--` and `-->` are not allowed".to_owned()
+            }
+            "<" => less_than_message(),
+            "-->" => "`<!--` and `-->` are not allowed".to_owned(),
+            "expression(" => "expression() is not allowed: it runs script".to_owned(),
+            "@import" => {
+                "@import is not allowed: custom CSS cannot load other stylesheets".to_owned()
+            }
+            _ => "javascript: and vbscript: are not allowed".to_owned(),
+        };
+        return refuse(at, message);
     }
+    Ok(())
 }

@@ -159,6 +159,29 @@ fn refused_inputs() {
 }
 
 #[test]
+fn forbidden_text_across_two_tokens_is_refused_where_it_starts() {
+    // Found by the fuzz loop: each token alone is harmless, the printed text is not.
+    let cases = [
+        ("a {\n  font-famivbscript:ly: x;\n}", (2, 3), "vbscript:"),
+        ("a {\n  transition: transfor-->m 1s;\n}", (2, 15), "`-->`"),
+        (
+            "a {\n  width: //x.example/xexpression(1);\n}",
+            (2, 22),
+            "expression()",
+        ),
+        ("a {\n  width: 1expression(2);\n}", (2, 10), "expression()"),
+        ("a {\n  margin: 0vbscript:.8em;\n}", (2, 11), "vbscript:"),
+        ("a {\n  b: urljava\\73 cript:x;\n}", (2, 6), "javascript:"),
+        ("a {\n  content: \"@import\";\n}", (2, 12), "@import"),
+    ];
+    for (input, (line, column), expect) in cases {
+        let e = err(input);
+        assert_eq!((e.line, e.column), (line, column), "{input}: {e}");
+        assert!(e.message.contains(expect), "{input}: {e}");
+    }
+}
+
+#[test]
 fn deep_nesting_is_refused_not_overflowed() {
     let deep = format!("a {{ b: {}1{} }}", "calc(".repeat(2000), ")".repeat(2000));
     assert!(err(&deep).message.contains("nested too deeply"));

@@ -338,9 +338,13 @@ export function BrandingTab({
   const errorCount = check?.errors.length ?? 0;
   const unsaved = !sameBranding(draft, saved);
   const set = (field: keyof UpdateBranding, value: string) => {
-    setNotice(null);
     // Only an empty field is cleared: whitespace being typed stays in the form.
-    setDraft((d) => (d === null ? d : { ...d, [field]: value === "" ? null : value }));
+    const next = value === "" ? null : value;
+    // Inputs echo values set from outside (the CSS editor when a published, sanitised sheet
+    // replaces its text): that is no edit, and must not clear the notice of what happened.
+    if (draft[field] === next) return;
+    setNotice(null);
+    setDraft((d) => (d === null ? d : { ...d, [field]: next }));
   };
   const known = new Set<string>(FIELDS);
   const otherErrors = Object.entries(fieldErrors).filter(([field]) => !known.has(field));
@@ -543,7 +547,7 @@ export function BrandingTab({
             <ImageField
               kind="logo"
               label="Logo"
-              hint="PNG, JPEG, WebP or ICO, at most 2048 px a side and 512 KiB."
+              hint="PNG, JPEG, WebP, ICO or SVG (kept as a PNG); at most 2048 px a side and 512 KiB."
               url={draft.logo_url}
               asset={view.assets.find((a) => a.kind === "logo") ?? null}
               error={fieldErrors.logo_url}
@@ -555,7 +559,7 @@ export function BrandingTab({
             <ImageField
               kind="favicon"
               label="Favicon"
-              hint="Square, 16 to 512 px; PNG, JPEG, WebP or ICO."
+              hint="Square, 16 to 512 px; PNG, JPEG, WebP, ICO or a square SVG."
               url={draft.favicon_url}
               asset={view.assets.find((a) => a.kind === "favicon") ?? null}
               error={fieldErrors.favicon_url}
@@ -677,13 +681,11 @@ function ContrastWarning({ warning, onApply }: { warning: BrandingWarning; onApp
       icon={<IconAlertTriangle size={16} />}
       data-testid={`branding-warning-${warning.field}`}
     >
-      <Group justify="space-between" gap="xs" wrap="nowrap">
-        <Stack gap={0}>
-          <Text size="sm">{warning.message}</Text>
-          <Text size="xs" c="dimmed">
-            {warning.ratio.toFixed(2)}:1 — WCAG AA needs {AA_RATIO}:1
-          </Text>
-        </Stack>
+      <Stack gap={6} align="flex-start">
+        <Text size="sm" title={warning.message}>
+          Low contrast: white text on this colour reaches {warning.ratio.toFixed(2)}:1; WCAG AA
+          needs {AA_RATIO}:1.
+        </Text>
         {warning.suggestion && (
           <Button
             size="compact-xs"
@@ -693,10 +695,10 @@ function ContrastWarning({ warning, onApply }: { warning: BrandingWarning; onApp
             leftSection={<ColorDot color={warning.suggestion} />}
             data-testid={`branding-suggest-${warning.field}`}
           >
-            Use {warning.suggestion}
+            Use {warning.suggestion}, the nearest shade that passes
           </Button>
         )}
-      </Group>
+      </Stack>
     </Alert>
   );
 }
