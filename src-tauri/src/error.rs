@@ -145,6 +145,8 @@ impl IpcError {
             ProblemCode::Conflict
             | ProblemCode::VersionConflict
             | ProblemCode::PreconditionRequired => Self::new(IpcErrorCode::Conflict, message),
+            // The Control Panel is up but its database is not: as good as offline.
+            ProblemCode::Unavailable => Self::offline(),
             ProblemCode::Internal => {
                 tracing::error!(%message, "the Control Panel failed");
                 Self::new(
@@ -181,7 +183,10 @@ impl From<DeskError> for IpcError {
             }
             DeskError::Billing(_) => Self::new(IpcErrorCode::Validation, capitalise(&e.to_string())),
             DeskError::Cancelled => Self::new(IpcErrorCode::Cancelled, "Cancelled."),
-            DeskError::Store(_) | DeskError::Render(_) | DeskError::File { .. } => {
+            DeskError::Store(_)
+            | DeskError::Render(_)
+            | DeskError::File { .. }
+            | DeskError::Foreign(_) => {
                 Self::internal("MSP Desk could not complete the action", &e)
             }
         }

@@ -2,6 +2,10 @@
 //! deleted on drop) and a kept one for `run` (under target/, reused across runs). Both listen
 //! only on 127.0.0.1 at a free port and are stopped on drop. postgres refuses to run as root,
 //! so when we are root the cluster runs as the `postgres` user.
+//!
+//! The Control Panel runs as [`OWNER`], a role that owns its database but is no superuser and
+//! cannot bypass row-level security (`serve` refuses such a role); the superuser is only for
+//! setting that up and for the tests, which create a database per test.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,6 +13,22 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 use crate::proc::{self, cmd};
+
+/// The role that owns the Control Panel's database and runs the server.
+pub const OWNER: &str = "mspdesk_owner";
+/// The database the server uses (`url`); tests make their own.
+const DATABASE: &str = "controlpanel";
+
+/// Lets [`OWNER`] log in, create databases and roles (the first migration creates
+/// `mspdesk_app`) and switch to `mspdesk_app`; safe to run again. (The same statements as
+/// `mspdesk_server::db::owner_role_setup`, which xtask does not depend on.)
+const OWNER_SETUP: &str = "DO $$ BEGIN
+    CREATE ROLE mspdesk_owner LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB CREATEROLE;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+DO $$ BEGIN
+    CREATE ROLE mspdesk_app NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+GRANT mspdesk_app TO mspdesk_owner WITH ADMIN OPTION;";
 
 #[derive(Debug)]
 pub struct Cluster {
@@ -108,11 +128,24 @@ impl Cluster {
             let log = std::fs::read_to_string(&log).unwrap_or_default();
             bail!("PostgreSQL did not start:\n{log}");
         }
+        cluster.psql(OWNER_SETUP)?;
+        if cluster.psql(&format!(
+            "SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"
+        ))? != "1"
+        {
+            cluster.psql(&format!("CREATE DATABASE {DATABASE} OWNER {OWNER}"))?;
+        }
         Ok(cluster)
     }
 
-    /// The owner role's connection string.
+    /// The Control Panel's connection string: [`OWNER`] on its database.
     pub fn url(&self) -> String {
+        format!("postgres://{OWNER}@127.0.0.1:{}/{DATABASE}", self.port)
+    }
+
+    /// The superuser's connection string (for the tests, which create a database each and
+    /// hand it to [`OWNER`]).
+    pub fn admin_url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
@@ -120,7 +153,14 @@ impl Cluster {
     pub fn psql(&self, sql: &str) -> Result<String> {
         let out = cmd(
             &self.bin.join("psql").to_string_lossy(),
-            &[&self.url(), "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+            &[
+                &self.admin_url(),
+                "-XAtq",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ],
         )
         .output()
         .context("psql")?;

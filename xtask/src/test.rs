@@ -168,7 +168,7 @@ fn rust_tests(root: &Path, cluster: Option<&Cluster>) -> Result<Tally> {
     let data_home = scratch(root, "rust-tests-data")?;
     let mut test = cmd("cargo", &["test", "--workspace", "--no-fail-fast"]);
     if let Some(cluster) = cluster {
-        test.env("MSPDESK_TEST_DATABASE_URL", cluster.url());
+        test.env("MSPDESK_TEST_DATABASE_URL", cluster.admin_url());
     }
     let (ok, out) = proc::run_teed(&mut keyring_session(test, &data_home))?;
     let (mut passed, mut failed) = (0, 0);

@@ -27,7 +27,19 @@ pub enum ApiError {
     Unexpected { status: u16, message: String },
     #[error("invalid server URL: {0}")]
     BadUrl(String),
+    /// The answer is larger than [`MAX_RESPONSE_BYTES`]: not read any further.
+    #[error("the Control Panel's answer is larger than {} MiB: refused", MAX_RESPONSE_BYTES / (1024 * 1024))]
+    TooLarge,
+    /// A list kept handing out pages past [`MAX_PAGES`], or a cursor that does not move.
+    #[error("the Control Panel's list did not end after {0} pages: stopped")]
+    EndlessList(usize),
 }
+
+/// The largest answer the client reads (a change-feed page of 5,000 changes is far below it).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The most pages a list method follows before it gives up ([`ApiError::EndlessList`]).
+pub const MAX_PAGES: usize = 1000;
 
 impl ApiError {
     /// The problem code, when the server answered with one.
@@ -82,6 +94,19 @@ impl ApiClient {
         }
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
+            // A redirect is followed only within the same origin: a password or a token is
+            // never sent to another host because the server said so.
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let same_origin = attempt
+                    .previous()
+                    .first()
+                    .is_some_and(|first| first.origin() == attempt.url().origin());
+                if same_origin && attempt.previous().len() < 5 {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
             .build()
             .map_err(ApiError::Transport)?;
         Ok(Self {
@@ -124,7 +149,13 @@ impl ApiClient {
     async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T, ApiError> {
         let resp = req.send().await.map_err(ApiError::Transport)?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(ApiError::Transport)?;
+        if status.is_redirection() {
+            return Err(ApiError::Unexpected {
+                status: status.as_u16(),
+                message: "a redirect to another origin was not followed".to_owned(),
+            });
+        }
+        let bytes = read_limited(resp).await?;
         if status.is_success() {
             let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
             return serde_json::from_slice(body).map_err(|e| ApiError::Unexpected {
@@ -153,6 +184,11 @@ impl ApiClient {
         self.send(self.api(Method::GET, "/openapi.json")).await
     }
 
+    /// Readiness: the server and its database answer.
+    pub async fn ready(&self) -> Result<Health, ApiError> {
+        self.send(self.request(Method::GET, "/ready")).await
+    }
+
     // --- auth ------------------------------------------------------------------------------
 
     pub async fn login(
@@ -166,6 +202,11 @@ impl ApiClient {
         };
         self.send_json(self.api(Method::POST, "/auth/login"), &body)
             .await
+    }
+
+    /// Signs out: this client's token stops working at once, on every server instance.
+    pub async fn logout(&self) -> Result<(), ApiError> {
+        self.send(self.api(Method::POST, "/auth/logout")).await
     }
 
     pub async fn client_token(&self, client: ClientId) -> Result<ClientToken, ApiError> {
@@ -326,8 +367,20 @@ impl ApiClient {
         self.send_json(req, body).await
     }
 
+    /// Every server of the client, following the pages.
     pub async fn servers(&self) -> Result<List<Server>, ApiError> {
-        self.send(self.api(Method::GET, "/servers")).await
+        self.all_pages(|cursor| self.servers_page(None, cursor))
+            .await
+    }
+
+    /// One page of the client's servers.
+    pub async fn servers_page(
+        &self,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<Page<Server>, ApiError> {
+        self.send(paged(self.api(Method::GET, "/servers"), limit, cursor))
+            .await
     }
 
     pub async fn server(&self, id: Uuid) -> Result<Server, ApiError> {
@@ -349,8 +402,19 @@ impl ApiClient {
         self.send_json(req, body).await
     }
 
+    /// Every user of the client, following the pages.
     pub async fn users(&self) -> Result<List<User>, ApiError> {
-        self.send(self.api(Method::GET, "/users")).await
+        self.all_pages(|cursor| self.users_page(None, cursor)).await
+    }
+
+    /// One page of the client's users.
+    pub async fn users_page(
+        &self,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<Page<User>, ApiError> {
+        self.send(paged(self.api(Method::GET, "/users"), limit, cursor))
+            .await
     }
 
     /// A one-time link for the user to set a password on the client portal (client token).
@@ -397,9 +461,42 @@ impl ApiClient {
         self.send_json(req, body).await
     }
 
+    /// Every app on one of the client's servers, following the pages.
     pub async fn apps(&self, server: Uuid) -> Result<List<App>, ApiError> {
-        self.send(self.api(Method::GET, &format!("/servers/{server}/apps")))
+        self.all_pages(|cursor| self.apps_page(server, None, cursor))
             .await
+    }
+
+    /// One page of the apps on one of the client's servers.
+    pub async fn apps_page(
+        &self,
+        server: Uuid,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<Page<App>, ApiError> {
+        let req = self.api(Method::GET, &format!("/servers/{server}/apps"));
+        self.send(paged(req, limit, cursor)).await
+    }
+
+    /// Follows a list's cursors to its end: at most [`MAX_PAGES`] pages, and a cursor must
+    /// move on every page.
+    async fn all_pages<T, F, Fut>(&self, mut page: F) -> Result<List<T>, ApiError>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<Page<T>, ApiError>>,
+    {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let next = page(cursor.clone()).await?;
+            items.extend(next.items);
+            match next.next_cursor {
+                None => return Ok(List { items }),
+                Some(c) if Some(&c) == cursor.as_ref() => break,
+                Some(c) => cursor = Some(c),
+            }
+        }
+        Err(ApiError::EndlessList(MAX_PAGES))
     }
 
     pub async fn uninstall_app(&self, server: Uuid, app: Uuid) -> Result<(), ApiError> {
@@ -449,6 +546,36 @@ impl ApiClient {
         self.send(self.api(Method::GET, "/usage").query(&[("period", period)]))
             .await
     }
+}
+
+/// Reads an answer's body, refusing one larger than [`MAX_RESPONSE_BYTES`] (by its declared
+/// length, or as it arrives).
+async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, ApiError> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(ApiError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(ApiError::Transport)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(ApiError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn paged(req: RequestBuilder, limit: Option<u32>, cursor: Option<String>) -> RequestBuilder {
+    let mut query: Vec<(&str, String)> = Vec::new();
+    if let Some(limit) = limit {
+        query.push(("limit", limit.to_string()));
+    }
+    if let Some(cursor) = cursor {
+        query.push(("cursor", cursor));
+    }
+    req.query(&query)
 }
 
 fn with_idempotency(req: RequestBuilder, key: Option<&str>) -> RequestBuilder {

@@ -37,11 +37,14 @@ pub enum ProblemCode {
     ValidationFailed,
     /// 428: `If-Match` is required on this route.
     PreconditionRequired,
-    /// 429: too many failed sign-ins for this account or from this address; the
+    /// 429: too many sign-in attempts for this account or from this address; the
     /// `Retry-After` header says how many seconds to wait.
     TooManyRequests,
     /// 500: a failure on the server; details are in its log, not here.
     Internal,
+    /// 503: the server cannot answer now (its database is unreachable, or it is busy); the
+    /// `Retry-After` header says how many seconds to wait. Nothing was changed.
+    Unavailable,
 }
 
 impl ProblemCode {
@@ -60,6 +63,7 @@ impl ProblemCode {
             ProblemCode::PreconditionRequired => 428,
             ProblemCode::TooManyRequests => 429,
             ProblemCode::Internal => 500,
+            ProblemCode::Unavailable => 503,
         }
     }
 
@@ -80,6 +84,7 @@ impl ProblemCode {
             ProblemCode::PreconditionRequired => "Precondition required",
             ProblemCode::TooManyRequests => "Too many requests",
             ProblemCode::Internal => "Internal server error",
+            ProblemCode::Unavailable => "Service unavailable",
         }
     }
 }

@@ -24,10 +24,15 @@ pub(crate) enum Command {
     /// Sign in to a Control Panel. The password is asked for, or read from standard input when
     /// it is not a terminal. The session token goes to the OS keyring.
     Login {
+        /// The Control Panel's address: https://, or http:// on this machine only.
         #[arg(long)]
         server: String,
         #[arg(long)]
         email: String,
+        /// Accept a plain http:// Control Panel that is not on this machine. The password
+        /// and the tokens then travel in clear: only on a network you trust.
+        #[arg(long)]
+        insecure_http: bool,
     },
     /// Sign out: delete this server's tokens from the keyring and the local data.
     Logout,

@@ -14,8 +14,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mspdesk_api::types::CreateClient;
 use mspdesk_desk::{
     BrandingChanges, CancellationToken, CatalogChange, ClientQuery, CreateOutcome, Desk, DraftKind,
-    ExportRequest, OsKeyring, PublishOutcome, QuotaChanges, ReportFormat, ReportScope, Resolution,
-    SecretStore, SecretString,
+    ExportRequest, OsKeyring, PlainHttp, PublishOutcome, QuotaChanges, ReportFormat, ReportScope,
+    Resolution, SecretStore, SecretString,
 };
 use mspdesk_domain::Period;
 
@@ -54,9 +54,22 @@ async fn run(cli: Cli) -> Result<()> {
     };
     let open = || Desk::open(&data_dir, secrets());
     match cli.command {
-        Command::Login { server, email } => {
+        Command::Login {
+            server,
+            email,
+            insecure_http,
+        } => {
+            let plain_http = if insecure_http {
+                eprintln!(
+                    "warning: --insecure-http: the password and tokens may travel unencrypted"
+                );
+                PlainHttp::Allowed
+            } else {
+                PlainHttp::LoopbackOnly
+            };
             let password = read_password(&email)?;
-            let desk = Desk::login(&data_dir, &server, &email, &password, secrets()).await?;
+            let desk =
+                Desk::login(&data_dir, &server, &email, &password, secrets(), plain_http).await?;
             println!(
                 "signed in to {} as {email}; run `mspdesk sync` to fetch your clients",
                 desk.account().server

@@ -44,15 +44,24 @@ pub enum DeskError {
     },
     #[error("cancelled")]
     Cancelled,
+    /// The server sent something for another tenant than the one asked for (a token, a row):
+    /// refused, nothing stored.
+    #[error("the Control Panel answered for another tenant: {0}; nothing was stored")]
+    Foreign(String),
     #[error("this desk has {count} unsent change(s) for {server}: sync them (or sign out to drop them) before signing in to another account")]
     PendingChanges { server: String, count: usize },
 }
 
 impl DeskError {
-    /// The Control Panel could not be reached (the desk is offline).
+    /// The Control Panel could not be reached (the desk is offline), or it answered that it
+    /// cannot serve now (503 `unavailable`: its database is down): either way, try later.
     #[must_use]
     pub fn is_offline(&self) -> bool {
-        matches!(self, DeskError::Api(ApiError::Transport(_)))
+        match self {
+            DeskError::Api(ApiError::Transport(_)) => true,
+            DeskError::Api(e) => e.code() == Some(ProblemCode::Unavailable),
+            _ => false,
+        }
     }
 
     /// The server's problem code, when the server answered with one.

@@ -35,7 +35,7 @@ pub use error::DeskError;
 pub use kinds::{DraftKind, MirrorKind, OutboxOp};
 pub use reports::{ExportRequest, ExportSummary, ReportFormat, ReportScope};
 pub use secrecy::{ExposeSecret, SecretString};
-pub use session::{Desk, STORE_FILE};
+pub use session::{Desk, PlainHttp, STORE_FILE};
 pub use store::{Account, Conflict, Draft, Notice, Store, StoreError};
 pub use sync::{Progress, SyncSummary};
 pub use tokio_util::sync::CancellationToken;

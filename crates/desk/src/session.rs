@@ -85,16 +85,60 @@ fn token_expiry(token: &str) -> Option<i64> {
         .as_i64()
 }
 
+/// The tenant (`tid`) a JWT is for, read from its payload (the server verifies tokens; this
+/// only checks that a minted token is for the tenant asked for).
+fn token_tenant(token: &str) -> Option<TenantId> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_value(
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()?
+            .get("tid")?
+            .clone(),
+    )
+    .ok()
+}
+
 fn fresh(token: &SecretString) -> bool {
     token_expiry(token.expose_secret()).is_some_and(|exp| exp > Utc::now().timestamp() + 60)
 }
 
-fn origin(server: &str) -> Result<String, DeskError> {
+/// Whether sign-in accepts a Control Panel over plain HTTP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PlainHttp {
+    /// Only on this machine (`127.0.0.0/8`, `::1`, `localhost`); anywhere else `https://` is
+    /// required. The default, and all the app allows.
+    #[default]
+    LoopbackOnly,
+    /// Anywhere (`mspdesk login --insecure-http`): the password and the tokens travel in
+    /// clear, readable by anyone on the way.
+    Allowed,
+}
+
+/// Whether `url`'s host is this machine.
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn origin(server: &str, plain_http: PlainHttp) -> Result<String, DeskError> {
     let url = url::Url::parse(server).map_err(|e| invalid("server", e))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(invalid(
             "server",
             "must be an http(s) URL such as https://cp.example.com",
+        ));
+    }
+    if url.scheme() == "http" && !is_loopback(&url) && plain_http == PlainHttp::LoopbackOnly {
+        return Err(invalid(
+            "server",
+            "must use https:// (plain http:// only for a Control Panel on this machine; the CLI's --insecure-http overrides this)",
         ));
     }
     Ok(url.origin().ascii_serialization())
@@ -122,6 +166,7 @@ fn store_path(data_dir: &Path) -> PathBuf {
 
 impl Desk {
     /// Signs in: checks the keyring works, logs in, and keeps the session token in the vault.
+    /// The server must be `https://` unless it is on this machine or `plain_http` allows it.
     #[tracing::instrument(skip(data_dir, password, secrets), err)]
     pub async fn login(
         data_dir: &Path,
@@ -129,8 +174,9 @@ impl Desk {
         email: &str,
         password: &SecretString,
         secrets: Arc<dyn SecretStore>,
+        plain_http: PlainHttp,
     ) -> Result<Self, DeskError> {
-        let origin = origin(server)?;
+        let origin = origin(server, plain_http)?;
         let vault = Vault::new(Arc::clone(&secrets), &origin);
         vault.self_test()?;
         let api = ApiClient::new(&origin)?;
@@ -207,6 +253,13 @@ impl Desk {
     /// client's, including clients deleted since) and forgets the local data.
     #[tracing::instrument(skip(self), err)]
     pub async fn logout(&self) -> Result<(), DeskError> {
+        // The server forgets the session too (on every instance); offline, the token simply
+        // expires there.
+        if let Ok(api) = self.msp_api() {
+            if let Err(e) = api.logout().await {
+                tracing::info!(error = %e, "the Control Panel was not told of the sign-out");
+            }
+        }
         forget_tokens(&self.store, &self.vault, self.msp()).await?;
         self.store.clear().await?;
         tracing::info!("signed out");
@@ -231,6 +284,14 @@ impl Desk {
         }
         let msp = self.msp_api()?;
         let minted = retry(|| msp.client_token(client)).await?;
+        // A token for another tenant would write there: refuse it, whatever the server says.
+        let tenant: TenantId = client.into();
+        if minted.tenant_id != tenant || token_tenant(minted.token.expose_secret()) != Some(tenant)
+        {
+            return Err(DeskError::Foreign(format!(
+                "a client token minted for {client} is for another tenant"
+            )));
+        }
         self.store.remember_keyring_entry(client.into()).await?;
         self.vault.put(client.into(), &minted.token)?;
         Ok(self.api.with_token(minted.token))
@@ -241,5 +302,44 @@ impl Desk {
         self.vault.delete(client.into())?;
         self.store.forget_keyring_entry(client.into()).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_is_required_except_on_this_machine() {
+        for ok in [
+            "https://cp.example.com",
+            "http://127.0.0.1:8080",
+            "http://127.8.9.1",
+            "http://localhost:3000",
+            "http://[::1]:3000",
+        ] {
+            assert!(origin(ok, PlainHttp::LoopbackOnly).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://cp.example.com",
+            "http://10.0.0.5:8080",
+            "http://[2001:db8::1]",
+        ] {
+            assert!(
+                origin(refused, PlainHttp::LoopbackOnly).is_err(),
+                "{refused}"
+            );
+            assert!(origin(refused, PlainHttp::Allowed).is_ok(), "{refused}");
+        }
+        assert!(origin("ftp://cp.example.com", PlainHttp::Allowed).is_err());
+    }
+
+    #[test]
+    fn a_tokens_tenant_is_read_from_its_payload() {
+        let tenant = TenantId::new();
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::json!({"tid": tenant, "exp": 1}).to_string());
+        assert_eq!(token_tenant(&format!("h.{payload}.s")), Some(tenant));
+        assert_eq!(token_tenant("garbage"), None);
     }
 }

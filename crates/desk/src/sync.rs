@@ -69,6 +69,43 @@ pub(crate) fn summary_of(c: &Client) -> ClientSummary {
     }
 }
 
+/// The most pages one sync pulls (at the default 1,000 changes a page, ten million changes):
+/// a feed that never completes is a broken server, not work to do.
+pub const MAX_SYNC_PAGES: usize = 10_000;
+
+/// Whether an item's body belongs where the item says: a client's own record, catalog and
+/// branding name that client; a server, user or app its own id; the MSP's plans, prices and
+/// rates no client. (The feed is the MSP's; an item that contradicts itself is refused before
+/// anything of its page is stored.)
+fn belongs(item: &ChangeItem, body: Option<&serde_json::Value>) -> Result<(), DeskError> {
+    let text = |key: &str| {
+        body.and_then(|b| b.get(key))
+            .and_then(serde_json::Value::as_str)
+    };
+    let client = item.client_id.map(|c| c.to_string());
+    let ok = match item.kind {
+        ChangeKind::Client => {
+            client.as_deref() == Some(item.id.as_str())
+                && body.is_none_or(|_| text("id") == Some(item.id.as_str()))
+        }
+        ChangeKind::Catalog | ChangeKind::Branding => client.as_deref() == Some(item.id.as_str()),
+        ChangeKind::Server | ChangeKind::User | ChangeKind::App => {
+            client.is_some() && body.is_none_or(|_| text("id") == Some(item.id.as_str()))
+        }
+        ChangeKind::Plan | ChangeKind::Price | ChangeKind::Fx => client.is_none(),
+        ChangeKind::Unknown => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(DeskError::Foreign(format!(
+            "a {} change ({}) that does not belong where it says",
+            item.kind.as_str(),
+            item.id
+        )))
+    }
+}
+
 /// A feed item as a mirror write; None for a kind this build does not know (a newer server).
 fn mirror_write(msp: TenantId, item: &ChangeItem) -> Result<Option<MirrorWrite>, DeskError> {
     let Some(kind) = MirrorKind::of_change(item.kind) else {
@@ -95,6 +132,7 @@ fn mirror_write(msp: TenantId, item: &ChangeItem) -> Result<Option<MirrorWrite>,
             ))))
         }
     };
+    belongs(item, body)?;
     Ok(Some(MirrorWrite {
         kind,
         tenant,
@@ -161,9 +199,14 @@ impl Desk {
         cancel: &CancellationToken,
     ) -> Result<(), DeskError> {
         let msp_tenant = self.msp();
+        let mut pages = 0;
         loop {
             if cancel.is_cancelled() {
                 return Err(DeskError::Cancelled);
+            }
+            pages += 1;
+            if pages > MAX_SYNC_PAGES {
+                return Err(ApiError::EndlessList(MAX_SYNC_PAGES).into());
             }
             let state = self.store.feed_state().await?;
             if state.cursor.is_none() && !state.snapshot {
@@ -196,6 +239,10 @@ impl Desk {
                 .apply_page(msp_tenant, &writes, &page.next_cursor)
                 .await?;
             self.after_removal(&applied, summary).await?;
+            // A page that is not the last must move the cursor, or the loop would never end.
+            if !page.complete && state.cursor.as_deref() == Some(page.next_cursor.as_str()) {
+                return Err(ApiError::EndlessList(pages).into());
+            }
             summary.pages += 1;
             summary.changes += writes.len();
             progress(Progress {
@@ -310,5 +357,100 @@ impl Desk {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mspdesk_domain::ClientId;
+
+    fn item(
+        kind: ChangeKind,
+        id: &str,
+        client: Option<ClientId>,
+        body: serde_json::Value,
+    ) -> ChangeItem {
+        ChangeItem {
+            kind,
+            id: id.to_owned(),
+            client_id: client,
+            op: ChangeOp::Upsert,
+            body: Some(body),
+        }
+    }
+
+    #[test]
+    fn rows_must_belong_where_the_feed_says() {
+        let msp = TenantId::new();
+        let a = ClientId::new();
+        let b = ClientId::new();
+        let own = item(
+            ChangeKind::Client,
+            &a.to_string(),
+            Some(a),
+            serde_json::json!({"id": a}),
+        );
+        assert!(mirror_write(msp, &own).is_ok());
+        // A client record filed under another client, or with another id in its body.
+        let moved = item(
+            ChangeKind::Client,
+            &a.to_string(),
+            Some(b),
+            serde_json::json!({"id": a}),
+        );
+        assert!(matches!(
+            mirror_write(msp, &moved),
+            Err(DeskError::Foreign(_))
+        ));
+        let swapped = item(
+            ChangeKind::Client,
+            &a.to_string(),
+            Some(a),
+            serde_json::json!({"id": b}),
+        );
+        assert!(matches!(
+            mirror_write(msp, &swapped),
+            Err(DeskError::Foreign(_))
+        ));
+        // A catalog for another client; a server whose body is another server.
+        let catalog = item(
+            ChangeKind::Catalog,
+            &a.to_string(),
+            Some(b),
+            serde_json::json!({}),
+        );
+        assert!(matches!(
+            mirror_write(msp, &catalog),
+            Err(DeskError::Foreign(_))
+        ));
+        let server = item(
+            ChangeKind::Server,
+            "s1",
+            Some(a),
+            serde_json::json!({"id": "s2"}),
+        );
+        assert!(matches!(
+            mirror_write(msp, &server),
+            Err(DeskError::Foreign(_))
+        ));
+        // The MSP's own plan filed under a client.
+        let plan = item(
+            ChangeKind::Plan,
+            "p1",
+            Some(a),
+            serde_json::json!({"id": "p1"}),
+        );
+        assert!(matches!(
+            mirror_write(msp, &plan),
+            Err(DeskError::Foreign(_))
+        ));
+        let plan = item(
+            ChangeKind::Plan,
+            "p1",
+            None,
+            serde_json::json!({"id": "p1"}),
+        );
+        assert!(mirror_write(msp, &plan).is_ok());
     }
 }

@@ -2,7 +2,7 @@
 //! passwords, and the extractors that turn a verified token into a tenant.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -15,7 +15,6 @@ use ring::signature::KeyPair;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-use tokio::sync::RwLock;
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -45,18 +44,24 @@ struct SigningKey {
     key: EncodingKey,
 }
 
-/// The key set: the newest key signs; every key in the database verifies. Keys are created on
-/// first start and stored in PostgreSQL, so all server instances share them.
+/// The keys in force: the newest unrevoked key signs; every unrevoked key verifies.
+struct KeySet {
+    signing: SigningKey,
+    verifying: HashMap<String, DecodingKey>,
+}
+
+/// The key set, shared by all server instances through PostgreSQL and reloaded on a timer
+/// ([`Keys::reload_every`]), never per request: a token naming an unknown `kid` is refused
+/// without touching the database.
 pub struct Keys {
     pool: PgPool,
-    signing: SigningKey,
-    verifying: RwLock<HashMap<String, DecodingKey>>,
+    set: RwLock<Arc<KeySet>>,
 }
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keys")
-            .field("kid", &self.signing.kid)
+            .field("kid", &self.current().signing.kid)
             .finish()
     }
 }
@@ -69,67 +74,196 @@ pub enum KeyError {
     Generate,
     #[error("stored signing key {0} is unusable")]
     Corrupt(String),
+    #[error("no signing key {0} in force (unknown, or revoked already)")]
+    Unknown(String),
+}
+
+/// A stored signing key, as `control-panel keys` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Serialises key creation across instances and the command line.
+const KEY_LOCK: i64 = 7_243_001;
+
+/// Inserts a new Ed25519 key and returns its id.
+async fn insert_key(conn: &mut sqlx::PgConnection) -> Result<String, KeyError> {
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 =
+        ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Generate)?;
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|_| KeyError::Generate)?;
+    let kid = Uuid::now_v7().to_string();
+    sqlx::query("INSERT INTO signing_keys (kid, private_der, public_raw) VALUES ($1, $2, $3)")
+        .bind(&kid)
+        .bind(pkcs8.as_ref())
+        .bind(pair.public_key().as_ref())
+        .execute(&mut *conn)
+        .await?;
+    tracing::info!(%kid, "created a new token signing key");
+    Ok(kid)
+}
+
+/// Creates a key unless one is in force. Runs as the owner role (the app role has no access).
+async fn ensure_a_key(pool: &PgPool) -> Result<(), KeyError> {
+    let mut tx = pool.begin().await?;
+    // Two instances starting at once must not both create a "first" key.
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(KEY_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let any: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM signing_keys WHERE revoked_at IS NULL)")
+            .fetch_one(&mut *tx)
+            .await?;
+    if !any {
+        insert_key(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `control-panel rotate-keys`: adds a new signing key. Every instance signs with it after its
+/// next reload; the older keys keep verifying the tokens they signed until those expire.
+pub async fn rotate_keys(pool: &PgPool) -> Result<String, KeyError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(KEY_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let kid = insert_key(&mut tx).await?;
+    tx.commit().await?;
+    Ok(kid)
+}
+
+/// `control-panel revoke-key KID`: every token signed by the key fails on every instance
+/// after its next reload. When no key is left in force, a new one is created (returned).
+pub async fn revoke_key(pool: &PgPool, kid: &str) -> Result<Option<String>, KeyError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(KEY_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let revoked = sqlx::query(
+        "UPDATE signing_keys SET revoked_at = now() WHERE kid = $1 AND revoked_at IS NULL",
+    )
+    .bind(kid)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if revoked == 0 {
+        return Err(KeyError::Unknown(kid.to_owned()));
+    }
+    let any: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM signing_keys WHERE revoked_at IS NULL)")
+            .fetch_one(&mut *tx)
+            .await?;
+    let created = if any {
+        None
+    } else {
+        Some(insert_key(&mut tx).await?)
+    };
+    tx.commit().await?;
+    tracing::info!(%kid, "revoked a token signing key");
+    Ok(created)
+}
+
+/// Every stored key, newest first.
+pub async fn list_keys(pool: &PgPool) -> Result<Vec<KeyInfo>, KeyError> {
+    let rows: Vec<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT kid, created_at, revoked_at FROM signing_keys ORDER BY created_at DESC, kid DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(kid, created_at, revoked_at)| KeyInfo {
+            kid,
+            created_at,
+            revoked_at,
+        })
+        .collect())
 }
 
 impl Keys {
-    /// Loads the key set, creating the first key if there is none. Runs as the owner role: the
-    /// app role has no access to keys.
+    /// Loads the key set, creating the first key if there is none in force. Runs as the owner
+    /// role: the app role has no access to keys.
     pub async fn load_or_create(pool: &PgPool) -> Result<Arc<Self>, KeyError> {
-        let mut tx = pool.begin().await?;
-        // Two instances starting at once must not both create a "first" key.
-        sqlx::query("SELECT pg_advisory_xact_lock(7243001)")
-            .execute(&mut *tx)
-            .await?;
-        let newest: Option<(String, Vec<u8>)> = sqlx::query_as(
-            "SELECT kid, private_der FROM signing_keys ORDER BY created_at DESC, kid LIMIT 1",
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (kid, private_der) = match newest {
-            Some(row) => row,
-            None => {
-                let rng = ring::rand::SystemRandom::new();
-                let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng)
-                    .map_err(|_| KeyError::Generate)?;
-                let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
-                    .map_err(|_| KeyError::Generate)?;
-                let kid = Uuid::now_v7().to_string();
-                sqlx::query(
-                    "INSERT INTO signing_keys (kid, private_der, public_raw) VALUES ($1, $2, $3)",
-                )
-                .bind(&kid)
-                .bind(pkcs8.as_ref())
-                .bind(pair.public_key().as_ref())
-                .execute(&mut *tx)
-                .await?;
-                tracing::info!(%kid, "created a new token signing key");
-                (kid, pkcs8.as_ref().to_vec())
-            }
-        };
-        tx.commit().await?;
-        let key = EncodingKey::from_ed_der(&private_der);
-        let keys = Arc::new(Self {
+        ensure_a_key(pool).await?;
+        let set = Self::load(pool).await?;
+        Ok(Arc::new(Self {
             pool: pool.clone(),
-            signing: SigningKey { kid, key },
-            verifying: RwLock::new(HashMap::new()),
-        });
-        keys.reload().await?;
-        if !keys.verifying.read().await.contains_key(&keys.signing.kid) {
-            return Err(KeyError::Corrupt(keys.signing.kid.clone()));
-        }
-        Ok(keys)
+            set: RwLock::new(Arc::new(set)),
+        }))
     }
 
-    async fn reload(&self) -> Result<(), sqlx::Error> {
-        let rows: Vec<(String, Vec<u8>)> =
-            sqlx::query_as("SELECT kid, public_raw FROM signing_keys")
-                .fetch_all(&self.pool)
-                .await?;
-        let mut map = self.verifying.write().await;
-        for (kid, public) in rows {
-            map.insert(kid, DecodingKey::from_ed_der(&public));
+    async fn load(pool: &PgPool) -> Result<KeySet, KeyError> {
+        let rows: Vec<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT kid, private_der, public_raw FROM signing_keys WHERE revoked_at IS NULL
+             ORDER BY created_at DESC, kid DESC",
+        )
+        .fetch_all(pool)
+        .await?;
+        let Some((kid, private_der, _)) = rows.first() else {
+            return Err(KeyError::Unknown("(none in force)".to_owned()));
+        };
+        let signing = SigningKey {
+            kid: kid.clone(),
+            key: EncodingKey::from_ed_der(private_der),
+        };
+        let verifying: HashMap<String, DecodingKey> = rows
+            .iter()
+            .map(|(kid, _, public)| (kid.clone(), DecodingKey::from_ed_der(public)))
+            .collect();
+        if !verifying.contains_key(&signing.kid) {
+            return Err(KeyError::Corrupt(signing.kid));
         }
+        Ok(KeySet { signing, verifying })
+    }
+
+    fn current(&self) -> Arc<KeySet> {
+        // A poisoned lock still holds a whole key set (it is only ever replaced).
+        Arc::clone(
+            &self
+                .set
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Reloads the keys in force from the database (creating one if every key was revoked).
+    pub async fn reload(&self) -> Result<(), KeyError> {
+        ensure_a_key(&self.pool).await?;
+        let set = Arc::new(Self::load(&self.pool).await?);
+        *self
+            .set
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = set;
         Ok(())
+    }
+
+    /// Reloads the keys every `interval` for as long as they are in use (a failed reload keeps
+    /// the keys it had and is retried at the next tick).
+    pub async fn reload_every(keys: std::sync::Weak<Self>, interval: std::time::Duration) {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let Some(keys) = keys.upgrade() else { return };
+            if let Err(e) = keys.reload().await {
+                tracing::warn!(error = %e, "reloading the signing keys failed; keeping the ones loaded");
+            }
+        }
+    }
+
+    /// The id of the key that signs now.
+    #[must_use]
+    pub fn signing_kid(&self) -> String {
+        self.current().signing.kid.clone()
     }
 
     /// Issues a token for `sub` acting in `tenant` with `role`.
@@ -152,37 +286,99 @@ impl Keys {
             exp: expires.timestamp(),
             jti: Uuid::now_v7(),
         };
+        let set = self.current();
         let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.signing.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &self.signing.key)
+        header.kid = Some(set.signing.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &set.signing.key)
             .map_err(|e| AppError::Internal(format!("signing a token: {e}")))?;
         Ok((token.into(), expires))
     }
 
-    /// Verifies a token: EdDSA only, a known `kid`, valid signature, `exp`, `iss` and `aud`,
-    /// and the claims `sub`, `tid` and `role` present. Every failure is the same 401.
-    pub async fn verify(&self, token: &str) -> AppResult<Claims> {
-        const INVALID: AppError = AppError::Unauthorized("the token is invalid or expired");
+    /// Verifies a token's form: EdDSA only, a `kid` in force, valid signature, `exp`, `iss`
+    /// and `aud`, and the claims `sub`, `tid`, `role` and `jti` present. Every failure is the
+    /// same 401. No database query: whether the token was revoked is [`check_revoked`]'s.
+    pub fn verify(&self, token: &str) -> AppResult<Claims> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| INVALID)?;
         if header.alg != Algorithm::EdDSA {
             return Err(INVALID);
         }
         let kid = header.kid.ok_or(INVALID)?;
-        let mut key = self.verifying.read().await.get(&kid).cloned();
-        if key.is_none() {
-            // Another instance may have added a key since we loaded ours.
-            self.reload().await?;
-            key = self.verifying.read().await.get(&kid).cloned();
-        }
-        let key = key.ok_or(INVALID)?;
+        let set = self.current();
+        let key = set.verifying.get(&kid).ok_or(INVALID)?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|_| INVALID)?;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|_| INVALID)?;
         Ok(data.claims)
     }
+}
+
+const INVALID: AppError = AppError::Unauthorized("the token is invalid or expired");
+
+/// Refuses a token that was signed out (`POST /auth/logout`) or whose client or user was
+/// deleted: one indexed query, run only for tokens whose signature holds.
+pub async fn check_revoked(pool: &PgPool, claims: &Claims) -> AppResult<()> {
+    let revoked: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)
+             OR EXISTS (SELECT 1 FROM revoked_subjects WHERE subject = ANY($2))",
+    )
+    .bind(claims.jti)
+    .bind([claims.tid.as_uuid(), claims.sub])
+    .fetch_one(pool)
+    .await?;
+    if revoked {
+        Err(INVALID)
+    } else {
+        Ok(())
+    }
+}
+
+/// Ends one token on every instance (`POST /auth/logout`). Now and then, entries of tokens
+/// that have expired anyway are purged.
+pub async fn revoke_token(pool: &PgPool, claims: &Claims) -> AppResult<()> {
+    let expires = DateTime::<Utc>::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
+    sqlx::query(
+        "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
+    )
+    .bind(claims.jti)
+    .bind(expires)
+    .execute(pool)
+    .await?;
+    if rand::random::<u8>() < 8 {
+        sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < now() - interval '1 hour'")
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Runs a password check (or hash) on the blocking pool, at most
+/// [`Settings::password_checks`](crate::Settings::password_checks) at once: a request that
+/// finds no free slot within [`Settings::password_wait`](crate::Settings::password_wait) is
+/// answered 503 with `Retry-After`, so a burst of sign-ins cannot take every core and the
+/// memory argon2 needs.
+pub async fn password_work<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> AppResult<T> {
+    let permit = tokio::time::timeout(
+        state.settings.password_wait,
+        Arc::clone(&state.password_checks).acquire_owned(),
+    )
+    .await
+    .map_err(|_| {
+        tracing::warn!("every password-check slot is busy: a sign-in was turned away");
+        AppError::Unavailable(1)
+    })?
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let _slot = permit;
+        work()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,6 +456,13 @@ pub struct Operator {
     pub actor: Uuid,
 }
 
+/// The bearer token's claims, verified and not revoked.
+async fn verified(parts: &Parts, state: &AppState) -> AppResult<Claims> {
+    let claims = state.keys.verify(bearer(parts)?)?;
+    check_revoked(&state.pool, &claims).await?;
+    Ok(claims)
+}
+
 /// The verified token's tenant and actor, if its role is `role`; otherwise 403 with `refusal`.
 async fn scoped(
     parts: &Parts,
@@ -267,7 +470,7 @@ async fn scoped(
     role: Role,
     refusal: &'static str,
 ) -> AppResult<(TenantId, Uuid)> {
-    let claims = state.keys.verify(bearer(parts)?).await?;
+    let claims = verified(parts, state).await?;
     if claims.role == role {
         Ok((claims.tid, claims.sub))
     } else {
@@ -318,10 +521,25 @@ impl FromRequestParts<AppState> for Operator {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let claims = state.keys.verify(bearer(parts)?).await?;
+        let claims = verified(parts, state).await?;
         Ok(Self {
             tenant: claims.tid,
             actor: claims.sub,
         })
+    }
+}
+
+/// The whole verified token, whatever its role (for signing out).
+#[derive(Debug, Clone)]
+pub struct Session(pub Claims);
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(verified(parts, state).await?))
     }
 }

@@ -19,14 +19,55 @@ pub const APP_ROLE: &str = "mspdesk_app";
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/server");
 
-/// Connects to `url` (the owner role) with a pool of `size` connections.
+/// The statements a superuser runs once per cluster so that `role` can own the schema without
+/// being a superuser: it may log in, create databases and roles (the first migration creates
+/// `mspdesk_app`), and switch to `mspdesk_app` (granted with the admin option, so that the
+/// migration's own grant works on every PostgreSQL version). Safe to run again.
+#[must_use]
+pub fn owner_role_setup(role: &str) -> String {
+    let role = role.replace('"', "\"\"");
+    format!(
+        r#"DO $$ BEGIN
+    CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB CREATEROLE;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+DO $$ BEGIN
+    CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+GRANT {APP_ROLE} TO "{role}" WITH ADMIN OPTION;"#
+    )
+}
+
+/// How long a request waits for a database connection before it is answered 503: while
+/// PostgreSQL is unreachable, every request gets that answer this quickly.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Connects to `url` (the owner role) with a pool of `size` connections. The pool checks a
+/// connection before handing it out and reconnects by itself, so service resumes when the
+/// database is back (or restarted).
 pub async fn connect(url: &str, size: u32) -> Result<PgPool, sqlx::Error> {
     let options: PgConnectOptions = url.parse()?;
     PgPoolOptions::new()
         .max_connections(size)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(true)
         .connect_with(options.application_name("control-panel"))
         .await
+}
+
+/// The pool's role, when it is a superuser or may bypass row-level security (then it would see
+/// every tenant's rows should a policy or a filter be missed); `None` for a safe role.
+pub async fn privileged_role(pool: &PgPool) -> Result<Option<String>, sqlx::Error> {
+    let (name, superuser, bypass): (String, bool, bool) = sqlx::query_as(
+        "SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((superuser || bypass).then_some(name))
+}
+
+/// Whether the database answers (`GET /ready`).
+pub async fn ready(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
 }
 
 /// Applies the migrations in `migrations/server` that have not run yet.

@@ -41,6 +41,11 @@ pub enum AppError {
     /// The change-feed cursor is older than the kept tombstones: take a fresh snapshot.
     #[error("resync required")]
     ResyncRequired,
+    /// The database cannot be reached, or this instance is busy: try again in this many
+    /// seconds (sent as `Retry-After`). Nothing was changed (the transaction, if any, never
+    /// committed).
+    #[error("service unavailable (retry after {0} s)")]
+    Unavailable(u64),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -119,6 +124,10 @@ impl AppError {
                     crate::store::throttle::describe_wait(*seconds)
                 )),
             ),
+            AppError::Unavailable(_) => Problem::new(
+                ProblemCode::Unavailable,
+                Some("the Control Panel cannot answer now; try again shortly".to_owned()),
+            ),
             AppError::Internal(_) => Problem::new(ProblemCode::Internal, None),
         }
     }
@@ -134,7 +143,7 @@ impl IntoResponse for AppError {
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
-        if let AppError::TooManyRequests(seconds) = self {
+        if let AppError::TooManyRequests(seconds) | AppError::Unavailable(seconds) = self {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, seconds.into());
@@ -143,10 +152,33 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Database errors: unique violations on known constraints become conflicts; anything else is
-/// internal (logged, never shown).
+/// How long a client is asked to wait while the database is unreachable.
+const DATABASE_RETRY_AFTER: u64 = 2;
+
+/// Whether `e` means the database cannot be reached now (no connection within the pool's
+/// acquire timeout, a connection lost, the server shutting down or starting up), rather than a
+/// fault of the request or of our SQL.
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // Class 08: connection exceptions; 57P01-57P03: admin shutdown, crash shutdown,
+            // cannot connect now.
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
+/// Database errors: an unreachable database is 503 with `Retry-After`; unique violations on
+/// known constraints become conflicts; anything else is internal (logged, never shown).
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        if unreachable(&e) {
+            tracing::warn!(error = %e, "the database is unreachable");
+            return AppError::Unavailable(DATABASE_RETRY_AFTER);
+        }
         if let Some(db) = e.as_database_error() {
             if db.is_unique_violation() {
                 let (field, detail) = match db.constraint() {

@@ -8,6 +8,8 @@
 //! - [`store`]: every query, each taking the tenant transaction.
 //! - [`error`]: the one error type, rendered as RFC 9457 problem+json.
 //! - [`dns`]: TXT lookups that verify custom domains.
+//! - [`Settings`]: token lifetime, key reloads, timeouts and limits of one instance; [`serve`]
+//!   applies them (and refuses a superuser or `BYPASSRLS` database role unless allowed).
 
 pub mod auth;
 pub mod db;
@@ -20,16 +22,70 @@ pub mod routes;
 pub mod store;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use hyper_util::service::TowerToHyperService;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 /// Request bodies larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// How one server instance behaves. [`Settings::default`] is what `control-panel serve` uses
+/// unless told otherwise; tests shorten some of it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long an MSP operator's token lasts (`CONTROL_PANEL_TOKEN_MINUTES`; default 8 hours).
+    pub msp_token_lifetime: chrono::Duration,
+    /// How often the signing keys are reloaded from the database (default 30 s): a key added by
+    /// `rotate-keys` signs, and a key removed by `revoke-key` stops verifying, after at most
+    /// this long on every instance.
+    pub key_reload_interval: Duration,
+    /// The longest a request may take, from its headers to its answer (default 30 s); past it
+    /// the answer is 503.
+    pub request_timeout: Duration,
+    /// The longest a client may take to send a request's headers (default 10 s); past it the
+    /// connection is closed.
+    pub header_read_timeout: Duration,
+    /// Requests handled at once by this instance (default 512); past it, 503 at once.
+    pub max_concurrent_requests: usize,
+    /// Password checks (argon2id) run at once (default: the number of cores); a sign-in that
+    /// finds none free within [`Settings::password_wait`] gets 503.
+    pub password_checks: usize,
+    /// How long a sign-in waits for a free password-check slot (default 1 s).
+    pub password_wait: Duration,
+    /// Serve even when the database role is a superuser or may bypass row-level security
+    /// (`--allow-superuser`); refused by default.
+    pub allow_superuser: bool,
+}
+
+/// The shortest and longest MSP token lifetime `CONTROL_PANEL_TOKEN_MINUTES` accepts.
+pub const TOKEN_MINUTES: std::ops::RangeInclusive<i64> = 5..=30 * 24 * 60;
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            msp_token_lifetime: auth::MSP_TOKEN_LIFETIME,
+            key_reload_interval: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            max_concurrent_requests: 512,
+            password_checks: std::thread::available_parallelism().map_or(2, usize::from),
+            password_wait: Duration::from_secs(1),
+            allow_superuser: false,
+        }
+    }
+}
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -45,6 +101,10 @@ pub struct AppState {
     /// and has no public host (plain HTTP for local use and tests; anywhere else, or behind a
     /// public host name, TLS is expected in front). Set by [`serve`].
     pub secure_cookies: bool,
+    /// Lifetimes, timeouts and limits.
+    pub settings: Arc<Settings>,
+    /// Slots for password checks (see [`Settings::password_checks`]).
+    pub password_checks: Arc<Semaphore>,
 }
 
 /// How custom domains are checked: where their TXT records are looked up, and which names are
@@ -62,6 +122,7 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("keys", &self.keys)
             .field("domains", &self.domains)
+            .field("settings", &self.settings)
             .finish()
     }
 }
@@ -76,11 +137,15 @@ pub enum StartError {
     Keys(#[from] auth::KeyError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The database role could read every tenant's rows regardless of row-level security.
+    #[error("the database role {0} is a superuser or may bypass row-level security: connect as the schema's owner role (see README), or pass --allow-superuser")]
+    PrivilegedRole(String),
 }
 
 impl AppState {
     /// Loads (or creates) the signing keys and prepares shared state, with the default
-    /// [`DomainSettings`] (see [`AppState::with_domains`]). The schema must be migrated.
+    /// [`DomainSettings`] and [`Settings`] (see [`AppState::with_domains`] and
+    /// [`AppState::with_settings`]). The schema must be migrated.
     pub async fn new(pool: PgPool) -> Result<Self, StartError> {
         let keys = auth::Keys::load_or_create(&pool).await?;
         let dummy_hash = tokio::task::spawn_blocking(auth::dummy_hash)
@@ -88,6 +153,7 @@ impl AppState {
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let (_, doc) = routes::api();
         let openapi = serde_json::to_value(&doc).map_err(std::io::Error::other)?;
+        let settings = Settings::default();
         Ok(Self {
             pool,
             keys,
@@ -95,6 +161,8 @@ impl AppState {
             openapi: Arc::new(openapi),
             domains: Arc::new(DomainSettings::default()),
             secure_cookies: true,
+            password_checks: Arc::new(Semaphore::new(settings.password_checks.max(1))),
+            settings: Arc::new(settings),
         })
     }
 
@@ -102,6 +170,14 @@ impl AppState {
     #[must_use]
     pub fn with_domains(mut self, domains: DomainSettings) -> Self {
         self.domains = Arc::new(domains);
+        self
+    }
+
+    /// The same state with these settings.
+    #[must_use]
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.password_checks = Arc::new(Semaphore::new(settings.password_checks.max(1)));
+        self.settings = Arc::new(settings);
         self
     }
 }
@@ -113,9 +189,12 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StartError> {
     Ok(())
 }
 
-/// The whole application as an axum router.
+/// The whole application as an axum router: the API, the portal, and the request timeout of
+/// [`Settings`] (answered with 503 `unavailable`). The bound on requests at once is
+/// [`serve`]'s, around the whole router.
 pub fn app(state: AppState) -> axum::Router {
     let (router, _) = routes::api();
+    let settings = Arc::clone(&state.settings);
     router
         .merge(portal::router())
         // Unknown hosts get a plain 404; a custom domain serves only its client's portal.
@@ -127,27 +206,131 @@ pub fn app(state: AppState) -> axum::Router {
         // gzip when the client accepts it (the typed client does); images and tiny bodies
         // are left alone.
         .layer(CompressionLayer::new())
+        // Per route (axum applies a router's layers route by route): a timeout holds no
+        // shared state, so that is what it should be.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(overloaded))
+                .timeout(settings.request_timeout),
+        )
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes; then stops accepting and lets in-flight requests finish.
+/// A request refused for lack of capacity or time: 503 with `Retry-After`.
+async fn overloaded(error: tower::BoxError) -> axum::response::Response {
+    axum::response::IntoResponse::into_response(refusal(&error))
+}
+
+fn refusal(error: &tower::BoxError) -> error::AppError {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        tracing::warn!("a request took too long and was cut off");
+    } else {
+        tracing::warn!("too many requests at once: one was turned away");
+    }
+    error::AppError::Unavailable(1)
+}
+
+/// Serves `state` until `shutdown` completes; then stops accepting and lets in-flight requests
+/// finish. Refuses to start as a superuser or `BYPASSRLS` role unless
+/// [`Settings::allow_superuser`]. Reloads the signing keys every
+/// [`Settings::key_reload_interval`] while it serves.
 pub async fn serve(
     listener: TcpListener,
-    mut state: AppState,
+    state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    serve_with(listener, state, |router| router, shutdown).await
+}
+
+/// [`serve`], with the router passed through `wrap` first (tests add a layer that checks every
+/// answer against the OpenAPI document).
+pub async fn serve_with(
+    listener: TcpListener,
+    mut state: AppState,
+    wrap: impl FnOnce(axum::Router) -> axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    if !state.settings.allow_superuser {
+        if let Some(role) = db::privileged_role(&state.pool).await? {
+            return Err(StartError::PrivilegedRole(role));
+        }
+    }
     let addr = listener.local_addr()?;
     // Plain HTTP only on loopback, and only when no public host is configured: a public host
     // means a TLS proxy in front, wherever this instance listens.
     state.secure_cookies = !addr.ip().is_loopback() || state.domains.public_host.is_some();
+    let settings = Arc::clone(&state.settings);
+    let reloader = tokio::spawn(auth::Keys::reload_every(
+        Arc::downgrade(&state.keys),
+        settings.key_reload_interval,
+    ));
+    let router = wrap(app(state));
     tracing::info!(%addr, "control panel listening");
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    accept_loop(listener, router, &settings, shutdown).await;
+    reloader.abort();
     tracing::info!("control panel stopped");
     Ok(())
+}
+
+/// Accepts connections until `shutdown`, each served by hyper with a header-read timeout;
+/// then waits for the open connections to finish their requests.
+async fn accept_loop(
+    listener: TcpListener,
+    router: axum::Router,
+    settings: &Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    // One bound for the whole instance (the layer's clones share its semaphore): past it, a
+    // request is turned away at once with 503 rather than queued.
+    let limited = tower::ServiceBuilder::new()
+        .layer(HandleErrorLayer::<_, ()>::new(overloaded))
+        .load_shed()
+        .concurrency_limit(settings.max_concurrent_requests.max(1))
+        .service(router);
+    let mut builder = ConnBuilder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let shutdown = std::pin::pin!(shutdown);
+    let mut shutdown = shutdown;
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = limited.clone().map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo::<SocketAddr>(peer));
+                request.map(axum::body::Body::new)
+            },
+        );
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }

@@ -1,4 +1,4 @@
-//! `control-panel`: migrate | serve | create-admin | seed-demo.
+//! `control-panel`: migrate | serve | create-admin | seed-demo | keys | rotate-keys | revoke-key.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use mspdesk_domain::{DomainName, Email};
 use mspdesk_server::dns::Nameserver;
-use mspdesk_server::{db, demo, store, AppState, DomainSettings};
+use mspdesk_server::{auth, db, demo, store, AppState, DomainSettings, Settings};
 use secrecy::{ExposeSecret, SecretString};
 use tracing_subscriber::EnvFilter;
 
@@ -45,6 +45,28 @@ enum Command {
         /// client's custom domain.
         #[arg(long, env = "CONTROL_PANEL_PUBLIC_HOST", value_parser = parse_public_host)]
         public_host: Option<DomainName>,
+        /// How long an MSP operator's token lasts, in minutes (5 to 43200).
+        #[arg(long, env = "CONTROL_PANEL_TOKEN_MINUTES", default_value_t = 480,
+              value_parser = clap::value_parser!(i64).range(*mspdesk_server::TOKEN_MINUTES.start()..=*mspdesk_server::TOKEN_MINUTES.end()))]
+        token_minutes: i64,
+        /// Requests this instance handles at once; past it, 503 at once.
+        #[arg(long, env = "CONTROL_PANEL_MAX_REQUESTS", default_value_t = 512,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        max_requests: u32,
+        /// Serve even as a superuser or a role that may bypass row-level security (refused
+        /// by default: such a role sees every tenant's rows).
+        #[arg(long)]
+        allow_superuser: bool,
+    },
+    /// List the token signing keys (newest first; the newest in force signs).
+    Keys,
+    /// Add a new signing key: every instance signs with it within a minute; older keys keep
+    /// verifying the tokens they signed until those expire.
+    RotateKeys,
+    /// Revoke a signing key: every token it signed fails on every instance within a minute.
+    RevokeKey {
+        /// The key's id (`control-panel keys` lists them).
+        kid: String,
     },
     /// Create an MSP with its first operator (password read from standard input).
     CreateAdmin {
@@ -82,12 +104,29 @@ async fn main() -> Result<()> {
             addr,
             dns,
             public_host,
+            token_minutes,
+            max_requests,
+            allow_superuser,
         } => {
+            if !allow_superuser {
+                if let Some(role) = db::privileged_role(&pool).await? {
+                    bail!("{}", mspdesk_server::StartError::PrivilegedRole(role));
+                }
+            }
             mspdesk_server::migrate(&pool).await?;
-            let state = AppState::new(pool).await?.with_domains(DomainSettings {
-                nameserver: dns.map_or(Nameserver::System, Nameserver::At),
-                public_host,
-            });
+            let settings = Settings {
+                msp_token_lifetime: chrono::Duration::minutes(token_minutes),
+                max_concurrent_requests: max_requests as usize,
+                allow_superuser,
+                ..Settings::default()
+            };
+            let state = AppState::new(pool)
+                .await?
+                .with_domains(DomainSettings {
+                    nameserver: dns.map_or(Nameserver::System, Nameserver::At),
+                    public_host,
+                })
+                .with_settings(settings);
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .with_context(|| format!("listening on {addr} (CONTROL_PANEL_ADDR)"))?;
@@ -112,6 +151,31 @@ async fn main() -> Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("created MSP {} with operator {email}", msp.tenant);
+        }
+        Command::Keys => {
+            mspdesk_server::migrate(&pool).await?;
+            for key in auth::list_keys(&pool).await? {
+                match key.revoked_at {
+                    Some(at) => println!("{}  created {}  revoked {at}", key.kid, key.created_at),
+                    None => println!("{}  created {}  in force", key.kid, key.created_at),
+                }
+            }
+        }
+        Command::RotateKeys => {
+            mspdesk_server::migrate(&pool).await?;
+            let kid = auth::rotate_keys(&pool).await?;
+            println!("{kid}");
+            eprintln!("added signing key {kid}: running instances sign with it after their next key reload (within a minute)");
+        }
+        Command::RevokeKey { kid } => {
+            mspdesk_server::migrate(&pool).await?;
+            let created = auth::revoke_key(&pool, &kid).await?;
+            eprintln!(
+                "revoked signing key {kid}: its tokens fail on every instance within a minute"
+            );
+            if let Some(new) = created {
+                eprintln!("it was the last key in force, so a new one was added: {new}");
+            }
         }
         Command::SeedDemo => {
             mspdesk_server::migrate(&pool).await?;

@@ -21,22 +21,53 @@ use uuid::Uuid;
 
 pub use mspdesk_server::demo::{DEMO_EMAIL, DEMO_PASSWORD};
 
+/// The role that owns each test database and that the server runs as: not a superuser (the
+/// server refuses one), as in production.
+pub const OWNER_ROLE: &str = "mspdesk_owner";
+
+/// A fresh, migrated database owned by [`OWNER_ROLE`], created through the cluster's superuser
+/// (`MSPDESK_TEST_DATABASE_URL`); returns the owner's URL and pool.
 pub async fn fresh_database() -> (String, PgPool) {
     let admin_url = std::env::var("MSPDESK_TEST_DATABASE_URL").expect(
         "MSPDESK_TEST_DATABASE_URL is not set: run the tests with `cargo xtask test`, which starts a private PostgreSQL cluster",
     );
     let admin = PgPool::connect(&admin_url).await.unwrap();
+    let mut tx = admin.begin().await.unwrap();
+    // Other test processes may prepare the role at the same moment.
+    sqlx::query("SELECT pg_advisory_xact_lock(7243002)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::raw_sql(&db::owner_role_setup(OWNER_ROLE))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let name = format!("desk_{}", Uuid::now_v7().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    sqlx::query(&format!("CREATE DATABASE {name} OWNER {OWNER_ROLE}"))
         .execute(&admin)
         .await
         .unwrap();
     admin.close().await;
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let url = format!("{base}/{name}");
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_username(OWNER_ROLE).unwrap();
+    url.set_path(&name);
+    let url = url.to_string();
     let pool = db::connect(&url, 10).await.unwrap();
     mspdesk_server::migrate(&pool).await.unwrap();
     (url, pool)
+}
+
+/// The cluster's superuser on the database of `pool`: for tests that change rows under
+/// row-level security behind the server's back (the owner sees none of them, as it should).
+pub async fn as_superuser(pool: &PgPool) -> PgPool {
+    let name: String = sqlx::query_scalar("SELECT current_database()::text")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&std::env::var("MSPDESK_TEST_DATABASE_URL").unwrap()).unwrap();
+    url.set_path(&name);
+    PgPool::connect(url.as_str()).await.unwrap()
 }
 
 /// A running server instance.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use mspdesk_desk::{Account, Desk, SecretString};
+use mspdesk_desk::{Account, Desk, PlainHttp, SecretString};
 use tauri::State;
 
 use crate::error::IpcError;
@@ -41,6 +41,8 @@ pub async fn sign_in(
         &email,
         &password,
         DeskState::secrets(),
+        // The window allows plain http:// only on this machine, and says so in the form.
+        PlainHttp::LoopbackOnly,
     )
     .await?;
     let account = desk.whoami().await?;

@@ -158,13 +158,13 @@ impl UpdateFx {
                 &format!("rates[{i}].currency"),
                 mspdesk_domain::parse_currency(&r.currency),
             );
+            let field = format!("rates[{i}].rate");
             let rate = match r.rate.trim().parse::<Decimal>() {
-                Ok(d) if d > Decimal::ZERO => Some(d),
+                Ok(d) if d > Decimal::ZERO => {
+                    f.check(&field, super::bounds::FX_RATE.check(d)).map(|()| d)
+                }
                 _ => {
-                    f.fail(
-                        &format!("rates[{i}].rate"),
-                        "must be a positive decimal such as 0.92",
-                    );
+                    f.fail(&field, "must be a positive decimal such as 0.92");
                     None
                 }
             };
@@ -207,21 +207,30 @@ impl PriceInput {
     }
 
     pub(super) fn check_fields(&self, f: &mut Fields, prefix: &str) -> Option<PriceSnapshot> {
-        let mut amount = |field: &str, s: &str| -> Option<Decimal> {
-            match s.trim().parse::<Decimal>() {
-                Ok(d) if d >= Decimal::ZERO => Some(d),
-                Ok(_) => {
-                    f.fail(field, "must not be negative");
-                    None
+        let mut amount =
+            |field: &str, s: &str, column: super::bounds::DecimalColumn| -> Option<Decimal> {
+                match s.trim().parse::<Decimal>() {
+                    Ok(d) if d >= Decimal::ZERO => f.check(field, column.check(d)).map(|()| d),
+                    Ok(_) => {
+                        f.fail(field, "must not be negative");
+                        None
+                    }
+                    Err(_) => {
+                        f.fail(field, "is not a decimal amount such as 12.34");
+                        None
+                    }
                 }
-                Err(_) => {
-                    f.fail(field, "is not a decimal amount such as 12.34");
-                    None
-                }
-            }
-        };
-        let hourly = amount(&format!("{prefix}hourly"), &self.hourly);
-        let monthly = amount(&format!("{prefix}monthly"), &self.monthly);
+            };
+        let hourly = amount(
+            &format!("{prefix}hourly"),
+            &self.hourly,
+            super::bounds::HOURLY,
+        );
+        let monthly = amount(
+            &format!("{prefix}monthly"),
+            &self.monthly,
+            super::bounds::MONTHLY,
+        );
         let currency = f.check(
             &format!("{prefix}currency"),
             mspdesk_domain::parse_currency(&self.currency),

@@ -41,20 +41,18 @@ impl QuotasInput {
             let name = format!("{prefix}{kind}");
             match value {
                 None => Some(None),
-                Some(v) => match u32::try_from(v) {
-                    Ok(limit) => Some(Some(limit)),
-                    Err(_) if v < 0 => {
-                        fields.fail(
-                            &name,
-                            "must be a non-negative integer, or null for unlimited",
-                        );
-                        None
-                    }
-                    Err(_) => {
-                        fields.fail(&name, "is too large");
-                        None
-                    }
-                },
+                Some(v) if v < 0 => {
+                    fields.fail(
+                        &name,
+                        "must be a non-negative integer, or null for unlimited",
+                    );
+                    None
+                }
+                // At most what the column holds (nothing clamped).
+                Some(v) => fields
+                    .check(&name, super::bounds::check_integer(v))
+                    .and_then(|()| u32::try_from(v).ok())
+                    .map(Some),
             }
         };
         let max_servers = one(QuotaKind::MaxServers, self.max_servers);

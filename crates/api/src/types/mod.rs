@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod billing;
 mod billing_input;
+pub mod bounds;
 mod branding;
 mod catalog;
 mod changes;

@@ -54,11 +54,13 @@ impl CreateServer {
         }
         let server_type = f.check("server_type", Label::parse(&self.server_type));
         let storage_gb = match u32::try_from(self.storage_gb) {
-            Ok(gb) => Some(gb),
-            Err(_) => {
+            Err(_) if self.storage_gb < 0 => {
                 f.fail("storage_gb", "must be a non-negative whole number of GB");
                 None
             }
+            _ => f
+                .check("storage_gb", super::bounds::check_integer(self.storage_gb))
+                .and_then(|()| u32::try_from(self.storage_gb).ok()),
         };
         let region = f
             .check("region", optional(self.region.as_deref(), Label::parse))

@@ -102,19 +102,77 @@ pub(crate) fn parse_time(what: &str, s: &str) -> Result<DateTime<Utc>, StoreErro
         .map_err(|_| StoreError::Corrupt(what.to_owned()))
 }
 
+/// File modes that keep the store to its user (Unix; elsewhere the user's profile folder
+/// already is).
+mod private {
+    use std::path::Path;
+
+    #[cfg(unix)]
+    pub(super) fn folder(dir: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+
+    /// Creates `path` with mode 0600 unless it exists.
+    #[cfg(unix)]
+    pub(super) fn create_file(path: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes an existing `path` 0600 (a missing one is fine).
+    #[cfg(unix)]
+    pub(super) fn file(path: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn folder(_: &Path) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn create_file(_: &Path) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn file(_: &Path) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 pub(crate) fn now() -> String {
     Utc::now().to_rfc3339()
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path` and applies pending migrations.
+    /// Opens (creating if needed) the store at `path` and applies pending migrations. On Unix
+    /// its folder is made private to the user (0700) and its files too (0600).
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let io = |e: std::io::Error| StoreError::Open {
+            path: path.display().to_string(),
+            source: sqlx::Error::Io(e),
+        };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
-                path: path.display().to_string(),
-                source: sqlx::Error::Io(e),
-            })?;
+            std::fs::create_dir_all(dir).map_err(io)?;
+            private::folder(dir).map_err(io)?;
         }
+        // Created private before SQLite opens it (its journal files take the same mode).
+        private::create_file(path).map_err(io)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -131,6 +189,11 @@ impl Store {
                 source,
             })?;
         MIGRATOR.run(&pool).await?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            private::file(Path::new(&file)).map_err(io)?;
+        }
         Ok(Self { pool })
     }
 

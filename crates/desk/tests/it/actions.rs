@@ -654,9 +654,15 @@ async fn signing_in_to_another_account_keeps_unsent_work_and_leaves_no_tokens() 
     )
     .await
     .unwrap();
-    let refused =
-        mspdesk_desk::Desk::login(&w.data, &w.proxy.url(), email, &secret(password), keyring())
-            .await;
+    let refused = mspdesk_desk::Desk::login(
+        &w.data,
+        &w.proxy.url(),
+        email,
+        &secret(password),
+        keyring(),
+        mspdesk_desk::PlainHttp::LoopbackOnly,
+    )
+    .await;
     assert!(
         matches!(&refused, Err(DeskError::PendingChanges { count: 1, .. })),
         "{refused:?}"

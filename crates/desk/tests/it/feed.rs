@@ -174,7 +174,7 @@ async fn a_cursor_older_than_the_kept_history_takes_a_fresh_snapshot() {
     // Deleted on the server, and the tombstones aged past the 30 days the feed keeps them.
     api.delete_client(doomed.id).await.unwrap();
     sqlx::query("UPDATE changes SET changed_at = now() - interval '31 days' WHERE op = 'delete'")
-        .execute(&w.pool)
+        .execute(&mspdesk_testkit::as_superuser(&w.pool).await)
         .await
         .unwrap();
 

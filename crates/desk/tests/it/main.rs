@@ -5,6 +5,7 @@
 mod actions;
 mod billing;
 mod branding;
+mod careful;
 mod crash;
 mod desk;
 mod feed;

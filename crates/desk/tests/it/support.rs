@@ -52,9 +52,16 @@ pub async fn signed_in(w: &World) -> Desk {
 }
 
 pub async fn sign_in_as(w: &World, email: &str, password: &str) -> Desk {
-    Desk::login(&w.data, &w.proxy.url(), email, &secret(password), keyring())
-        .await
-        .unwrap()
+    Desk::login(
+        &w.data,
+        &w.proxy.url(),
+        email,
+        &secret(password),
+        keyring(),
+        mspdesk_desk::PlainHttp::LoopbackOnly,
+    )
+    .await
+    .unwrap()
 }
 
 /// The demo MSP's API, straight to the server (not through the desk).

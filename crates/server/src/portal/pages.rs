@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::cookies::{self, Life};
 use super::{content_security_policy, resolve_host, unknown_host, HostKind, Site};
-use crate::auth::{hash_password, verify_password};
+use crate::auth::{hash_password, password_work, verify_password};
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
 use crate::extract::PeerIp;
@@ -437,8 +437,8 @@ pub async fn sign_in(
             (PORTAL_ACCOUNT, account.as_str()),
             (PORTAL_ADDRESS, address.as_str()),
         ];
-        match throttle::check(&state.pool, &keys).await {
-            Ok(()) => {}
+        let attempt = match throttle::reserve(&state.pool, &keys).await {
+            Ok(attempt) => attempt,
             Err(AppError::TooManyRequests(wait)) => {
                 let text = format!(
                     "Too many failed sign-ins. Try again in {}.",
@@ -451,7 +451,7 @@ pub async fn sign_in(
                 return Ok(response);
             }
             Err(e) => return Err(e),
-        }
+        };
         let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
         let found = accounts::credentials(&mut tx, email).await?;
         tx.commit().await?;
@@ -460,14 +460,31 @@ pub async fn sign_in(
             .as_ref()
             .map_or_else(|| state.dummy_hash.as_ref().clone(), |(_, h)| h.clone());
         let password = SecretString::from(body.password);
-        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let Some((user_id, _)) = found.filter(|_| matches) else {
-            throttle::record_failure(&state.pool, &keys).await?;
-            return refuse(StatusCode::UNAUTHORIZED, email, "Wrong e-mail or password.");
+        let matches = match password_work(&state, move || verify_password(&password, &hash)).await {
+            Ok(matches) => matches,
+            Err(busy) => {
+                attempt.refund(&state.pool).await?;
+                return Err(busy);
+            }
         };
-        throttle::clear(&state.pool, PORTAL_ACCOUNT, &account).await?;
+        let user_id = match found {
+            Some((user_id, _)) if matches => user_id,
+            Some((user_id, _)) => {
+                // Audited in the client's tenant, with the user as the actor.
+                let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+                audit::record(
+                    &mut tx,
+                    user_id,
+                    Action::UserSignInFailed,
+                    &user_id.to_string(),
+                )
+                .await?;
+                tx.commit().await?;
+                return refuse(StatusCode::UNAUTHORIZED, email, "Wrong e-mail or password.");
+            }
+            None => return refuse(StatusCode::UNAUTHORIZED, email, "Wrong e-mail or password."),
+        };
+        attempt.succeeded(&state.pool, PORTAL_ACCOUNT).await?;
         let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
         let (token, _) = accounts::start_session(&mut tx, user_id).await?;
         tx.commit().await?;
@@ -708,9 +725,7 @@ pub async fn set_password(
             return refuse(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string());
         }
         let password = SecretString::from(body.password);
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))??;
+        let hash = password_work(&state, move || hash_password(&password)).await??;
         let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
         let Some(user_id) = accounts::accept(&mut tx, &token, &hash).await? else {
             // Used by a request that raced this one.

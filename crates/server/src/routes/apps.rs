@@ -3,11 +3,11 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use mspdesk_api::types::{App, InstallApp, List};
+use mspdesk_api::types::{App, InstallApp, Page};
 use mspdesk_api::Problem;
 use uuid::Uuid;
 
-use super::{create, mutate, parse_id, read};
+use super::{create, mutate, parse_id, read, PageQuery, Query};
 use crate::auth::ClientAdmin;
 use crate::error::AppResult;
 use crate::extract::{Body, IdempotencyKey};
@@ -47,19 +47,20 @@ pub async fn install_app(
     .await
 }
 
-#[utoipa::path(get, path = "/servers/{id}/apps", tag = "tenant", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = List<App>), (status = 404, body = Problem)))]
+/// The apps on one of the client's servers, in install order, a page at a time.
+#[utoipa::path(get, path = "/servers/{id}/apps", tag = "tenant", security(("bearer" = [])), params(("id" = Uuid, Path), PageQuery),
+    responses((status = 200, body = Page<App>), (status = 404, body = Problem)))]
 #[tracing::instrument(skip_all, fields(tenant = %auth.tenant, server = %id))]
 pub async fn list_apps(
     State(state): State<AppState>,
     auth: ClientAdmin,
     Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
 ) -> AppResult<Response> {
     let server: Uuid = parse_id(&id)?;
+    let limit = query.limit()?;
     read(&state, auth, async |tx| {
-        Ok(List {
-            items: apps::list(tx, server).await?,
-        })
+        apps::page(tx, server, limit, query.cursor()).await
     })
     .await
 }

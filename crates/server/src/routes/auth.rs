@@ -1,4 +1,4 @@
-//! Sign-in and client tokens.
+//! Sign-in, sign-out and client tokens.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -8,8 +8,10 @@ use mspdesk_api::Problem;
 use mspdesk_domain::{ClientId, Email, TenantId};
 use uuid::Uuid;
 
-use super::{mutate, parse_id};
-use crate::auth::{verify_password, MspAdmin, CLIENT_TOKEN_LIFETIME, MSP_TOKEN_LIFETIME};
+use super::{mutate, parse_id, Actor};
+use crate::auth::{
+    password_work, revoke_token, verify_password, MspAdmin, Session, CLIENT_TOKEN_LIFETIME,
+};
 use crate::db::login_tx;
 use crate::error::{AppError, AppResult};
 use crate::extract::{respond, Body, PeerIp};
@@ -20,8 +22,9 @@ use crate::AppState;
 
 const BAD_LOGIN: AppError = AppError::Unauthorized("wrong e-mail or password");
 
-/// Signs an MSP operator in. Failures are throttled per account and per address (5 and 20
+/// Signs an MSP operator in. Attempts are throttled per account and per address (5 and 20
 /// per 15 minutes): past the limit, 429 with `Retry-After`, without checking the password.
+/// Failed sign-ins of a known operator are audited in its MSP (`operator.sign_in_failed`).
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 400, body = Problem),
         (status = 429, body = Problem, headers(("Retry-After" = u64, description = "seconds to wait")))))]
@@ -45,7 +48,7 @@ pub async fn login(
         (OPERATOR_ACCOUNT, account.as_str()),
         (OPERATOR_ADDRESS, address.as_str()),
     ];
-    throttle::check(&state.pool, &keys).await?;
+    let attempt = throttle::reserve(&state.pool, &keys).await?;
     let mut tx = login_tx(&state.pool, &email).await?;
     let found: Option<(Uuid, Uuid, String)> = sqlx::query_as(
         "SELECT id, tenant_id, password_hash FROM operators WHERE lower(email) = lower($1)",
@@ -58,22 +61,39 @@ pub async fn login(
         .as_ref()
         .map_or_else(|| state.dummy_hash.as_ref().clone(), |(_, _, h)| h.clone());
     let password = body.password;
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let matches = match password_work(&state, move || verify_password(&password, &hash)).await {
+        Ok(matches) => matches,
+        Err(busy) => {
+            attempt.refund(&state.pool).await?;
+            return Err(busy);
+        }
+    };
     let (operator, tenant) = match (found, matches) {
         (Some((id, tenant, _)), true) => (id, tenant),
-        _ => {
-            throttle::record_failure(&state.pool, &keys).await?;
+        (Some((id, tenant, _)), false) => {
+            let tenant =
+                TenantId::try_from(tenant).map_err(|e| AppError::Internal(e.to_string()))?;
+            let failed = Actor { tenant, actor: id };
+            mutate(&state, failed, Action::SignInFailed, async |_| {
+                Ok(((), id.to_string()))
+            })
+            .await?;
+            tracing::warn!(%tenant, operator = %id, "failed sign-in");
+            return Err(BAD_LOGIN);
+        }
+        (None, _) => {
+            tracing::warn!(address = %address, "failed sign-in for an unknown e-mail");
             return Err(BAD_LOGIN);
         }
     };
-    throttle::clear(&state.pool, OPERATOR_ACCOUNT, &account).await?;
+    attempt.succeeded(&state.pool, OPERATOR_ACCOUNT).await?;
     let tenant = TenantId::try_from(tenant).map_err(|e| AppError::Internal(e.to_string()))?;
-    let (token, expires_at) =
-        state
-            .keys
-            .issue(operator, tenant, Role::MspAdmin, MSP_TOKEN_LIFETIME)?;
+    let (token, expires_at) = state.keys.issue(
+        operator,
+        tenant,
+        Role::MspAdmin,
+        state.settings.msp_token_lifetime,
+    )?;
     respond(
         StatusCode::OK,
         &LoginResponse {
@@ -83,6 +103,25 @@ pub async fn login(
             role: Role::MspAdmin,
         },
     )
+}
+
+/// Signs out: the token (an MSP's or a client's) stops working at once on every instance.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "The token is revoked")))]
+#[tracing::instrument(skip_all, fields(tenant = %session.0.tid))]
+pub async fn logout(State(state): State<AppState>, session: Session) -> AppResult<StatusCode> {
+    let Session(claims) = session;
+    let who = Actor {
+        tenant: claims.tid,
+        actor: claims.sub,
+    };
+    let jti = claims.jti;
+    mutate(&state, who, Action::SignOut, async |_| {
+        Ok(((), jti.to_string()))
+    })
+    .await?;
+    revoke_token(&state.pool, &claims).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A token for acting inside one of the MSP's clients. The operator stays the audited actor.

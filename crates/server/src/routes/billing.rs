@@ -14,6 +14,7 @@ use crate::store::billing;
 use crate::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// A calendar month, `YYYY-MM` (UTC).
     period: String,

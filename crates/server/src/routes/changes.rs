@@ -13,6 +13,7 @@ use crate::store::changes::{self, Cursor};
 use crate::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChangesQuery {
     /// `next_cursor` of the previous page; absent: a snapshot of the current state (upserts
     /// only), in pages.

@@ -45,11 +45,12 @@ pub async fn create_client(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Search text, matched against company name and contact e-mail.
     q: Option<String>,
-    /// Page size, 1 to 500 (default 100).
-    limit: Option<u32>,
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
@@ -63,7 +64,7 @@ pub async fn list_clients(
     auth: MspAdmin,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let limit = page_size(query.limit, 100)?;
+    let limit = page_size(query.limit)?;
     read(&state, auth, async |tx| {
         clients::list(tx, query.q.as_deref(), limit, query.cursor.as_deref()).await
     })

@@ -16,6 +16,7 @@ mod branding;
 mod catalog;
 mod changes;
 mod clients;
+mod contract;
 mod plans;
 mod public;
 mod servers;
@@ -48,6 +49,7 @@ use crate::AppState;
 #[openapi(
     info(title = "MSP Desk Control Panel API", description = "Multi-tenant Control Panel: MSP scope (provider token) and tenant scope (client token). Errors are RFC 9457 problem+json."),
     modifiers(&BearerAuth),
+    components(schemas(mspdesk_domain::AssetKind, mspdesk_api::Problem)),
     tags(
         (name = "public", description = "No token needed"),
         (name = "auth", description = "Sign-in and client tokens"),
@@ -78,6 +80,7 @@ impl Modify for BearerAuth {
 pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let v1 = OpenApiRouter::new()
         .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
         .routes(routes!(auth::client_token))
         .routes(routes!(plans::plans))
         .routes(routes!(plans::prices))
@@ -116,10 +119,12 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
                     mspdesk_domain::ASSET_MAX_BYTES + 1024,
                 )),
         );
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(public::health))
+        .routes(routes!(public::ready))
         .nest(mspdesk_api::API_PREFIX, v1)
         .split_for_parts();
+    contract::ProblemResponses.modify(&mut doc);
     (router.fallback(public::no_route), doc)
 }
 
@@ -144,15 +149,43 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
-const MAX_PAGE: u32 = 500;
+/// The largest page of a list.
+pub(crate) const MAX_PAGE: u32 = 500;
+/// The page of a list when `limit` is not given.
+pub(crate) const DEFAULT_PAGE: u32 = 50;
 
-/// A page size from the query: 1 to 500, `default` when absent.
-pub(crate) fn page_size(limit: Option<u32>, default: u32) -> AppResult<u32> {
-    match limit.unwrap_or(default) {
-        n @ 1..=MAX_PAGE => Ok(n),
-        _ => Err(AppError::BadRequest(format!(
-            "limit must be between 1 and {MAX_PAGE}"
-        ))),
+/// `limit` and `cursor` of a list (`GET /servers`, `/users`, `/servers/{id}/apps`, `/audit`,
+/// `/clients`).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The page size: 1 to 500, 50 when absent; anything else is 422 naming `limit`.
+    pub(crate) fn limit(&self) -> AppResult<u32> {
+        page_size(self.limit)
+    }
+
+    pub(crate) fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+}
+
+/// A page size from the query: 1 to 500, 50 when absent; anything else is 422 naming `limit`
+/// (never clamped).
+pub(crate) fn page_size(limit: Option<i64>) -> AppResult<u32> {
+    match limit.map(u32::try_from) {
+        None => Ok(DEFAULT_PAGE),
+        Some(Ok(n @ 1..=MAX_PAGE)) => Ok(n),
+        Some(_) => Err(AppError::validation(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        )),
     }
 }
 

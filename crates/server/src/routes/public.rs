@@ -24,6 +24,19 @@ pub async fn health() -> Json<Health> {
     })
 }
 
+/// Readiness: 200 when this instance can reach its database, otherwise 503 `unavailable` (a
+/// load balancer takes the instance out until it answers 200 again). `GET /health` is the
+/// liveness check and does not touch the database.
+#[utoipa::path(get, path = "/ready", tag = "public", responses((status = 200, body = Health), (status = 503, body = Problem)))]
+#[tracing::instrument(skip_all)]
+pub async fn ready(State(state): State<AppState>) -> AppResult<Json<Health>> {
+    crate::db::ready(&state.pool).await?;
+    Ok(Json(Health {
+        status: "ready".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }))
+}
+
 /// This API's OpenAPI 3.1 document.
 #[utoipa::path(get, path = "/openapi.json", tag = "public", responses((status = 200, description = "The OpenAPI document")))]
 #[tracing::instrument(skip_all)]

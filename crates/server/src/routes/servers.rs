@@ -4,13 +4,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
-use mspdesk_api::types::{CreateServer, List, Server, UsageReport};
+use mspdesk_api::types::{CreateServer, Page, Server, UsageReport};
 use mspdesk_api::Problem;
 use mspdesk_domain::Period;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{create, mutate, parse_id, read, Query};
+use super::{create, mutate, parse_id, read, PageQuery, Query};
 use crate::auth::ClientAdmin;
 use crate::error::{AppError, AppResult};
 use crate::extract::{respond, Body, IdempotencyKey};
@@ -47,15 +47,19 @@ pub async fn create_server(
     .await
 }
 
-/// The client's servers, deleted ones included (they matter for billing).
-#[utoipa::path(get, path = "/servers", tag = "tenant", security(("bearer" = [])),
-    responses((status = 200, body = List<Server>)))]
+/// The client's servers, deleted ones included (they matter for billing), in registration
+/// order, a page at a time.
+#[utoipa::path(get, path = "/servers", tag = "tenant", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Page<Server>)))]
 #[tracing::instrument(skip_all, fields(tenant = %auth.tenant))]
-pub async fn list_servers(State(state): State<AppState>, auth: ClientAdmin) -> AppResult<Response> {
+pub async fn list_servers(
+    State(state): State<AppState>,
+    auth: ClientAdmin,
+    Query(query): Query<PageQuery>,
+) -> AppResult<Response> {
+    let limit = query.limit()?;
     read(&state, auth, async |tx| {
-        Ok(List {
-            items: servers::list(tx).await?,
-        })
+        servers::page(tx, limit, query.cursor()).await
     })
     .await
 }
@@ -90,6 +94,7 @@ pub async fn delete_server(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsageQuery {
     /// A calendar month, `YYYY-MM` (UTC).
     period: String,

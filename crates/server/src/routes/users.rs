@@ -3,11 +3,11 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use mspdesk_api::types::{CreateUser, Invitation, List, User};
+use mspdesk_api::types::{CreateUser, Invitation, Page, User};
 use mspdesk_api::Problem;
 use uuid::Uuid;
 
-use super::{create, mutate, parse_id, read};
+use super::{create, mutate, parse_id, read, PageQuery, Query};
 use crate::auth::ClientAdmin;
 use crate::error::{AppError, AppResult};
 use crate::extract::{respond, Body, IdempotencyKey};
@@ -43,14 +43,18 @@ pub async fn create_user(
     .await
 }
 
-#[utoipa::path(get, path = "/users", tag = "tenant", security(("bearer" = [])),
-    responses((status = 200, body = List<User>)))]
+/// The client's users by e-mail, a page at a time.
+#[utoipa::path(get, path = "/users", tag = "tenant", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Page<User>)))]
 #[tracing::instrument(skip_all, fields(tenant = %auth.tenant))]
-pub async fn list_users(State(state): State<AppState>, auth: ClientAdmin) -> AppResult<Response> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    auth: ClientAdmin,
+    Query(query): Query<PageQuery>,
+) -> AppResult<Response> {
+    let limit = query.limit()?;
     read(&state, auth, async |tx| {
-        Ok(List {
-            items: users::list(tx).await?,
-        })
+        users::page(tx, limit, query.cursor()).await
     })
     .await
 }

@@ -1,7 +1,7 @@
 //! Apps installed on a client's servers.
 
 use chrono::{DateTime, Utc};
-use mspdesk_api::types::{App, ChangeKind, ChangeOp};
+use mspdesk_api::types::{App, ChangeKind, ChangeOp, Page};
 use mspdesk_domain::QuotaKind;
 use uuid::Uuid;
 
@@ -65,18 +65,34 @@ pub async fn install(tx: &mut TenantTx, server_id: Uuid, template_id: &str) -> A
     Ok(app(row))
 }
 
-pub async fn list(tx: &mut TenantTx, server_id: Uuid) -> AppResult<Vec<App>> {
-    // 404 for a server that is not the tenant's.
+/// A page of the apps on one of the tenant's servers, in install order, after `cursor`; 404
+/// for a server that is not the tenant's.
+pub async fn page(
+    tx: &mut TenantTx,
+    server_id: Uuid,
+    limit: u32,
+    cursor: Option<&str>,
+) -> AppResult<Page<App>> {
     super::servers::get(tx, server_id).await?;
+    let after: Option<(DateTime<Utc>, Uuid)> = cursor.map(super::decode_cursor).transpose()?;
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, server_id, template_id, created_at FROM apps
-         WHERE tenant_id = $1 AND server_id = $2 ORDER BY created_at, id",
+         WHERE tenant_id = $1 AND server_id = $2
+           AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4))
+         ORDER BY created_at, id LIMIT $5",
     )
     .bind(tx.tenant().as_uuid())
     .bind(server_id)
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(i64::from(limit) + 1)
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows.into_iter().map(app).collect())
+    let (rows, next_cursor) = super::page_of(rows, limit, |r: &Row| (r.3, r.0));
+    Ok(Page {
+        items: rows.into_iter().map(app).collect(),
+        next_cursor,
+    })
 }
 
 /// Every app on the tenant's servers (for the portal's overview), in install order.

@@ -33,6 +33,12 @@ pub enum Action {
     BrandingAsset,
     /// A check of the custom domain's TXT record (target: the domain).
     BrandingDomainVerify,
+    /// A sign-in with a wrong password for this operator (the operator is the actor).
+    SignInFailed,
+    /// A portal sign-in with a wrong password for this user (the user is the actor).
+    UserSignInFailed,
+    /// A token was revoked by `POST /auth/logout` (target: its `jti`).
+    SignOut,
 }
 
 impl Action {
@@ -59,6 +65,9 @@ impl Action {
             Action::BrandingUpdate => "branding.update",
             Action::BrandingAsset => "branding.asset",
             Action::BrandingDomainVerify => "branding.domain_verify",
+            Action::SignInFailed => "operator.sign_in_failed",
+            Action::UserSignInFailed => "user.sign_in_failed",
+            Action::SignOut => "session.logout",
         }
     }
 
@@ -74,14 +83,18 @@ impl Action {
             Action::PriceUpdate => "price",
             Action::FxUpdate => "fx",
             Action::ServerCreate | Action::ServerDelete => "server",
-            Action::UserCreate | Action::UserDelete | Action::UserInvite | Action::UserPassword => {
-                "user"
-            }
+            Action::UserCreate
+            | Action::UserDelete
+            | Action::UserInvite
+            | Action::UserPassword
+            | Action::UserSignInFailed => "user",
             Action::CatalogUpdate => "catalog",
             Action::AppCreate | Action::AppDelete => "app",
             Action::BrandingUpdate | Action::BrandingAsset | Action::BrandingDomainVerify => {
                 "branding"
             }
+            Action::SignInFailed => "operator",
+            Action::SignOut => "session",
         }
     }
 }

@@ -2,6 +2,9 @@
 //! transaction as the create; a retry with the same key and body gets that response again and
 //! creates nothing; the same key with another body is refused. Keys are per tenant.
 //!
+//! Keys expire after [`KEY_LIFETIME`]: an expired key is forgotten when it is used again (and
+//! now and then all of a tenant's expired keys are), so it then starts a new request.
+//!
 //! Two concurrent requests with one key: the second one's insert of the key waits on the first
 //! one's uncommitted row, then finds it committed (and replays it) or rolled back (and proceeds).
 
@@ -14,6 +17,9 @@ use crate::error::{AppError, AppResult};
 
 /// The longest key accepted.
 pub const MAX_KEY_LEN: usize = 200;
+
+/// How long a key is remembered: 24 hours.
+pub const KEY_LIFETIME: &str = "24 hours";
 
 /// A key being used by the current request.
 #[derive(Debug)]
@@ -49,6 +55,17 @@ pub async fn begin(
     };
     let hash = fingerprint(route, body);
     let tenant = tx.tenant().as_uuid();
+    // An expired key is no key: forget it (and, now and then, every expired key of the tenant).
+    let purge_all = rand::random::<u8>() < 8;
+    sqlx::query(&format!(
+        "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND ($2 OR key = $3)
+           AND created_at < now() - interval '{KEY_LIFETIME}'"
+    ))
+    .bind(tenant)
+    .bind(purge_all)
+    .bind(key)
+    .execute(tx.conn())
+    .await?;
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3)
          ON CONFLICT (tenant_id, key) DO NOTHING",

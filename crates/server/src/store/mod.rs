@@ -18,9 +18,45 @@ pub mod setup;
 pub mod throttle;
 pub mod users;
 
+use base64::Engine;
 use mspdesk_domain::{Currency, Quotas};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
+
+/// A page cursor: the sort key of the last row of a page, as opaque text.
+pub(crate) fn encode_cursor(key: &impl Serialize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(key).unwrap_or_default())
+}
+
+/// The sort key a cursor holds; 400 for one this server did not hand out.
+pub(crate) fn decode_cursor<T: DeserializeOwned>(cursor: &str) -> AppResult<T> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| AppError::BadRequest("cursor is not valid".into()))
+}
+
+/// Splits `limit + 1` fetched rows into a page of `limit` and the cursor of its last row when
+/// more follow.
+pub(crate) fn page_of<R, K: Serialize>(
+    mut rows: Vec<R>,
+    limit: u32,
+    key: impl Fn(&R) -> K,
+) -> (Vec<R>, Option<String>) {
+    let limit = limit as usize;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more {
+        rows.last().map(|last| encode_cursor(&key(last)))
+    } else {
+        None
+    };
+    (rows, next)
+}
 
 /// Quota columns as read from a row (`integer`, NULL = unlimited).
 pub(crate) fn quotas_from(cols: [Option<i32>; 4]) -> Quotas {

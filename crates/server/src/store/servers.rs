@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use mspdesk_api::types::{ChangeKind, ChangeOp, NewServer, PriceSnapshot, Server};
+use mspdesk_api::types::{ChangeKind, ChangeOp, NewServer, Page, PriceSnapshot, Server};
 use mspdesk_domain::{Period, Provider, QuotaKind};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -113,6 +113,31 @@ pub async fn list(tx: &mut TenantTx) -> AppResult<Vec<Server>> {
     .fetch_all(tx.conn())
     .await?;
     rows.into_iter().map(Row::into_server).collect()
+}
+
+/// A page of the tenant's servers in registration order (`created_at`, then id), after
+/// `cursor`.
+pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppResult<Page<Server>> {
+    let after: Option<(DateTime<Utc>, Uuid)> = cursor.map(super::decode_cursor).transpose()?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM servers WHERE tenant_id = $1
+           AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+         ORDER BY created_at, id LIMIT $4"
+    ))
+    .bind(tx.tenant().as_uuid())
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(i64::from(limit) + 1)
+    .fetch_all(tx.conn())
+    .await?;
+    let (rows, next_cursor) = super::page_of(rows, limit, |r| (r.created_at, r.id));
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(Row::into_server)
+            .collect::<AppResult<_>>()?,
+        next_cursor,
+    })
 }
 
 pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<Server> {

@@ -3,8 +3,13 @@
 //!
 //! Each [`Rule`] counts failures per key (an account, an address) in a fixed window that
 //! starts at the first failure: once a key has `limit` failures in its window, attempts are
-//! refused until the window ends, without checking the password. A success clears the
-//! account's count (not the address's). Keys are stored as their SHA-256.
+//! refused until the window ends, without checking the password. An attempt is counted
+//! *before* its password is checked ([`reserve`], under a lock per key), so that a burst of
+//! concurrent guesses cannot all slip past the check: exactly `limit` of them are checked. A
+//! success clears the account's count and takes its attempt back from the others; an attempt
+//! whose password was never checked is taken back ([`Reservation::refund`]). A refused attempt
+//! counts nowhere, so a burst against one account does not use up its address's allowance.
+//! Keys are stored as their SHA-256.
 //!
 //! The table is not tenant data: these functions run on the pool as the owner role, before any
 //! tenant is known (the app role has no grant on it).
@@ -70,14 +75,37 @@ fn hash(key: &str) -> Vec<u8> {
     Sha256::digest(key.as_bytes()).to_vec()
 }
 
-/// Refuses with 429 (`Retry-After`: the longest wait) when any of `keys` is at its limit.
-pub async fn check(pool: &PgPool, keys: &[(Rule, &str)]) -> AppResult<()> {
-    let scopes: Vec<&str> = keys.iter().map(|(r, _)| r.scope).collect();
+/// An attempt counted against its keys (see [`reserve`]); a failure needs nothing more.
+#[derive(Debug)]
+#[must_use = "a success must clear the account, an attempt never checked must be refunded"]
+pub struct Reservation {
+    scopes: Vec<&'static str>,
+    hashes: Vec<Vec<u8>>,
+}
+
+/// Counts an attempt against each of `keys` (in the current window, or a new one from now if
+/// the last has ended), or refuses with 429 (`Retry-After`: the longest wait) when any key is
+/// at its limit, counting nothing. Concurrent attempts on one key are serialised.
+pub async fn reserve(pool: &PgPool, keys: &[(Rule, &str)]) -> AppResult<Reservation> {
+    let scopes: Vec<&'static str> = keys.iter().map(|(r, _)| r.scope).collect();
     let hashes: Vec<Vec<u8>> = keys.iter().map(|(_, k)| hash(k)).collect();
     let limits: Vec<i32> = keys
         .iter()
         .map(|(r, _)| i32::try_from(r.limit).unwrap_or(i32::MAX))
         .collect();
+    let windows: Vec<f64> = keys.iter().map(|(r, _)| f64::from(r.window_secs)).collect();
+    let mut locks: Vec<i64> = scopes
+        .iter()
+        .zip(&hashes)
+        .map(|(scope, h)| lock_id(scope, h))
+        .collect();
+    // Always in the same order, so two attempts never wait on each other crosswise.
+    locks.sort_unstable();
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(l) FROM unnest($1::bigint[]) AS l")
+        .bind(&locks)
+        .execute(&mut *tx)
+        .await?;
     let wait: Option<i64> = sqlx::query_scalar(
         "SELECT max(ceil(extract(epoch FROM t.window_ends - now())))::bigint
          FROM unnest($1::text[], $2::bytea[], $3::int[]) AS k(scope, key_hash, lim)
@@ -87,22 +115,13 @@ pub async fn check(pool: &PgPool, keys: &[(Rule, &str)]) -> AppResult<()> {
     .bind(&scopes)
     .bind(&hashes)
     .bind(&limits)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
-    match wait {
-        Some(seconds) => Err(AppError::TooManyRequests(
+    if let Some(seconds) = wait {
+        return Err(AppError::TooManyRequests(
             u64::try_from(seconds).unwrap_or(1).max(1),
-        )),
-        None => Ok(()),
+        ));
     }
-}
-
-/// Counts a failure against each of `keys`: in the current window, or in a new one from now
-/// if the last has ended. Now and then, rows whose window ended long ago are purged.
-pub async fn record_failure(pool: &PgPool, keys: &[(Rule, &str)]) -> AppResult<()> {
-    let scopes: Vec<&str> = keys.iter().map(|(r, _)| r.scope).collect();
-    let hashes: Vec<Vec<u8>> = keys.iter().map(|(_, k)| hash(k)).collect();
-    let windows: Vec<f64> = keys.iter().map(|(r, _)| f64::from(r.window_secs)).collect();
     sqlx::query(
         "INSERT INTO throttle (scope, key_hash, failures, window_ends)
          SELECT scope, key_hash, 1, now() + make_interval(secs => secs)
@@ -114,24 +133,66 @@ pub async fn record_failure(pool: &PgPool, keys: &[(Rule, &str)]) -> AppResult<(
     .bind(&scopes)
     .bind(&hashes)
     .bind(&windows)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     if rand::random::<u8>() < 4 {
         sqlx::query("DELETE FROM throttle WHERE window_ends < now() - interval '1 hour'")
             .execute(pool)
             .await?;
     }
+    Ok(Reservation { scopes, hashes })
+}
+
+impl Reservation {
+    /// The sign-in succeeded: forgets the failures of `account`'s key and takes this attempt
+    /// back from the other keys (an address is not charged for a good sign-in).
+    pub async fn succeeded(self, pool: &PgPool, account: Rule) -> AppResult<()> {
+        let (mine, others): (Vec<_>, Vec<_>) = self
+            .scopes
+            .into_iter()
+            .zip(self.hashes)
+            .partition(|(scope, _)| *scope == account.scope);
+        for (scope, key_hash) in mine {
+            sqlx::query("DELETE FROM throttle WHERE scope = $1 AND key_hash = $2")
+                .bind(scope)
+                .bind(key_hash)
+                .execute(pool)
+                .await?;
+        }
+        take_back(pool, others).await
+    }
+
+    /// The password was never checked (the server was busy): the attempt counts nowhere.
+    pub async fn refund(self, pool: &PgPool) -> AppResult<()> {
+        take_back(pool, self.scopes.into_iter().zip(self.hashes).collect()).await
+    }
+}
+
+async fn take_back(pool: &PgPool, keys: Vec<(&'static str, Vec<u8>)>) -> AppResult<()> {
+    let (scopes, hashes): (Vec<&str>, Vec<Vec<u8>>) = keys.into_iter().unzip();
+    sqlx::query(
+        "UPDATE throttle t SET failures = greatest(t.failures - 1, 0)
+         FROM unnest($1::text[], $2::bytea[]) AS k(scope, key_hash)
+         WHERE t.scope = k.scope AND t.key_hash = k.key_hash",
+    )
+    .bind(&scopes)
+    .bind(&hashes)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
-/// Forgets the failures of `key` (after a successful sign-in of that account).
-pub async fn clear(pool: &PgPool, rule: Rule, key: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM throttle WHERE scope = $1 AND key_hash = $2")
-        .bind(rule.scope)
-        .bind(hash(key))
-        .execute(pool)
-        .await?;
-    Ok(())
+/// The advisory lock of one key.
+fn lock_id(scope: &str, key_hash: &[u8]) -> i64 {
+    let digest = Sha256::new()
+        .chain_update(scope.as_bytes())
+        .chain_update([0])
+        .chain_update(key_hash)
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
 }
 
 /// A wait in words: "42 seconds", "1 minute", "14 minutes".

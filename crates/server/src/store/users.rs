@@ -1,7 +1,7 @@
 //! User accounts of a client tenant.
 
 use chrono::{DateTime, Utc};
-use mspdesk_api::types::{ChangeKind, ChangeOp, NewUser, User, UserState};
+use mspdesk_api::types::{ChangeKind, ChangeOp, NewUser, Page, User, UserState};
 use mspdesk_domain::QuotaKind;
 use uuid::Uuid;
 
@@ -64,14 +64,31 @@ pub async fn create(tx: &mut TenantTx, new: &NewUser) -> AppResult<User> {
     Ok(user(row))
 }
 
-pub async fn list(tx: &mut TenantTx) -> AppResult<Vec<User>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users u WHERE u.tenant_id = $1 ORDER BY lower(u.email)"
+/// A page of the tenant's users by e-mail (case-insensitive, then id), after `cursor`.
+pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppResult<Page<User>> {
+    let after: Option<(String, Uuid)> = cursor.map(super::decode_cursor).transpose()?;
+    #[derive(sqlx::FromRow)]
+    struct Keyed {
+        #[sqlx(flatten)]
+        row: Row,
+        sort_key: String,
+    }
+    let rows: Vec<Keyed> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, lower(u.email) AS sort_key FROM users u WHERE u.tenant_id = $1
+           AND ($2::text IS NULL OR (lower(u.email), u.id) > ($2, $3))
+         ORDER BY lower(u.email), u.id LIMIT $4"
     ))
     .bind(tx.tenant().as_uuid())
+    .bind(after.as_ref().map(|a| a.0.clone()))
+    .bind(after.as_ref().map(|a| a.1))
+    .bind(i64::from(limit) + 1)
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows.into_iter().map(user).collect())
+    let (rows, next_cursor) = super::page_of(rows, limit, |k| (k.sort_key.clone(), k.row.id));
+    Ok(Page {
+        items: rows.into_iter().map(|k| user(k.row)).collect(),
+        next_cursor,
+    })
 }
 
 /// One user of the transaction's tenant (404 for any other id).

@@ -261,11 +261,14 @@ async fn client_list_search_and_pages() {
     let pct = msp.api.list_clients(Some("%"), None, None).await.unwrap();
     assert_eq!(pct.items.len(), 1);
 
-    for bad in [
-        ("limit", "0"),
-        ("limit", "501"),
-        ("limit", "x"),
-        ("cursor", "garbage"),
+    // A page size out of range is a 422 naming `limit` (never clamped); a limit that is no
+    // number and a cursor the server did not hand out are malformed (400).
+    for (bad, status) in [
+        (("limit", "0"), StatusCode::UNPROCESSABLE_ENTITY),
+        (("limit", "501"), StatusCode::UNPROCESSABLE_ENTITY),
+        (("limit", "-1"), StatusCode::UNPROCESSABLE_ENTITY),
+        (("limit", "x"), StatusCode::BAD_REQUEST),
+        (("cursor", "garbage"), StatusCode::BAD_REQUEST),
     ] {
         let resp = msp
             .api
@@ -274,7 +277,11 @@ async fn client_list_search_and_pages() {
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+        assert_eq!(resp.status(), status, "{bad:?}");
+        if status == StatusCode::UNPROCESSABLE_ENTITY {
+            let problem: mspdesk_api::Problem = resp.json().await.unwrap();
+            assert_eq!(problem.errors.unwrap()[0].field, "limit");
+        }
     }
 }
 
@@ -863,8 +870,10 @@ async fn openapi_documents_every_route() {
     got.sort();
     let mut want = vec![
         "GET /health",
+        "GET /ready",
         "GET /api/v1/openapi.json",
         "POST /api/v1/auth/login",
+        "POST /api/v1/auth/logout",
         "POST /api/v1/clients/{id}/token",
         "GET /api/v1/plans",
         "GET /api/v1/prices",

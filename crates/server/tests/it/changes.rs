@@ -450,12 +450,12 @@ async fn a_cursor_older_than_the_kept_tombstones_must_resync() {
 
     // Tombstones of 29 days are kept; of 31 days purged on the next read.
     sqlx::query("UPDATE changes SET changed_at = now() - interval '29 days' WHERE op = 'delete'")
-        .execute(&app.pool)
+        .execute(&app.admin)
         .await
         .unwrap();
     msp.api.changes(Some(&before), None).await.unwrap();
     sqlx::query("UPDATE changes SET changed_at = now() - interval '31 days' WHERE op = 'delete'")
-        .execute(&app.pool)
+        .execute(&app.admin)
         .await
         .unwrap();
     let err = msp.api.changes(Some(&before), None).await.unwrap_err();
@@ -470,7 +470,7 @@ async fn a_cursor_older_than_the_kept_tombstones_must_resync() {
         .status();
     assert_eq!(status, StatusCode::GONE);
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM changes WHERE op = 'delete'")
-        .fetch_one(&app.pool)
+        .fetch_one(&app.admin)
         .await
         .unwrap();
     assert_eq!(left, 0);
@@ -581,7 +581,7 @@ async fn pages_are_served_from_indexes_at_100000_rows() {
         )
         .bind(tenant)
         .bind(rows)
-        .execute(&app.pool)
+        .execute(&app.admin)
         .await
         .unwrap();
     }
@@ -697,7 +697,7 @@ async fn the_migration_backfills_the_feed_of_an_existing_database() {
         user = uuid::Uuid::now_v7(),
         app = uuid::Uuid::now_v7(),
     ))
-    .execute(&pool)
+    .execute(&superuser(&db_url).await)
     .await
     .unwrap();
 

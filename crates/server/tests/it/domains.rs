@@ -261,7 +261,7 @@ async fn verify_fails_with_a_reason_until_the_record_exists() {
         .unwrap()
         .contains("has no TXT record"));
     let owners: i64 = sqlx::query_scalar("SELECT count(*) FROM verified_domains")
-        .fetch_one(&app.pool)
+        .fetch_one(&app.admin)
         .await
         .unwrap();
     assert_eq!(owners, 0);
@@ -408,7 +408,7 @@ async fn concurrent_verifications_have_exactly_one_winner() {
         set_domain(&tenants[winner].api, Some(domain)).await;
     }
     let owners: i64 = sqlx::query_scalar("SELECT count(*) FROM verified_domains")
-        .fetch_one(&app.pool)
+        .fetch_one(&app.admin)
         .await
         .unwrap();
     assert_eq!(owners, 0);

@@ -10,7 +10,9 @@ use mspdesk_api::client::ApiClient;
 use mspdesk_api::types::{ClientToken, CreateClient, QuotasInput};
 pub use mspdesk_api::{ExposeSecret, SecretString};
 use mspdesk_domain::{ClientId, Email, TenantId};
-use mspdesk_server::{db, store, AppState, DomainSettings};
+use mspdesk_server::{db, store, AppState, DomainSettings, Settings};
+
+use crate::contract;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tracing_subscriber::layer::SubscriberExt;
@@ -119,24 +121,69 @@ impl Drop for LogCapture {
     }
 }
 
-/// Creates an empty database and returns its URL.
+/// The role that owns each test database and that the server runs as: not a superuser, no
+/// `BYPASSRLS` (as in production; `serve` refuses anything else).
+pub const OWNER_ROLE: &str = "mspdesk_owner";
+
+/// Prepares the owner role on the cluster, once per test process.
+async fn owner_role(admin: &PgPool) {
+    static READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    READY
+        .get_or_init(|| async {
+            let mut tx = admin.begin().await.expect("begin");
+            // Other test processes (the desk's) may do the same at the same moment.
+            sqlx::query("SELECT pg_advisory_xact_lock(7243002)")
+                .execute(&mut *tx)
+                .await
+                .expect("lock");
+            sqlx::raw_sql(&db::owner_role_setup(OWNER_ROLE))
+                .execute(&mut *tx)
+                .await
+                .expect("owner role");
+            tx.commit().await.expect("commit");
+        })
+        .await;
+}
+
+/// `url` with another user and database.
+fn with_user_and_db(url: &str, user: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("a database URL");
+    parsed.set_username(user).expect("a user");
+    parsed.set_path(name);
+    parsed.to_string()
+}
+
+/// Creates an empty database owned by [`OWNER_ROLE`] and returns the owner's URL of it.
 pub async fn fresh_database() -> String {
     init_logging();
     let admin_url = cluster_url();
     let admin = PgPool::connect(&admin_url)
         .await
         .expect("connect to the test cluster");
+    owner_role(&admin).await;
     let name = format!("test_{}", Uuid::now_v7().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    sqlx::query(&format!("CREATE DATABASE {name} OWNER {OWNER_ROLE}"))
         .execute(&admin)
         .await
         .expect("create database");
     admin.close().await;
-    let (base, _) = admin_url.rsplit_once('/').expect("URL has a database");
-    format!("{base}/{name}")
+    with_user_and_db(&admin_url, OWNER_ROLE, &name)
 }
 
-/// A migrated database with a pool of `pool_size`.
+/// The cluster's superuser on the database of `db_url`: for tests that set up or inspect
+/// rows under row-level security (the owner sees none, as it should).
+pub async fn superuser(db_url: &str) -> PgPool {
+    let name = url::Url::parse(db_url)
+        .expect("a database URL")
+        .path()
+        .to_owned();
+    let admin = url::Url::parse(&cluster_url()).expect("the cluster URL");
+    let user = admin.username().to_owned();
+    let url = with_user_and_db(admin.as_str(), &user, name.trim_start_matches('/'));
+    PgPool::connect(&url).await.expect("connect as superuser")
+}
+
+/// A migrated database with a pool of `pool_size` (as the owner role).
 pub async fn database(pool_size: u32) -> (String, PgPool) {
     let url = fresh_database().await;
     let pool = db::connect(&url, pool_size).await.expect("connect");
@@ -149,8 +196,13 @@ pub struct TestApp {
     pub url: String,
     #[allow(dead_code)] // for tests that need their own connections to the database
     pub db_url: String,
+    /// The server's pool (the owner role).
     pub pool: PgPool,
+    /// The superuser on this database (see [`superuser`]).
+    pub admin: PgPool,
     pub api: ApiClient,
+    /// Answers that the OpenAPI document does not describe (checked when the app drops).
+    contract: contract::Recorder,
     shutdown: Option<oneshot::Sender<()>>,
     pub task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -167,6 +219,14 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown();
+        // Every answer the test received must be one the OpenAPI document describes.
+        let violations = self.contract.violations();
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "answers the OpenAPI document does not describe:\n{}",
+                violations.join("\n")
+            );
+        }
     }
 }
 
@@ -198,14 +258,33 @@ pub async fn spawn_on(db_url: String, pool: PgPool) -> TestApp {
     serve_state(db_url, pool, state).await
 }
 
-async fn serve_state(db_url: String, pool: PgPool, state: AppState) -> TestApp {
+/// A server on a fresh database with these settings.
+#[allow(dead_code)] // used by some modules only
+pub async fn spawn_app_with_settings(settings: Settings) -> TestApp {
+    let (db_url, pool) = database(10).await;
+    spawn_with_settings(db_url, pool, settings).await
+}
+
+/// Another server instance on an existing database, with these settings.
+#[allow(dead_code)] // used by some modules only
+pub async fn spawn_with_settings(db_url: String, pool: PgPool, settings: Settings) -> TestApp {
+    let state = AppState::new(pool.clone())
+        .await
+        .expect("state")
+        .with_settings(settings);
+    serve_state(db_url, pool, state).await
+}
+
+pub async fn serve_state(db_url: String, pool: PgPool, state: AppState) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = oneshot::channel::<()>();
+    let contract = contract::Recorder::new(state.openapi.as_ref());
+    let recorder = contract.clone();
     let task = tokio::spawn(async move {
-        mspdesk_server::serve(listener, state, async {
+        mspdesk_server::serve_with(listener, state, |router| recorder.layer(router), async {
             let _ = rx.await;
         })
         .await
@@ -216,8 +295,10 @@ async fn serve_state(db_url: String, pool: PgPool, state: AppState) -> TestApp {
         addr,
         api: ApiClient::new(&url).expect("client"),
         url,
+        admin: superuser(&db_url).await,
         db_url,
         pool,
+        contract,
         shutdown: Some(tx),
         task: Some(task),
     }

@@ -70,7 +70,7 @@ async fn in_flight_requests_finish_on_shutdown() {
         .unwrap();
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM servers WHERE id = $1")
         .bind(created.id)
-        .fetch_one(&app.pool)
+        .fetch_one(&app.admin)
         .await
         .unwrap();
     assert_eq!(stored, 1);
