@@ -18,7 +18,11 @@ use tauri::Manager;
 /// Starts the app and blocks until its last window closes.
 pub fn run() -> Result<(), StartError> {
     let context = tauri::generate_context!("tauri.conf.json");
-    tauri::Builder::default()
+    let mut builder = tauri::Builder::default();
+    if commands::bench::enabled() {
+        builder = builder.plugin(commands::bench::plugin());
+    }
+    builder
         // A second launch brings the running window forward instead of opening another desk
         // on the same store.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -46,6 +50,7 @@ pub fn run() -> Result<(), StartError> {
         })
         .invoke_handler(tauri::generate_handler![
             commands::settings::app_info,
+            commands::bench::bench_mark,
             commands::settings::open_data_dir,
             commands::settings::open_log_dir,
             commands::clients::client_activity,
