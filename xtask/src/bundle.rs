@@ -17,8 +17,8 @@ use anyhow::{bail, Context, Result};
 use crate::proc::{self, cmd};
 use crate::test::target_dir;
 
-/// cargo-deb, major 2 (its `[package.metadata.deb]` keys).
-const CARGO_DEB_VERSION: &str = "^2";
+/// cargo-deb, major 3 (its `[package.metadata.deb]` keys).
+const CARGO_DEB_VERSION: &str = "^3";
 
 /// The packages one `bundle` made.
 #[derive(Debug)]

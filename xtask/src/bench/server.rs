@@ -19,14 +19,17 @@ const EMAIL: &str = "load@load-msp.example";
 #[derive(Debug, Clone, Copy)]
 struct Load {
     connections: u32,
-    /// Requests per run of the list and of the creates (at most).
-    list_requests: u64,
-    create_requests: u64,
-    /// The quota the over-admission check races for, and the requests sent at it.
+    /// How long one run of the list or the creates lasts, seconds (`wrk -d`).
+    seconds: u32,
+    /// Safety bounds on the requests of one run (a run that reaches one is an error: the
+    /// figure would be cut short).
+    list_cap: u64,
+    create_cap: u64,
+    /// The quota the over-admission check races for, the requests sent at it, and the
+    /// longest that race may last, seconds.
     quota: u64,
     quota_requests: u64,
-    /// Longest run, seconds.
-    seconds: u32,
+    race_seconds: u32,
 }
 
 impl Load {
@@ -34,20 +37,22 @@ impl Load {
         if env.opts.smoke {
             Self {
                 connections: 4,
-                list_requests: 200,
-                create_requests: 100,
+                seconds: 1,
+                list_cap: 20_000,
+                create_cap: 5_000,
                 quota: 5,
                 quota_requests: 40,
-                seconds: 5,
+                race_seconds: 2,
             }
         } else {
             Self {
                 connections: 64,
-                list_requests: 40_000,
-                create_requests: 6_000,
+                seconds: 8,
+                list_cap: 400_000,
+                create_cap: 100_000,
                 quota: 100,
                 quota_requests: 2_000,
-                seconds: 15,
+                race_seconds: 5,
             }
         }
     }
@@ -112,19 +117,36 @@ pub fn measure(env: &Env, machine: &str) -> Result<String> {
     let list_script = work.join("list.lua");
     std::fs::write(
         &list_script,
-        script(&[text("list_token")?], None, limit(load.list_requests, 2)),
+        script(&[text("list_token")?], None, limit(load.list_cap, 2)),
     )?;
+    let url = format!("{base}/api/v1/servers");
     let list = (0..runs)
-        .map(|_| wrk(&list_script, &format!("{base}/api/v1/servers"), load))
+        .map(|_| {
+            wrk(
+                &list_script,
+                &url,
+                load.connections,
+                load.seconds,
+                load.list_cap,
+            )
+        })
         .collect::<Result<Vec<_>>>()?;
 
     let create_script = work.join("create.lua");
     std::fs::write(
         &create_script,
-        script(&create_tokens, Some("load"), limit(load.create_requests, 2)),
+        script(&create_tokens, Some("load"), limit(load.create_cap, 2)),
     )?;
     let creates = (0..runs)
-        .map(|_| wrk(&create_script, &format!("{base}/api/v1/servers"), load))
+        .map(|_| {
+            wrk(
+                &create_script,
+                &url,
+                load.connections,
+                load.seconds,
+                load.create_cap,
+            )
+        })
         .collect::<Result<Vec<_>>>()?;
 
     let quota_script = work.join("quota.lua");
@@ -136,7 +158,14 @@ pub fn measure(env: &Env, machine: &str) -> Result<String> {
             limit(load.quota_requests, 2),
         ),
     )?;
-    let race = wrk(&quota_script, &format!("{base}/api/v1/servers"), load)?;
+    // Here the count is the point: every thread stops at its share, whatever the time.
+    let race = wrk(
+        &quota_script,
+        &url,
+        load.connections,
+        load.race_seconds,
+        u64::MAX,
+    )?;
     let quota_client = text("quota_client")?;
     let admitted: u64 = env
         .cluster
@@ -156,8 +185,7 @@ pub fn measure(env: &Env, machine: &str) -> Result<String> {
         quota: load.quota,
         quota_requests: load.quota_requests,
         pgbench,
-        list_requests: load.list_requests,
-        create_requests: load.create_requests,
+        seconds: load.seconds,
     };
     Ok(render(&figures, runs, machine))
 }
@@ -214,14 +242,15 @@ fn script(tokens: &[String], create: Option<&str>, per_thread: u64) -> String {
     )
 }
 
-/// One wrk run: two threads, the load's connections, at most its seconds.
-fn wrk(script: &Path, url: &str, load: Load) -> Result<WrkRun> {
+/// One wrk run: two threads, `connections`, `seconds` long; an error when it reached `cap`
+/// requests (its threads stopped early, so its rate would be wrong).
+fn wrk(script: &Path, url: &str, connections: u32, seconds: u32, cap: u64) -> Result<WrkRun> {
     let out = proc::output(&mut cmd(
         "wrk",
         &[
             "-t2",
-            &format!("-c{}", load.connections),
-            &format!("-d{}s", load.seconds),
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
             "--timeout",
             "10s",
             "-s",
@@ -247,6 +276,9 @@ fn wrk(script: &Path, url: &str, load: Load) -> Result<WrkRun> {
         server_errors: v["e5"].as_u64().unwrap_or(0),
         socket_errors: v["socket_errors"].as_u64().unwrap_or(0),
     };
+    if run.requests >= cap as f64 {
+        bail!("wrk reached its cap of {cap} requests: raise it, the rate would be wrong");
+    }
     eprintln!(
         "wrk: {:.0} requests in {:.2} s ({:.0}/s), p50 {:.2} ms, p99 {:.2} ms, {} ok, {} 4xx, {} 5xx, {} socket errors",
         run.requests,
@@ -335,8 +367,7 @@ struct Figures {
     quota: u64,
     quota_requests: u64,
     pgbench: Runs,
-    list_requests: u64,
-    create_requests: u64,
+    seconds: u32,
 }
 
 fn render(f: &Figures, runs: usize, machine: &str) -> String {
@@ -346,17 +377,17 @@ fn render(f: &Figures, runs: usize, machine: &str) -> String {
         "## Control Panel under load: {c} connections on loopback\n\n\
          Command: `cargo xtask bench --only server` (release build; the database of the sync \
          section, 1,000 clients x 20 instances, plus the load's own clients; pool of 20 \
-         connections). Load generator: wrk (Debian's package), `wrk -t2 -c{c} -d15s -s SCRIPT`, \
-         each thread stopping after its share of the requests (lists: {} per run, creates: {} per \
-         run), {runs} runs each; the Lua scripts are written to `target/xtask/bench/server/`. \
-         Ceiling: `pgbench -S -n -c {c} -j 2 -T 10` on the same database (scale 10). Everything \
-         (wrk, server, PostgreSQL) shares the same 2 cores. Machine: {machine}.\n\n\
+         connections). Load generator: wrk (Debian's package), `wrk -t2 -c{c} -d{secs}s -s SCRIPT` \
+         on loopback, {runs} runs each (a Lua counter also caps each run's requests, as a safety \
+         bound); the Lua scripts are written to `target/xtask/bench/server/`. Ceiling: \
+         `pgbench -S -n -c {c} -j 2 -T 10` on the same database (scale 10). wrk, the server and \
+         PostgreSQL share the same 2 cores. Machine: {machine}.\n\n\
          | what | median (min – max) | target | reference | vs reference | met |\n\
          |---|---|---|---|---|---|\n",
-        f.list_requests, f.create_requests,
+        secs = f.seconds,
     );
     out.push_str(&format!(
-        "| `GET /servers` (50 rows, one client's token): requests/s | {} | ≥ 30 % of pgbench -S | `pgbench -S`: {} transactions/s | {} | {} |\n",
+        "| `GET /servers` (50 rows, one client's token): requests/s | {} | ≥ 30 % of pgbench -S | `pgbench -S`: {} | {} | {} |\n",
         f.list.rate.show(Unit::PerSecond),
         f.pgbench.show(Unit::PerSecond),
         ratio(share),
