@@ -213,7 +213,6 @@ pub fn run(root: &Path, opts: Options) -> Result<Outcome> {
         cluster,
         control_panel,
     };
-    let machine = machine();
     let mut sections: Vec<(Section, String)> = Vec::new();
     let mut failed = Vec::new();
 
@@ -222,7 +221,7 @@ pub fn run(root: &Path, opts: Options) -> Result<Outcome> {
         .iter()
         .any(|s| opts.wants(*s));
     let synced = if needs_seed {
-        let (text, data_dir) = sync::measure(&env, &machine)?;
+        let (text, data_dir) = sync::measure(&env, &machine())?;
         if opts.wants(Section::Sync) {
             sections.push((Section::Sync, text));
         }
@@ -238,11 +237,12 @@ pub fn run(root: &Path, opts: Options) -> Result<Outcome> {
             continue;
         }
         eprintln!("\n=== bench: {} ===", section.id());
+        let m = machine();
         let result = match (section, &synced) {
-            (Section::Reports, Some(data_dir)) => reports::measure(&env, &machine, data_dir),
-            (Section::Server, _) => server::measure(&env, &machine),
-            (Section::Desktop, _) => desktop::measure(&env, &machine),
-            (Section::Bundle, _) => sizes::measure(&env, &machine),
+            (Section::Reports, Some(data_dir)) => reports::measure(&env, &m, data_dir),
+            (Section::Server, _) => server::measure(&env, &m),
+            (Section::Desktop, _) => desktop::measure(&env, &m),
+            (Section::Bundle, _) => sizes::measure(&env, &m),
             _ => continue,
         };
         match result {
@@ -372,8 +372,14 @@ pub fn machine() -> String {
         .find_map(|l| l.strip_prefix("PRETTY_NAME="))
         .map(|s| s.trim_matches('"').to_owned());
     let date = proc::output(&mut cmd("date", &["-u", "+%Y-%m-%d"])).unwrap_or_default();
+    // Other work on the machine shows here: these runs share the cores with it.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .map(|l| format!(", load average {l} when the run began"))
+        .unwrap_or_default();
     format!(
-        "{} cores{}, {}{}; {}",
+        "{} cores{}, {}{}; {}{load}",
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
         cpu.map(|c| format!(" ({c})")).unwrap_or_default(),
         mem_gib.map_or_else(|| "unknown memory".to_owned(), |g| format!("{g:.1} GiB")),

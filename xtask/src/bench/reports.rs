@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use super::stats::{ratio, verdict, Runs, Unit};
+use super::stats::{ratio, thousands, verdict, Runs, Unit};
 use super::{time, wrap, Env};
 use crate::proc::{self, cmd};
 
@@ -158,7 +158,8 @@ fn render(f: &Figures, runs: usize, machine: &str) -> String {
          run. Machine: {machine}.\n\n\
          | what | median (min – max) | target | reference | vs reference | met |\n\
          |---|---|---|---|---|---|\n",
-        f.clients, f.lines
+        thousands(f.clients as f64),
+        thousands(f.lines as f64)
     );
     out.push_str(&format!(
         "| PDF, end to end (`mspdesk report --format pdf`{}) | {} | < 100 ms and ≥ 20x faster than Chromium | Chromium prints the same rows: {}{} | {} faster | {} |\n",
@@ -183,7 +184,7 @@ fn render(f: &Figures, runs: usize, machine: &str) -> String {
     ));
     out.push_str(&format!(
         "| CSV rendering of the report (`to_csv`, {} rows) | {} | ≥ 50 % of the bare csv crate's speed | bare csv crate, same rows: {} | {} of its speed | {} |\n",
-        f.clients + 1,
+        thousands((f.clients + 1) as f64),
         f.render_csv.show(Unit::Seconds),
         f.bare_csv.show(Unit::Seconds),
         ratio(csv_speed),

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use super::stats::{ratio, verdict, Runs, Unit};
+use super::stats::{ratio, thousands, verdict, Runs, Unit};
 use super::{drive, wrap, Env, PASSWORD};
 use crate::proc::{self, cmd};
 
@@ -413,15 +413,15 @@ fn render(f: &Figures, runs: usize, machine: &str) -> String {
     let sockets = f.list.socket_errors + f.creates.socket_errors + f.race.socket_errors;
     out.push_str(&format!(
         "| answers: 2xx / 4xx / 5xx / socket errors (lists and creates, all runs) | {} / {} / {} / {} | no 5xx | | | {} |\n",
-        f.list.ok + f.creates.ok,
-        f.list.client_errors + f.creates.client_errors,
-        f.list.server_errors + f.creates.server_errors,
-        f.list.socket_errors + f.creates.socket_errors,
+        thousands((f.list.ok + f.creates.ok) as f64),
+        thousands((f.list.client_errors + f.creates.client_errors) as f64),
+        thousands((f.list.server_errors + f.creates.server_errors) as f64),
+        thousands((f.list.socket_errors + f.creates.socket_errors) as f64),
         verdict(errors == 0 && sockets == 0),
     ));
     out.push_str(&format!(
         "| {} creates racing on one client whose quota has room for {} ({c} connections): servers it has afterwards | {} ({} created, {} refused, {} 5xx) | exactly {}: no over-admission | | | {} |\n",
-        f.quota_requests,
+        thousands(f.quota_requests as f64),
         f.quota,
         f.admitted,
         f.race.ok,

@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender};
+use std::time::Duration;
 
 use anyhow::Result;
 
@@ -55,8 +56,14 @@ impl UiServer {
         let (tx, rx) = channel();
         let dist = dist.to_path_buf();
         std::thread::spawn(move || {
+            // A thread per connection: Chromium opens sockets ahead of its requests
+            // (preconnect), and one that never sends must not hold up the others.
             for stream in listener.incoming().flatten() {
-                let _ = answer(stream, &dist, &tx);
+                let (dist, tx) = (dist.clone(), tx.clone());
+                std::thread::spawn(move || {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                    let _ = answer(stream, &dist, &tx);
+                });
             }
         });
         Ok(Self { port, marks: rx })
