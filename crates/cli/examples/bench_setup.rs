@@ -74,7 +74,8 @@ async fn clients(
             plan_id: plan,
             quotas: Some(quotas),
         };
-        tasks.spawn(async move { Ok::<_, anyhow::Error>(msp.create_client(&body, None).await?.id) });
+        tasks
+            .spawn(async move { Ok::<_, anyhow::Error>(msp.create_client(&body, None).await?.id) });
     }
     while let Some(done) = tasks.join_next().await {
         ids.push(done??);
@@ -83,7 +84,12 @@ async fn clients(
 }
 
 async fn token(msp: &ApiClient, client: ClientId) -> Result<String> {
-    Ok(msp.client_token(client).await?.token.expose_secret().to_owned())
+    Ok(msp
+        .client_token(client)
+        .await?
+        .token
+        .expose_secret()
+        .to_owned())
 }
 
 async fn load(

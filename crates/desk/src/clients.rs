@@ -580,11 +580,7 @@ impl Desk {
     /// replaces the user's earlier links). Needs the server. The user's state in the mirror
     /// becomes "invited" at once; the next sync brings the server's record.
     #[tracing::instrument(skip(self), err)]
-    pub async fn invite_user(
-        &self,
-        client: ClientId,
-        user: Uuid,
-    ) -> Result<Invitation, DeskError> {
+    pub async fn invite_user(&self, client: ClientId, user: Uuid) -> Result<Invitation, DeskError> {
         let api = self.client_api(client).await?;
         let invitation = retry(|| api.invite_user(user)).await?;
         let tenant: TenantId = client.into();

@@ -131,9 +131,7 @@ impl Desk {
             .into_iter()
             .filter(|c| only.is_none_or(|id| id == c.id))
         {
-            let servers = servers_of
-                .remove(&TenantId::from(c.id))
-                .unwrap_or_default();
+            let servers = servers_of.remove(&TenantId::from(c.id)).unwrap_or_default();
             inputs.push(
                 client_billing_input(&c, &plans, &servers)
                     .map_err(|e| DeskError::NotSynced(e.to_string()))?,
