@@ -89,6 +89,7 @@ impl Unit {
         match self {
             Self::Seconds if x >= 1.0 => format!("{x:.2} s"),
             Self::Seconds => Self::Millis.show(x * 1000.0),
+            Self::Millis if x >= 1000.0 => format!("{:.2} s", x / 1000.0),
             Self::Millis if x >= 100.0 => format!("{x:.0} ms"),
             Self::Millis if x >= 10.0 => format!("{x:.1} ms"),
             Self::Millis => format!("{x:.2} ms"),
@@ -155,6 +156,7 @@ mod tests {
         assert_eq!(r.show(Unit::Seconds), "20.0 ms (10.0 ms – 30.0 ms)");
         assert_eq!(Unit::Seconds.show(1.234), "1.23 s");
         assert_eq!(Unit::Millis.show(3.456), "3.46 ms");
+        assert_eq!(Unit::Millis.show(1090.0), "1.09 s");
         assert_eq!(Unit::PerSecond.show(56_612.4), "56,612/s");
         assert_eq!(Unit::Bytes.show(12_345_678.0), "12.3 MB");
         assert_eq!(thousands(999.0), "999");

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::stats::{verdict, Runs, Unit};
+use super::stats::{thousands, verdict, Runs, Unit};
 use super::{drive, wrap, Env, EMAIL, PASSWORD};
 use crate::proc::cmd;
 use crate::test::keyring_session;
@@ -80,7 +80,8 @@ fn render(
          PostgreSQL on this machine, seeded through the API by `crates/cli/examples/sync_bench.rs`; \
          `mspdesk sync` timed from process start to exit, {runs} runs each). Machine: {machine}.\n\n\
          | what | median (min – max) | target | reference: before the change feed | met |\n\
-         |---|---|---|---|---|\n"
+         |---|---|---|---|---|\n",
+        clients = thousands(clients as f64),
     );
     for (what, key, target, target_text, before) in ROWS {
         let runs = Runs::from_json(v, key)?;
