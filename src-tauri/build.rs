@@ -3,6 +3,7 @@ fn main() {
     // (`allow-app-info`, ...), so a capability must grant each one explicitly.
     let manifest = tauri_build::AppManifest::new().commands(&[
         "app_info",
+        "bench_mark",
         "open_data_dir",
         "open_log_dir",
         "client_activity",

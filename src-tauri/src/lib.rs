@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod gpu;
 mod logging;
 mod state;
 
@@ -17,8 +18,13 @@ use tauri::Manager;
 
 /// Starts the app and blocks until its last window closes.
 pub fn run() -> Result<(), StartError> {
+    gpu::paint_without_gl_when_there_is_no_gpu();
     let context = tauri::generate_context!("tauri.conf.json");
-    tauri::Builder::default()
+    let mut builder = tauri::Builder::default();
+    if commands::bench::enabled() {
+        builder = builder.plugin(commands::bench::plugin());
+    }
+    builder
         // A second launch brings the running window forward instead of opening another desk
         // on the same store.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -46,6 +52,7 @@ pub fn run() -> Result<(), StartError> {
         })
         .invoke_handler(tauri::generate_handler![
             commands::settings::app_info,
+            commands::bench::bench_mark,
             commands::settings::open_data_dir,
             commands::settings::open_log_dir,
             commands::clients::client_activity,

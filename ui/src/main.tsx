@@ -6,6 +6,7 @@ import { createRoot } from "react-dom/client";
 import { HashRouter } from "react-router";
 
 import { App } from "./App";
+import { markPaint } from "./bench";
 import { theme } from "./theme";
 
 const root = document.getElementById("root");
@@ -19,4 +20,5 @@ if (root) {
       </MantineProvider>
     </StrictMode>,
   );
+  markPaint("first-paint");
 }

@@ -6,9 +6,12 @@
 //! - `run`: setup, build, launch the desktop app.
 //! - `test`: setup, then every check and test; ends with `N passed, N failed`.
 //! - `bindings`: regenerate the TypeScript bindings the UI imports from Rust types.
-//! - `bench`: the sync benchmark at MSP scale; writes its section of BENCHMARKS.md.
+//! - `bench`: every performance figure (reports, server, sync, desktop, bundles) beside its
+//!   target and reference; writes BENCHMARKS.md.
+//! - `bundle`: the installers (the app's .deb and .rpm, the Control Panel's .deb).
 
 mod bench;
+mod bundle;
 mod postgres;
 mod proc;
 mod run;
@@ -43,19 +46,13 @@ enum Command {
     },
     /// Regenerate the TypeScript bindings in ui/src/bindings from the Rust types.
     Bindings,
-    /// The sync benchmark: seed a Control Panel through its API, time `mspdesk sync` (release),
-    /// and write the figures into BENCHMARKS.md. Not part of `test`.
-    Bench {
-        #[arg(long, default_value_t = 1000)]
-        clients: usize,
-        #[arg(long, default_value_t = 20)]
-        instances: usize,
-        #[arg(long, default_value_t = 5)]
-        runs: usize,
-        /// Print the figures without writing BENCHMARKS.md.
-        #[arg(long)]
-        dry_run: bool,
-    },
+    /// Benchmarks: reports, server under load, sync, desktop app, bundle sizes, each beside
+    /// its target and a reference measured in the same run; writes BENCHMARKS.md. Not part of
+    /// `test` (which runs only `--smoke`).
+    Bench(bench::Options),
+    /// Build what a user installs: the app's installers (.deb and .rpm on Linux) and the
+    /// Control Panel's .deb with its systemd unit.
+    Bundle,
 }
 
 fn main() -> Result<()> {
@@ -72,20 +69,17 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
-        Command::Bench {
-            clients,
-            instances,
-            runs,
-            dry_run,
-        } => bench::run(
-            &root,
-            bench::Size {
-                clients,
-                instances,
-                runs,
-            },
-            !dry_run,
-        ),
+        Command::Bench(opts) => {
+            let outcome = bench::run(&root, opts)?;
+            if !outcome.failed.is_empty() {
+                for (section, error) in &outcome.failed {
+                    eprintln!("bench {section:?} failed: {error}");
+                }
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Bundle => bundle::run(&root).map(|_| ()),
         Command::Bindings => proc::run(
             proc::cmd("cargo", &["test", "--quiet", "--lib", "bindings"])
                 .env("UPDATE_BINDINGS", "1"),

@@ -149,6 +149,11 @@ impl Cluster {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// The path of one of PostgreSQL's programs (`pgbench`, `psql`).
+    pub fn program(&self, name: &str) -> PathBuf {
+        self.bin.join(name)
+    }
+
     /// Runs one SQL statement through psql and returns its unaligned output.
     pub fn psql(&self, sql: &str) -> Result<String> {
         let out = cmd(

@@ -6,9 +6,14 @@ use std::process::{Command, Stdio};
 use anyhow::{bail, Context, Result};
 
 /// A command with arguments, ready to run.
+///
+/// Without the `CARGO_MANIFEST_DIR` that `cargo xtask` (cargo run) put in our environment: a
+/// build script that watches it (ring's does) would otherwise see it change between a build
+/// started here and one started from a shell (or another worktree's xtask), and rebuild ring
+/// and everything above it in the shared target folder.
 pub fn cmd(program: &str, args: &[&str]) -> Command {
     let mut c = Command::new(program);
-    c.args(args);
+    c.args(args).env_remove("CARGO_MANIFEST_DIR");
     c
 }
 

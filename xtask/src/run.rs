@@ -146,6 +146,16 @@ impl Background {
             .with_context(|| format!("starting {}", c.get_program().to_string_lossy()))?;
         Ok(Self { child })
     }
+
+    /// The process id (of the group's leader).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its standard output, when it was piped (once).
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.stdout.take()
+    }
 }
 
 impl Drop for Background {

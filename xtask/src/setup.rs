@@ -15,7 +15,7 @@ use crate::proc::{self, cmd};
 /// Debian packages: the WebKitGTK 4.1 build stack for Tauri, what the tests run under (Xvfb,
 /// WebKitWebDriver, a D-Bus session with gnome-keyring, poppler for PDFs, Chromium for the client
 /// portal's browser test), PostgreSQL, and a font with wide Unicode coverage for the UI and
-/// reports.
+/// reports, and what `cargo xtask bench` drives (wrk, xdotool).
 const DEBIAN_PACKAGES: &[&str] = &[
     "build-essential",
     "pkg-config",
@@ -38,6 +38,9 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "chromium",
     "postgresql",
     "fonts-dejavu-core",
+    // The benchmarks' load generator and the desktop benchmark's keyboard.
+    "wrk",
+    "xdotool",
 ];
 
 /// The oldest Node.js that Vite 8 runs on.

@@ -126,6 +126,8 @@ pub fn run(root: &Path, only: Option<String>) -> Result<bool> {
     report.stage("end-to-end (tauri-driver, Xvfb)", || end_to_end(root));
     // After the app's end-to-end stage, which empties the screenshots folder first.
     report.stage("client portal (headless Chromium)", || portal(root));
+    // After the end-to-end stage, which built the debug app the desktop section starts.
+    report.stage("bench harness (smoke)", || bench_smoke(root));
 
     eprintln!("\n=== summary ===");
     for (name, t, took) in &report.stages {
@@ -359,6 +361,20 @@ fn portal(root: &Path) -> Result<Tally> {
     };
     eprintln!("screenshots: {}", shots.display());
     Ok(Tally::from_runner(ok, count("# pass "), count("# fail ")))
+}
+
+/// `cargo xtask bench --smoke`: every section of the benchmark harness on a handful of rows
+/// (debug builds, one run each), written to target/xtask/bench-smoke/; one check per section.
+fn bench_smoke(root: &Path) -> Result<Tally> {
+    if !cfg!(target_os = "linux") {
+        eprintln!("the benchmark harness runs on Linux only; skipped");
+        return Ok(Tally::default());
+    }
+    let outcome = crate::bench::run(root, crate::bench::Options::smoke())?;
+    Ok(Tally {
+        passed: outcome.written.len() as u64,
+        failed: outcome.failed.len() as u64,
+    })
 }
 
 /// Wraps a command so it runs in a private D-Bus session with an unlocked gnome-keyring and its

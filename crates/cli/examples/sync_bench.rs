@@ -89,6 +89,7 @@ async fn main() -> Result<()> {
         "first_sync_s": first,
         "no_change_sync_s": idle,
         "one_change_sync_s": one,
+        "data_dir": last_dir,
     });
     std::io::stdout().write_all(out.to_string().as_bytes())?;
     Ok(())

@@ -1,6 +1,7 @@
 //! Billing reports computed from the synced data (so they work offline) with the domain's
 //! billing code, and written as CSV or PDF.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -105,13 +106,32 @@ impl Desk {
         let plans = self.plans().await?;
         // In any order: the report orders its clients by the domain's rule.
         let clients: Vec<Client> = self.store.mirror_all(MirrorKind::Client, msp).await?;
+        // Every client's servers in one query (not one per client: 1,000 clients took 1,000).
+        let mut servers_of: HashMap<TenantId, Vec<Server>> = HashMap::new();
+        match only {
+            None => {
+                for (tenant, server) in self
+                    .store
+                    .mirror_all_tenants::<Server>(MirrorKind::Server)
+                    .await?
+                {
+                    servers_of.entry(tenant).or_default().push(server);
+                }
+            }
+            Some(id) => {
+                let tenant = TenantId::from(id);
+                servers_of.insert(
+                    tenant,
+                    self.store.mirror_all(MirrorKind::Server, tenant).await?,
+                );
+            }
+        }
         let mut inputs = Vec::new();
         for c in clients
             .into_iter()
             .filter(|c| only.is_none_or(|id| id == c.id))
         {
-            let tenant: TenantId = c.id.into();
-            let servers: Vec<Server> = self.store.mirror_all(MirrorKind::Server, tenant).await?;
+            let servers = servers_of.remove(&TenantId::from(c.id)).unwrap_or_default();
             inputs.push(
                 client_billing_input(&c, &plans, &servers)
                     .map_err(|e| DeskError::NotSynced(e.to_string()))?,

@@ -148,6 +148,11 @@ pub(crate) fn fixed_places(amount: Decimal, places: u32) -> String {
     // After rounding the scale is at most `places`: pad the fraction with zeros. (Padding the
     // text rather than rescaling works even where the padded mantissa would not fit.)
     let text = rounded.to_string();
+    // Already exactly `places` digits (amounts in reports are rounded lines and their sums):
+    // the text is the answer, no second allocation.
+    if rounded.scale() == places {
+        return text;
+    }
     let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
     if places == 0 {
         int.to_owned()

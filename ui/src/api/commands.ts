@@ -97,6 +97,8 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 export const commands = {
   appInfo: () => call<AppInfo>("app_info"),
+  /** One measurement for the benchmark (printed by the app only under `cargo xtask bench`). */
+  benchMark: (name: string, value: number) => call<null>("bench_mark", { name, value }),
   /** Opens the app's data folder in the system's file manager. */
   openDataDir: () => call<null>("open_data_dir"),
   /** Opens the app's log folder in the system's file manager. */

@@ -42,6 +42,7 @@ import {
 import { useLocation, useNavigate } from "react-router";
 
 import { ALL_CLIENTS, commands, errorMessage } from "../api/commands";
+import { benchOn, markPaint, markSince } from "../bench";
 import type { ClientQuery } from "../bindings/ClientQuery";
 import type { ClientRow } from "../bindings/ClientRow";
 import type { ComplianceStatus } from "../bindings/ComplianceStatus";
@@ -179,6 +180,23 @@ export function ClientsPage() {
         : rows.filter((r) => matches(deferredSearch, r.company_name, r.contact_email, r.plan_name)),
     [rows, deferredSearch],
   );
+  // Under `cargo xtask bench` only: the first paint with rows, and each keystroke's next frame
+  // and filtered list (see ../bench.ts).
+  const keyAt = useRef<number | null>(null);
+  const listPainted = useRef(false);
+  useEffect(() => {
+    if (!benchOn()) return;
+    if (!listPainted.current && rows.length > 0) {
+      listPainted.current = true;
+      markPaint("list-painted");
+      searchRef.current?.focus();
+    }
+    if (keyAt.current !== null) {
+      markSince("search-results", keyAt.current);
+      keyAt.current = null;
+    }
+  }, [rows, filtered]);
+
   const pending = useMemo(
     () =>
       load.kind === "ready" && view === "all"
@@ -302,6 +320,10 @@ export function ClientsPage() {
           value={search}
           onChange={(e) => setSearch(e.currentTarget.value)}
           onKeyDown={(e) => {
+            if (benchOn()) {
+              keyAt.current = e.timeStamp;
+              markSince("keystroke", e.timeStamp);
+            }
             if (e.key === "Escape") setSearch("");
             if (e.key === "ArrowDown") {
               e.preventDefault();

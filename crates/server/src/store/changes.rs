@@ -84,39 +84,36 @@ const fn op_str(op: ChangeOp) -> &'static str {
 }
 
 /// Writes `changes` to the feed of the MSP of the connection's tenant (`app_msp()`, derived
-/// from `app.tenant_id` only). Must be the last statements before COMMIT: the head row stays
-/// locked until then.
+/// from `app.tenant_id` only), in one statement: the head row's update numbers the changes
+/// (`seq - n + ordinality`) for the insert that follows it in the same statement. Must be the
+/// last statement before COMMIT: the head row stays locked until then, so the lock is held for
+/// this statement and the COMMIT only (every write of one MSP waits for it).
 pub(crate) async fn stamp(conn: &mut PgConnection, changes: &[Change]) -> AppResult<()> {
     let n = i64::try_from(changes.len()).map_err(|e| AppError::Internal(e.to_string()))?;
-    let (msp, last): (Uuid, i64) = sqlx::query_as(
-        "INSERT INTO feed_heads (tenant_id, seq) VALUES (app_msp(), $1)
-         ON CONFLICT (tenant_id) DO UPDATE SET seq = feed_heads.seq + $1
-         RETURNING tenant_id, seq",
-    )
-    .bind(n)
-    .fetch_one(&mut *conn)
-    .await?;
-    let first = last - n + 1;
     let kinds: Vec<&str> = changes.iter().map(|c| c.kind.as_str()).collect();
     let ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
     let clients: Vec<Option<Uuid>> = changes.iter().map(|c| c.client).collect();
     let ops: Vec<&str> = changes.iter().map(|c| op_str(c.op)).collect();
-    let seqs: Vec<i64> = (first..=last).collect();
     sqlx::query(
-        "INSERT INTO changes (msp_id, tenant_id, kind, id, client_id, op, seq)
-         SELECT $1, coalesce(u.client_id, $1), u.kind, u.id, u.client_id, u.op, u.seq
-         FROM unnest($2::text[], $3::text[], $4::uuid[], $5::text[], $6::bigint[])
-              AS u(kind, id, client_id, op, seq)
+        "WITH head AS (
+             INSERT INTO feed_heads (tenant_id, seq) VALUES (app_msp(), $1)
+             ON CONFLICT (tenant_id) DO UPDATE SET seq = feed_heads.seq + $1
+             RETURNING tenant_id, seq
+         )
+         INSERT INTO changes (msp_id, tenant_id, kind, id, client_id, op, seq)
+         SELECT head.tenant_id, coalesce(u.client_id, head.tenant_id), u.kind, u.id,
+                u.client_id, u.op, head.seq - $1 + u.ord
+         FROM head, unnest($2::text[], $3::text[], $4::uuid[], $5::text[]) WITH ORDINALITY
+              AS u(kind, id, client_id, op, ord)
          ON CONFLICT (msp_id, kind, id) DO UPDATE SET
              tenant_id = excluded.tenant_id, client_id = excluded.client_id, op = excluded.op,
              seq = excluded.seq, changed_at = excluded.changed_at",
     )
-    .bind(msp)
+    .bind(n)
     .bind(&kinds)
     .bind(&ids)
     .bind(&clients)
     .bind(&ops)
-    .bind(&seqs)
     .execute(&mut *conn)
     .await?;
     Ok(())
