@@ -86,15 +86,25 @@ pub struct TenantTx {
 
 impl TenantTx {
     pub async fn begin(pool: &PgPool, tenant: TenantId) -> AppResult<Self> {
-        let tx = pool.begin_with(scoped_begin("BEGIN", tenant)).await?;
-        Ok(Self::scoped(tx, tenant))
+        Self::open(pool.begin().await?, tenant).await
     }
 
     /// A read-only transaction that sees one snapshot from its first query to its end
     /// (`REPEATABLE READ`), for reads that must be consistent across several queries.
     pub async fn begin_snapshot(pool: &PgPool, tenant: TenantId) -> AppResult<Self> {
         let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-        let tx = pool.begin_with(scoped_begin(begin, tenant)).await?;
+        Self::open(pool.begin_with(begin).await?, tenant).await
+    }
+
+    /// Switches an open transaction to the app role and the tenant, in one round trip. The
+    /// transaction is opened first, on its own: once `begin` has returned, the `Transaction`
+    /// guard owns the rollback, so a request cancelled (timed out, disconnected) at any later
+    /// point cannot hand its connection back to the pool still inside a transaction as the app
+    /// role (which would make the owner's statements on it fail until it is recycled).
+    async fn open(mut tx: Transaction<'static, Postgres>, tenant: TenantId) -> AppResult<Self> {
+        let scope = scope(tenant);
+        let conn: &mut PgConnection = &mut tx;
+        sqlx::Executor::execute(conn, sqlx::raw_sql(&scope)).await?;
         Ok(Self::scoped(tx, tenant))
     }
 
@@ -146,13 +156,13 @@ impl TenantTx {
     }
 }
 
-/// The statements that open a tenant's transaction, sent as one simple query (one round trip
-/// instead of three): `begin`, the switch to the app role, and the tenant for this transaction
-/// only. The tenant is a UUID printed by us (hex digits and dashes), never text from a request,
-/// so it can be written into the statement.
-fn scoped_begin(begin: &str, tenant: TenantId) -> String {
+/// The statements that scope an open transaction to a tenant, sent as one simple query: the
+/// switch to the app role, and the tenant for this transaction only. The tenant is a UUID
+/// printed by us (hex digits and dashes), never text from a request, so it can be written into
+/// the statement.
+fn scope(tenant: TenantId) -> String {
     format!(
-        "{begin}; SET LOCAL ROLE {APP_ROLE}; SELECT set_config('app.tenant_id', '{}', true)",
+        "SET LOCAL ROLE {APP_ROLE}; SELECT set_config('app.tenant_id', '{}', true)",
         tenant.as_uuid()
     )
 }
@@ -190,13 +200,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_tenant_transaction_opens_in_one_statement_list() {
+    fn a_transaction_is_scoped_in_one_statement_list() {
         let tenant: TenantId = "01a22582-adca-719c-aac1-e5bab0a86a6d"
             .parse()
             .expect("a uuid");
         assert_eq!(
-            scoped_begin("BEGIN", tenant),
-            "BEGIN; SET LOCAL ROLE mspdesk_app; \
+            scope(tenant),
+            "SET LOCAL ROLE mspdesk_app; \
              SELECT set_config('app.tenant_id', '01a22582-adca-719c-aac1-e5bab0a86a6d', true)"
         );
     }

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
 use crate::store::idempotency::MAX_KEY_LEN;
+use crate::AppState;
 
 /// A JSON request body. Malformed JSON, wrong types and unknown fields are 400; a body over the
 /// limit is 413. (Wrong *values* are found by the body's `validate` and are 422.)
@@ -137,21 +138,112 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
-/// The address of the peer that sent the request (from the connection; `None` when the server
-/// was started without connection info). A proxy in front makes this the proxy's address:
-/// `X-Forwarded-For` is not trusted.
+/// The address a request came from, as the sign-in throttle counts it: the connection's peer,
+/// or, when the peer is one of [`crate::Settings::trusted_proxies`], the rightmost
+/// `X-Forwarded-For` entry that is not a trusted proxy (the entries left of it can be forged
+/// by the client). `None` when the server was started without connection info.
 #[derive(Debug, Clone, Copy)]
 pub struct PeerIp(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
+impl FromRequestParts<AppState> for PeerIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(PeerIp(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(PeerIp(peer.map(|peer| {
+            client_address(peer, &forwarded, &state.settings.trusted_proxies)
+        })))
+    }
+}
+
+/// See [`PeerIp`]: `forwarded` is the `X-Forwarded-For` list (comma-separated, oldest first).
+/// An entry that does not parse stops the walk at the proxy that added it.
+pub fn client_address(
+    peer: std::net::IpAddr,
+    forwarded: &str,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut address = peer;
+    for entry in forwarded
+        .rsplit(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        match entry.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                address = ip;
+                if !trusted.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    address
+}
+
+#[cfg(test)]
+mod client_address_tests {
+    use super::client_address;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("an address")
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let proxy = [ip("127.0.0.1")];
+        // No trusted proxy: the header is ignored (anyone can send it).
+        assert_eq!(
+            client_address(ip("203.0.113.9"), "198.51.100.1", &[]),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_address(ip("203.0.113.9"), "198.51.100.1", &proxy),
+            ip("203.0.113.9")
+        );
+        // Behind the proxy: its client, the rightmost entry; forged entries to the left do
+        // not count.
+        assert_eq!(
+            client_address(ip("127.0.0.1"), "198.51.100.1", &proxy),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_address(ip("127.0.0.1"), "10.9.9.9, 198.51.100.1", &proxy),
+            ip("198.51.100.1")
+        );
+        // A chain of trusted proxies is walked through.
+        let chain = [ip("127.0.0.1"), ip("10.0.0.2")];
+        assert_eq!(
+            client_address(ip("127.0.0.1"), "198.51.100.1, 10.0.0.2", &chain),
+            ip("198.51.100.1")
+        );
+        // No header, or garbage: the proxy itself (never a forged value).
+        assert_eq!(client_address(ip("127.0.0.1"), "", &proxy), ip("127.0.0.1"));
+        assert_eq!(
+            client_address(ip("127.0.0.1"), "nonsense", &proxy),
+            ip("127.0.0.1")
+        );
+        assert_eq!(
+            client_address(ip("127.0.0.1"), "198.51.100.1, nonsense", &proxy),
+            ip("127.0.0.1")
+        );
     }
 }

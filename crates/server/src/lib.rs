@@ -67,6 +67,10 @@ pub struct Settings {
     /// Serve even when the database role is a superuser or may bypass row-level security
     /// (`--allow-superuser`); refused by default.
     pub allow_superuser: bool,
+    /// Proxies in front of this server (`CONTROL_PANEL_TRUSTED_PROXIES`): for a request from
+    /// one of them, the client's address is the rightmost `X-Forwarded-For` entry that is not
+    /// a trusted proxy. Empty by default: the connection's peer is the address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The shortest and longest MSP token lifetime `CONTROL_PANEL_TOKEN_MINUTES` accepts.
@@ -83,6 +87,7 @@ impl Default for Settings {
             password_checks: std::thread::available_parallelism().map_or(2, usize::from),
             password_wait: Duration::from_secs(1),
             allow_superuser: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }

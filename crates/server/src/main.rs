@@ -57,6 +57,10 @@ enum Command {
         /// by default: such a role sees every tenant's rows).
         #[arg(long)]
         allow_superuser: bool,
+        /// Addresses of the proxies in front of this server (comma-separated): behind them,
+        /// the sign-in throttle counts the client's address from `X-Forwarded-For`.
+        #[arg(long, env = "CONTROL_PANEL_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// List the token signing keys (newest first; the newest in force signs).
     Keys,
@@ -107,6 +111,7 @@ async fn main() -> Result<()> {
             token_minutes,
             max_requests,
             allow_superuser,
+            trusted_proxies,
         } => {
             if !allow_superuser {
                 if let Some(role) = db::privileged_role(&pool).await? {
@@ -118,6 +123,7 @@ async fn main() -> Result<()> {
                 msp_token_lifetime: chrono::Duration::minutes(token_minutes),
                 max_concurrent_requests: max_requests as usize,
                 allow_superuser,
+                trusted_proxies,
                 ..Settings::default()
             };
             let state = AppState::new(pool)
