@@ -3,7 +3,6 @@
 
 mod commands;
 mod error;
-mod gpu;
 mod logging;
 mod state;
 
@@ -18,7 +17,6 @@ use tauri::Manager;
 
 /// Starts the app and blocks until its last window closes.
 pub fn run() -> Result<(), StartError> {
-    gpu::paint_without_gl_when_there_is_no_gpu();
     let context = tauri::generate_context!("tauri.conf.json");
     let mut builder = tauri::Builder::default();
     if commands::bench::enabled() {

@@ -154,12 +154,24 @@ impl Cluster {
         self.bin.join(name)
     }
 
-    /// Runs one SQL statement through psql and returns its unaligned output.
+    /// Runs one SQL statement through psql (as the superuser, in the `postgres` database) and
+    /// returns its unaligned output.
     pub fn psql(&self, sql: &str) -> Result<String> {
+        self.psql_at(&self.admin_url(), sql)
+    }
+
+    /// [`Cluster::psql`] in the Control Panel's database (as the superuser: it sees every
+    /// tenant's rows), for checks of what the server stored.
+    pub fn psql_control_panel(&self, sql: &str) -> Result<String> {
+        let url = format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.port);
+        self.psql_at(&url, sql)
+    }
+
+    fn psql_at(&self, url: &str, sql: &str) -> Result<String> {
         let out = cmd(
             &self.bin.join("psql").to_string_lossy(),
             &[
-                &self.admin_url(),
+                url,
                 "-XAtq",
                 "-v",
                 "ON_ERROR_STOP=1",

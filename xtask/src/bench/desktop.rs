@@ -225,6 +225,8 @@ fn launch_app(app: &Path, home: &Path, display: &str, wait: Wait) -> Result<Star
         .arg(app)
         .env("DISPLAY", display)
         .env("MSPDESK_BENCH", "1")
+        // As README advises a user without a GPU (this machine has none).
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
         .env("RUST_LOG", "warn");
     let mut c = keyring_session(inner, home);
     c.stdout(Stdio::piped()).stderr(Stdio::null());

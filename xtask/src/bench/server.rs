@@ -169,7 +169,7 @@ pub fn measure(env: &Env, machine: &str) -> Result<String> {
     let quota_client = text("quota_client")?;
     let admitted: u64 = env
         .cluster
-        .psql(&format!(
+        .psql_control_panel(&format!(
             "SELECT count(*) FROM servers WHERE tenant_id = '{quota_client}' AND deleted_at IS NULL"
         ))?
         .parse()
