@@ -170,14 +170,7 @@ impl Cluster {
     fn psql_at(&self, url: &str, sql: &str) -> Result<String> {
         let out = cmd(
             &self.bin.join("psql").to_string_lossy(),
-            &[
-                url,
-                "-XAtq",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-c",
-                sql,
-            ],
+            &[url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
         )
         .output()
         .context("psql")?;
