@@ -816,7 +816,7 @@ function ThumbnailBox({ children }: { children: ReactNode }) {
   return (
     <div
       style={{
-        width: 56,
+        width: 96,
         height: 56,
         flex: "none",
         display: "flex",
@@ -824,7 +824,8 @@ function ThumbnailBox({ children }: { children: ReactNode }) {
         justifyContent: "center",
         border: "1px solid var(--mantine-color-default-border)",
         borderRadius: "var(--mantine-radius-sm)",
-        background: "repeating-conic-gradient(#8881 0% 25%, transparent 0% 50%) 50% / 12px 12px",
+        // Mid-grey squares: a white logo (for a dark header) and a dark one both show.
+        background: "repeating-conic-gradient(#9aa0a6 0% 25%, #c8ccd0 0% 50%) 50% / 12px 12px",
         overflow: "hidden",
       }}
     >
