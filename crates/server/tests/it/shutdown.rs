@@ -23,12 +23,19 @@ async fn in_flight_requests_finish_on_shutdown() {
     let request =
         tokio::spawn(async move { api.create_server(&server_body("late", 5), None).await });
 
-    // Wait until the request is blocked on the lock inside the server.
+    // Wait until the request is blocked on this very lock inside the server. pg_locks shows the
+    // whole cluster, where tests running beside this one take advisory locks of their own: only
+    // this database's waiter on this key counts (a bigint key is split into classid and objid).
     let mut waiting = false;
     for _ in 0..100 {
         let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+            "SELECT count(*) FROM pg_locks, hashtextextended($1, 0) AS key \
+             WHERE locktype = 'advisory' AND NOT granted \
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+               AND classid = ((key >> 32) & 4294967295)::oid \
+               AND objid = (key & 4294967295)::oid AND objsubid = 1",
         )
+        .bind(format!("{}:servers", t.id))
         .fetch_one(&app.pool)
         .await
         .unwrap();
