@@ -2,6 +2,7 @@
 //! passwords, and the extractors that turn a verified token into a tenant.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use axum::extract::FromRequestParts;
@@ -37,31 +38,60 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: Uuid,
+    /// On a client token: the `jti` of the MSP token it was minted with. Signing that token out
+    /// ends this one too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
+}
+
+/// The MSP session a client token is minted in (see [`Keys::issue`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Minter {
+    /// The MSP token's `jti`.
+    pub session: Uuid,
+    /// The MSP token's `exp`.
+    pub expires: i64,
 }
 
 struct SigningKey {
     kid: String,
     key: EncodingKey,
+    created_at: DateTime<Utc>,
 }
 
-/// The keys in force: the newest unrevoked key signs; every unrevoked key verifies.
+/// The keys in force, newest first: every one verifies; which one signs is [`signer`]'s.
 struct KeySet {
-    signing: SigningKey,
+    signing: Vec<SigningKey>,
     verifying: HashMap<String, DecodingKey>,
+}
+
+/// Which of the keys in force (`created`, newest first, never empty) signs at `now`: the
+/// newest that has been in force for `activation`, so every instance has loaded it (and
+/// verifies its tokens) before any instance signs with it; the oldest while none has (a first
+/// key, or the one made when every key was revoked, signs at once).
+fn signer(created: &[DateTime<Utc>], now: DateTime<Utc>, activation: Duration) -> usize {
+    created
+        .iter()
+        .position(|&c| c + activation <= now)
+        .unwrap_or(created.len().saturating_sub(1))
 }
 
 /// The key set, shared by all server instances through PostgreSQL and reloaded on a timer
 /// ([`Keys::reload_every`]), never per request: a token naming an unknown `kid` is refused
-/// without touching the database.
+/// without touching the database. A new key verifies as soon as an instance has loaded it, and
+/// signs only once every instance has (three reload intervals after it was made), so a
+/// rotation gives no instance a token it cannot verify yet.
 pub struct Keys {
     pool: PgPool,
     set: RwLock<Arc<KeySet>>,
+    /// How long a key is in force before it signs, in milliseconds (0 until reloads run).
+    activation_ms: AtomicU64,
 }
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keys")
-            .field("kid", &self.current().signing.kid)
+            .field("kid", &self.signing_kid())
             .finish()
     }
 }
@@ -126,8 +156,9 @@ async fn ensure_a_key(pool: &PgPool) -> Result<(), KeyError> {
     Ok(())
 }
 
-/// `control-panel rotate-keys`: adds a new signing key. Every instance signs with it after its
-/// next reload; the older keys keep verifying the tokens they signed until those expire.
+/// `control-panel rotate-keys`: adds a new signing key. Every instance verifies with it after its
+/// next reload and signs with it three reload intervals after it was made (see [`Keys`]); the
+/// older keys keep verifying the tokens they signed until those expire.
 pub async fn rotate_keys(pool: &PgPool) -> Result<String, KeyError> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -197,31 +228,52 @@ impl Keys {
         Ok(Arc::new(Self {
             pool: pool.clone(),
             set: RwLock::new(Arc::new(set)),
+            activation_ms: AtomicU64::new(0),
         }))
     }
 
     async fn load(pool: &PgPool) -> Result<KeySet, KeyError> {
-        let rows: Vec<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-            "SELECT kid, private_der, public_raw FROM signing_keys WHERE revoked_at IS NULL
-             ORDER BY created_at DESC, kid DESC",
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            kid: String,
+            private_der: Vec<u8>,
+            public_raw: Vec<u8>,
+            created_at: DateTime<Utc>,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT kid, private_der, public_raw, created_at FROM signing_keys
+             WHERE revoked_at IS NULL ORDER BY created_at DESC, kid DESC",
         )
         .fetch_all(pool)
         .await?;
-        let Some((kid, private_der, _)) = rows.first() else {
+        if rows.is_empty() {
             return Err(KeyError::Unknown("(none in force)".to_owned()));
-        };
-        let signing = SigningKey {
-            kid: kid.clone(),
-            key: EncodingKey::from_ed_der(private_der),
-        };
+        }
         let verifying: HashMap<String, DecodingKey> = rows
             .iter()
-            .map(|(kid, _, public)| (kid.clone(), DecodingKey::from_ed_der(public)))
+            .map(|r| (r.kid.clone(), DecodingKey::from_ed_der(&r.public_raw)))
             .collect();
-        if !verifying.contains_key(&signing.kid) {
-            return Err(KeyError::Corrupt(signing.kid));
+        let signing: Vec<SigningKey> = rows
+            .into_iter()
+            .map(|r| SigningKey {
+                key: EncodingKey::from_ed_der(&r.private_der),
+                kid: r.kid,
+                created_at: r.created_at,
+            })
+            .collect();
+        if let Some(k) = signing.iter().find(|k| !verifying.contains_key(&k.kid)) {
+            return Err(KeyError::Corrupt(k.kid.clone()));
         }
         Ok(KeySet { signing, verifying })
+    }
+
+    /// The key that signs now, of `set`.
+    fn signing_key<'s>(&self, set: &'s KeySet) -> Option<&'s SigningKey> {
+        let created: Vec<DateTime<Utc>> = set.signing.iter().map(|k| k.created_at).collect();
+        let activation = Duration::milliseconds(
+            i64::try_from(self.activation_ms.load(Ordering::Relaxed)).unwrap_or(i64::MAX),
+        );
+        set.signing.get(signer(&created, Utc::now(), activation))
     }
 
     fn current(&self) -> Arc<KeySet> {
@@ -248,6 +300,11 @@ impl Keys {
     /// Reloads the keys every `interval` for as long as they are in use (a failed reload keeps
     /// the keys it had and is retried at the next tick).
     pub async fn reload_every(keys: std::sync::Weak<Self>, interval: std::time::Duration) {
+        // Three intervals: every instance reloads within one; two more absorb late ticks.
+        if let Some(keys) = keys.upgrade() {
+            let ms = u64::try_from(interval.saturating_mul(3).as_millis()).unwrap_or(u64::MAX);
+            keys.activation_ms.store(ms, Ordering::Relaxed);
+        }
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks.tick().await;
@@ -263,7 +320,10 @@ impl Keys {
     /// The id of the key that signs now.
     #[must_use]
     pub fn signing_kid(&self) -> String {
-        self.current().signing.kid.clone()
+        let set = self.current();
+        self.signing_key(&set)
+            .map(|k| k.kid.clone())
+            .unwrap_or_default()
     }
 
     /// Issues a token for `sub` acting in `tenant` with `role`.
@@ -273,9 +333,15 @@ impl Keys {
         tenant: TenantId,
         role: Role,
         lifetime: Duration,
+        within: Option<Minter>,
     ) -> AppResult<(SecretString, DateTime<Utc>)> {
         let now = Utc::now();
-        let expires = now + lifetime;
+        let mut expires = now + lifetime;
+        // A token minted in a session never outlives it, so the session's revocation entry
+        // (kept until it expires) covers it.
+        if let Some(end) = within.and_then(|m| DateTime::from_timestamp(m.expires, 0)) {
+            expires = expires.min(end);
+        }
         let claims = Claims {
             sub,
             tid: tenant,
@@ -285,11 +351,15 @@ impl Keys {
             iat: now.timestamp(),
             exp: expires.timestamp(),
             jti: Uuid::now_v7(),
+            sid: within.map(|m| m.session),
         };
         let set = self.current();
         let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(set.signing.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &set.signing.key)
+        let signing = self
+            .signing_key(&set)
+            .ok_or_else(|| AppError::Internal("no signing key in force".into()))?;
+        header.kid = Some(signing.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &signing.key)
             .map_err(|e| AppError::Internal(format!("signing a token: {e}")))?;
         Ok((token.into(), expires))
     }
@@ -317,14 +387,16 @@ impl Keys {
 
 const INVALID: AppError = AppError::Unauthorized("the token is invalid or expired");
 
-/// Refuses a token that was signed out (`POST /auth/logout`) or whose client or user was
-/// deleted: one indexed query, run only for tokens whose signature holds.
+/// Refuses a token that was signed out (`POST /auth/logout`), or minted in a session that was,
+/// or whose client or user was deleted: one indexed query, run only for tokens whose signature
+/// holds.
 pub async fn check_revoked(pool: &PgPool, claims: &Claims) -> AppResult<()> {
+    let tokens: Vec<Uuid> = std::iter::once(claims.jti).chain(claims.sid).collect();
     let revoked: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)
+        "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ANY($1))
              OR EXISTS (SELECT 1 FROM revoked_subjects WHERE subject = ANY($2))",
     )
-    .bind(claims.jti)
+    .bind(tokens)
     .bind([claims.tid.as_uuid(), claims.sub])
     .fetch_one(pool)
     .await?;
@@ -439,6 +511,8 @@ fn bearer(parts: &Parts) -> AppResult<&str> {
 pub struct MspAdmin {
     pub tenant: TenantId,
     pub actor: Uuid,
+    /// The token's session, for the client tokens minted in it.
+    pub minter: Minter,
 }
 
 /// Someone acting inside one client's tenant.
@@ -463,16 +537,16 @@ async fn verified(parts: &Parts, state: &AppState) -> AppResult<Claims> {
     Ok(claims)
 }
 
-/// The verified token's tenant and actor, if its role is `role`; otherwise 403 with `refusal`.
+/// The verified token's claims, if its role is `role`; otherwise 403 with `refusal`.
 async fn scoped(
     parts: &Parts,
     state: &AppState,
     role: Role,
     refusal: &'static str,
-) -> AppResult<(TenantId, Uuid)> {
+) -> AppResult<Claims> {
     let claims = verified(parts, state).await?;
     if claims.role == role {
-        Ok((claims.tid, claims.sub))
+        Ok(claims)
     } else {
         Err(AppError::Forbidden(refusal))
     }
@@ -485,14 +559,21 @@ impl FromRequestParts<AppState> for MspAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let (tenant, actor) = scoped(
+        let claims = scoped(
             parts,
             state,
             Role::MspAdmin,
             "this needs an MSP operator's token",
         )
         .await?;
-        Ok(Self { tenant, actor })
+        Ok(Self {
+            tenant: claims.tid,
+            actor: claims.sub,
+            minter: Minter {
+                session: claims.jti,
+                expires: claims.exp,
+            },
+        })
     }
 }
 
@@ -503,14 +584,17 @@ impl FromRequestParts<AppState> for ClientAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let (tenant, actor) = scoped(
+        let claims = scoped(
             parts,
             state,
             Role::ClientAdmin,
             "this needs a client token: get one with POST /clients/{id}/token",
         )
         .await?;
-        Ok(Self { tenant, actor })
+        Ok(Self {
+            tenant: claims.tid,
+            actor: claims.sub,
+        })
     }
 }
 
@@ -541,5 +625,29 @@ impl FromRequestParts<AppState> for Session {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         Ok(Self(verified(parts, state).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_key_signs_only_once_it_has_been_in_force_long_enough() {
+        let now = Utc::now();
+        let wait = Duration::seconds(90);
+        let old = now - Duration::days(3);
+        // Just rotated: the old key goes on signing.
+        assert_eq!(signer(&[now - Duration::seconds(10), old], now, wait), 1);
+        // In force for the whole wait: the new key signs.
+        assert_eq!(signer(&[now - wait, old], now, wait), 0);
+        // Of several, the newest that is ready.
+        let keys = [now, now - Duration::minutes(5), old];
+        assert_eq!(signer(&keys, now, wait), 1);
+        // None ready (a first key, or the replacement of a revoked one): the oldest signs.
+        assert_eq!(signer(&[now, now - Duration::seconds(1)], now, wait), 1);
+        assert_eq!(signer(&[now], now, wait), 0);
+        // Without reloads (no wait), the newest signs at once.
+        assert_eq!(signer(&[now, old], now, Duration::zero()), 0);
     }
 }

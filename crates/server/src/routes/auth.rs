@@ -93,6 +93,7 @@ pub async fn login(
         tenant,
         Role::MspAdmin,
         state.settings.msp_token_lifetime,
+        None,
     )?;
     respond(
         StatusCode::OK,
@@ -105,7 +106,8 @@ pub async fn login(
     )
 }
 
-/// Signs out: the token (an MSP's or a client's) stops working at once on every instance.
+/// Signs out: the token (an MSP's or a client's) stops working at once on every instance; an
+/// MSP token takes the client tokens minted with it along.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "The token is revoked")))]
 #[tracing::instrument(skip_all, fields(tenant = %session.0.tid))]
@@ -124,7 +126,8 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> AppResul
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A token for acting inside one of the MSP's clients. The operator stays the audited actor.
+/// A token for acting inside one of the MSP's clients, for an hour at most and never past the MSP
+/// token it is minted with (signing that out ends it too). The operator stays the audited actor.
 #[utoipa::path(post, path = "/clients/{id}/token", tag = "auth", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 200, body = ClientToken), (status = 404, body = Problem), (status = 403, body = Problem)))]
@@ -145,6 +148,7 @@ pub async fn client_token(
         id.into(),
         Role::ClientAdmin,
         CLIENT_TOKEN_LIFETIME,
+        Some(auth.minter),
     )?;
     respond(
         StatusCode::OK,

@@ -262,6 +262,52 @@ async fn the_msp_token_lifetime_is_configurable() {
         left > chrono::Duration::minutes(9) && left <= chrono::Duration::minutes(10),
         "{left}"
     );
+    // A client token (an hour otherwise) ends with the session it was minted in.
+    let c = client(&m, "Short", unlimited()).await;
+    let minted = app
+        .api
+        .with_token(login.token)
+        .client_token(c.id)
+        .await
+        .unwrap();
+    assert!(minted.expires_at <= login.expires_at);
+    assert!(minted.expires_at > login.expires_at - chrono::Duration::seconds(5));
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_client_tokens_minted_in_that_session() {
+    let (db_url, pool) = database(10).await;
+    let one = spawn_on(db_url.clone(), pool.clone()).await;
+    let two = spawn_on(db_url, pool).await;
+    let m = msp(&one).await;
+    let c = client(&m, "Minted", unlimited()).await;
+    let first = one.api.login(&m.email, &secret(PASSWORD)).await.unwrap();
+    let second = one.api.login(&m.email, &secret(PASSWORD)).await.unwrap();
+    let session = one.api.with_token(first.token.clone());
+    let in_first = session.client_token(c.id).await.unwrap();
+    let other_session = one.api.with_token(second.token);
+    let in_second = other_session.client_token(c.id).await.unwrap();
+    let (a, b) = (
+        in_first.token.expose_secret().to_owned(),
+        in_second.token.expose_secret().to_owned(),
+    );
+    assert_eq!(status_of(&two, &a, "/api/v1/tenant").await, StatusCode::OK);
+    session.logout().await.unwrap();
+    for app in [&one, &two] {
+        assert_eq!(
+            status_of(app, &a, "/api/v1/tenant").await,
+            StatusCode::UNAUTHORIZED
+        );
+        // Minted in the operator's other session: goes on.
+        assert_eq!(status_of(app, &b, "/api/v1/tenant").await, StatusCode::OK);
+    }
+    // Signing a client token out ends that one only, not the session.
+    one.api.with_token(in_second.token).logout().await.unwrap();
+    assert_eq!(
+        status_of(&one, &b, "/api/v1/tenant").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(other_session.client_token(c.id).await.is_ok());
 }
 
 #[tokio::test]
@@ -280,11 +326,17 @@ async fn rotated_keys_sign_and_a_revoked_key_fails_on_a_second_instance() {
 
     let new_kid = auth::rotate_keys(&pool).await.unwrap();
     assert_ne!(new_kid, old_kid);
-    // Within a reload, instance two signs with the new key; the old token still verifies.
+    // Within three reloads, instance two signs with the new key; the old token still verifies.
+    // Every token signed meanwhile verifies on the other instance: it has loaded a key before
+    // any instance signs with it.
     let mut signed = String::new();
     for _ in 0..50 {
         let login = two.api.login(&m.email, &secret(PASSWORD)).await.unwrap();
         signed = login.token.expose_secret().to_owned();
+        assert_eq!(
+            status_of(&one, &signed, "/api/v1/plans").await,
+            StatusCode::OK
+        );
         if kid_of(&signed) == new_kid {
             break;
         }
