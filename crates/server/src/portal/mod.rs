@@ -235,6 +235,16 @@ pub async fn host_filter(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // HTTP/2 names the host in `:authority` (the URI's authority), HTTP/1.1 in `Host`, or in an
+    // absolute request target that then wins (RFC 9112, 3.2.2): from here on `Host` holds it.
+    if let Some(authority) = request.uri().authority() {
+        match HeaderValue::from_str(authority.as_str()) {
+            Ok(host) => {
+                request.headers_mut().insert(header::HOST, host);
+            }
+            Err(_) => return unknown_host(),
+        }
+    }
     let kind = match resolve_host(&state, request.headers()).await {
         Ok(kind) => kind,
         Err(e) => return e.into_response(),

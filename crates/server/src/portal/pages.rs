@@ -79,14 +79,21 @@ impl Branded {
             primary: colour(&b.primary_color, DEFAULT_PRIMARY),
             secondary: colour(&b.secondary_color, DEFAULT_SECONDARY),
             accent: colour(&b.accent_color, DEFAULT_ACCENT),
-            // Stored sheets are the sanitiser's output already; checking again costs little
-            // (the sheet is served with an ETag) and keeps a row written by other means out.
-            css: b.custom_css.as_deref().and_then(|css| {
-                sanitize_css(css, client.id.into())
-                    .inspect_err(|e| tracing::warn!(client = %client.id, error = %e, "stored custom CSS no longer passes the sanitiser; serving none"))
-                    .ok()
-            }),
+            // Pages link the sheet rather than embed it: only `branding.css` needs the CSS.
+            css: None,
         }
+    }
+
+    /// With the client's custom CSS, for the brand's own sheet. Stored sheets are the
+    /// sanitiser's output already; checking them again costs little there (the sheet is served
+    /// with an ETag) and keeps a row written by other means out.
+    fn with_css(mut self, client: &Client, b: &Branding) -> Self {
+        self.css = b.custom_css.as_deref().and_then(|css| {
+            sanitize_css(css, client.id.into())
+                .inspect_err(|e| tracing::warn!(client = %client.id, error = %e, "stored custom CSS no longer passes the sanitiser; serving none"))
+                .ok()
+        });
+        self
     }
 
     /// A neutral brand for pages of no known client.
@@ -127,13 +134,18 @@ impl Branded {
     }
 }
 
-/// The client whose tenant the transaction is in, and its brand (404 for a tenant that is not
-/// a client).
+/// The client whose tenant the transaction is in, and its brand for pages, without the custom
+/// CSS (404 for a tenant that is not a client).
 async fn load(tx: &mut TenantTx) -> AppResult<(Client, Branded)> {
-    let client = clients::own(tx).await?;
-    let b = branding::get(tx).await?;
+    let (client, b) = load_branding(tx).await?;
     let brand = Branded::of(&client, &b);
     Ok((client, brand))
+}
+
+async fn load_branding(tx: &mut TenantTx) -> AppResult<(Client, Branding)> {
+    let client = clients::own(tx).await?;
+    let b = branding::get(tx).await?;
+    Ok((client, b))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -809,8 +821,9 @@ pub async fn branding_css(
     async {
         let site = site(&state, &tenant, &headers).await?;
         let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
-        let (_, brand) = load(&mut tx).await?;
+        let (client, b) = load_branding(&mut tx).await?;
         tx.commit().await?;
+        let brand = Branded::of(&client, &b).with_css(&client, &b);
         Ok(stylesheet(&headers, brand.brand().sheet()))
     }
     .await

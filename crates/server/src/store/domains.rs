@@ -53,9 +53,13 @@ impl ClaimCols {
         let domain = domain?;
         let token = self.claim_token?;
         let (status, checked_at, reason) = match self.owner {
-            Some(owner) if owner == tenant => {
-                (VerificationStatus::Verified, self.claim_checked_at, None)
-            }
+            // A reason beside "verified": the last check could not ask DNS (see
+            // `record_check`).
+            Some(owner) if owner == tenant => (
+                VerificationStatus::Verified,
+                self.claim_checked_at,
+                self.claim_reason,
+            ),
             Some(_) => (
                 VerificationStatus::Failed,
                 self.owned_since,
@@ -207,7 +211,10 @@ pub fn reserved_error(host: &DomainName) -> AppError {
 /// Records the outcome of looking `target` up (`answer`): the token found takes the domain
 /// unless another client owns it already (first to verify wins; the primary key decides between
 /// concurrent verifications); not found fails with a reason and releases the tenant's
-/// ownership. Records the branding in the change feed. Returns the branding as it now reads.
+/// ownership. A lookup that got no answer at all (timeout, unreachable or failing DNS server)
+/// proves nothing: a verified domain stays verified, with the failure as its reason and
+/// `checked_at` still the last time the record was seen. Records the branding in the change
+/// feed. Returns the branding as it now reads.
 pub async fn record_check(
     tx: &mut TenantTx,
     target: &Target,
@@ -220,6 +227,30 @@ pub async fn record_check(
             field: "custom_domain",
             detail: "the custom domain changed while it was being verified; verify it again".into(),
         });
+    }
+    if let TxtAnswer::NoAnswer(why) = answer {
+        let owned: Option<Uuid> = sqlx::query_scalar(
+            "SELECT tenant_id FROM verified_domains WHERE domain = $1 AND tenant_id = $2",
+        )
+        .bind(&target.domain)
+        .bind(tenant)
+        .fetch_optional(tx.conn())
+        .await?;
+        if owned.is_some() {
+            sqlx::query(
+                "UPDATE domain_claims SET reason = $3 WHERE tenant_id = $1 AND domain = $2",
+            )
+            .bind(tenant)
+            .bind(&target.domain)
+            .bind(format!(
+                "the last check could not look TXT {} up ({why}); the domain stays verified until a check finds the record gone",
+                target.record_name
+            ))
+            .execute(tx.conn())
+            .await?;
+            super::changes::own(tx, ChangeKind::Branding, tenant, ChangeOp::Upsert);
+            return super::branding::get(tx).await;
+        }
     }
     let (status, reason) = match unmatched(target, answer) {
         None => {

@@ -712,3 +712,53 @@ async fn the_migration_turns_existing_custom_domains_into_pending_claims() {
             .unwrap();
     assert!(forced);
 }
+
+#[tokio::test]
+async fn a_check_that_gets_no_answer_keeps_a_verified_domain() {
+    let dns = FakeDns::start().await;
+    let app = spawn_app_with_domains(dns.settings()).await;
+    let msp = msp(&app).await;
+    let a = client(&msp, "Outage", unlimited()).await;
+    let v = verification(&set_domain(&a.api, Some("portal.outage.example")).await).clone();
+    dns.set(&v.record_name, &[&v.record_value]);
+    let verified = verification(&a.api.verify_custom_domain().await.unwrap()).clone();
+    assert_eq!(verified.status, VerificationStatus::Verified);
+    assert_eq!(verified.reason, None);
+
+    // A second instance on the same database whose DNS server never answers.
+    let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let state = mspdesk_server::AppState::new(app.pool.clone())
+        .await
+        .unwrap()
+        .with_domains(DomainSettings {
+            nameserver: Nameserver::At(silent.local_addr().unwrap()),
+            public_host: None,
+        });
+    let other = serve_state(app.db_url.clone(), app.pool.clone(), state).await;
+    let token = msp.api.client_token(a.id).await.unwrap();
+    let through_other = ApiClient::new(&other.url).unwrap().with_token(token.token);
+    let kept = verification(&through_other.verify_custom_domain().await.unwrap()).clone();
+    assert_eq!(kept.status, VerificationStatus::Verified);
+    assert_eq!(
+        kept.checked_at, verified.checked_at,
+        "the record was not seen again"
+    );
+    let reason = kept.reason.unwrap();
+    assert!(reason.contains("did not answer within 3 s"), "{reason}");
+    assert!(reason.contains("stays verified"), "{reason}");
+    // Still the owner: another client cannot claim it.
+    let b = client(&msp, "Claimant", unlimited()).await;
+    let version = b.api.branding().await.unwrap().version;
+    let err = b
+        .api
+        .set_branding(&with_domain(Some("portal.outage.example")), version)
+        .await
+        .unwrap_err();
+    assert_eq!(err.problem().unwrap().code, ProblemCode::Conflict);
+
+    // The record gone, as a working DNS server says: the domain is released.
+    dns.set(&v.record_name, &[]);
+    let released = verification(&a.api.verify_custom_domain().await.unwrap()).clone();
+    assert_eq!(released.status, VerificationStatus::Failed);
+    assert!(!released.reason.unwrap().contains("stays verified"));
+}

@@ -912,6 +912,31 @@ async fn custom_domains_serve_their_portal_and_unknown_hosts_get_a_plain_404() {
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(res.headers()["content-type"], "text/plain; charset=utf-8");
     }
+    // Over HTTP/2 the host comes as `:authority`, not `Host`: it counts the same.
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .resolve("portal.acme.example", app.addr)
+        .resolve("evil.example", app.addr)
+        .build()
+        .unwrap();
+    let port = app.addr.port();
+    let res = h2
+        .get(format!("http://portal.acme.example:{port}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.version(), reqwest::Version::HTTP_2);
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Sign in to Acme"));
+    for path in ["/", "/api/v1/health"] {
+        let res = h2
+            .get(format!("http://evil.example:{port}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(res.headers()["content-type"], "text/plain; charset=utf-8");
+    }
     // The Control Panel's own host, and its address, answer as before: `/` is no route.
     for host in ["cp.msp.example", "127.0.0.1"] {
         let res = get(host, "/".into()).await.unwrap();
