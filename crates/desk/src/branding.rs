@@ -7,16 +7,17 @@
 use base64::Engine as _;
 use mspdesk_api::client::{ApiClient, ApiError};
 use mspdesk_api::types::{
-    branding_warnings, image_ref, Branding, BrandingWarning, DomainVerification, ImageRef,
-    UpdateBranding,
+    asset_path, asset_sha256, branding_warnings, image_ref, no_upload_error, Branding,
+    BrandingWarning, DomainVerification, ImageRef, UpdateBranding,
 };
+use mspdesk_api::ProblemCode;
 use mspdesk_domain::{
     check_upload, sanitize_css, AssetKind, ClientId, CompanyName, HexColor, SafeCss, TenantId,
 };
 use mspdesk_portal::{Brand, Head, SignInForm, Theme};
 use serde::{Deserialize, Serialize};
 
-use crate::kinds::{DraftKind, MirrorKind};
+use crate::kinds::MirrorKind;
 use crate::session::{retry, Desk};
 use crate::store::StoredImage;
 use crate::DeskError;
@@ -150,11 +151,10 @@ pub fn check_branding(
                 })
                 .is_some_and(|u| matches!(image_ref(u), Ok(ImageRef::Uploaded)));
         if wants_upload && !have {
+            let refused = no_upload_error(kind);
             errors.push(BrandingIssue {
-                field: format!("{kind}_url"),
-                message: format!(
-                    "points at an uploaded {kind}, but none is uploaded; choose a file"
-                ),
+                field: refused.field,
+                message: refused.message,
                 line: None,
                 column: None,
             });
@@ -337,10 +337,11 @@ impl Desk {
             .ok_or_else(|| crate::error::invalid("custom_domain", "no custom domain is published"))
     }
 
-    /// Uploads the draft's pending images before the branding itself (each upload moves the
-    /// branding's version on, and the draft's base with it, so a retry after a crash does not
-    /// see its own upload as someone else's change). Returns the version to send the branding
-    /// with.
+    /// Uploads the draft's pending images before the branding itself. Each upload moves the
+    /// branding's version on, and the draft's base with it in the same local transaction; an
+    /// upload that landed without the desk recording it (its answer lost, or a crash) is
+    /// recognised on the retry's 412 by the image's hash, so it is not taken for someone else's
+    /// change. Returns the version to send the branding with.
     pub(crate) async fn upload_pending_images(
         &self,
         api: &ApiClient,
@@ -355,17 +356,39 @@ impl Desk {
             .filter(|i| i.pending)
             .collect();
         for image in pending {
-            let branding =
+            version =
                 match retry(|| api.upload_asset(image.kind, image.bytes.clone(), version)).await {
-                    Ok(b) => b,
+                    Ok(b) => b.version,
+                    Err(e) if e.code() == Some(ProblemCode::VersionConflict) => {
+                        match landed(api, client, &image, version).await {
+                            Some(v) => v,
+                            None => return Ok(Err(e)),
+                        }
+                    }
                     Err(e) => return Ok(Err(e)),
                 };
-            version = branding.version;
-            self.store.image_uploaded(client, image.kind).await?;
             self.store
-                .rebase_draft(DraftKind::Branding, client, version)
+                .image_uploaded(client, image.kind, version)
                 .await?;
         }
         Ok(Ok(version))
     }
+}
+
+/// After a 412 on uploading `image` at `version`: the branding's version when the upload that
+/// made it was this very one (its answer lost, or the desk stopped before recording it), so the
+/// server holds exactly this image one version on; None when anything else changed it.
+async fn landed(
+    api: &ApiClient,
+    client: ClientId,
+    image: &StoredImage,
+    version: i64,
+) -> Option<i64> {
+    let server = retry(|| api.branding()).await.ok()?;
+    let ours = asset_path(client.into(), image.kind, &asset_sha256(&image.bytes));
+    let theirs = match image.kind {
+        AssetKind::Logo => server.logo_url.as_deref(),
+        AssetKind::Favicon => server.favicon_url.as_deref(),
+    };
+    (server.version == version + 1 && theirs == Some(ours.as_str())).then_some(server.version)
 }

@@ -56,7 +56,8 @@ pub struct DomainVerification {
     pub record_value: String,
     /// When the record was last looked up (null before the first check).
     pub checked_at: Option<DateTime<Utc>>,
-    /// Why the check failed: what was looked up and what was found.
+    /// Why the check failed: what was looked up and what was found. Beside `verified`: the
+    /// last check could not reach DNS, and the domain stays verified.
     #[serde(default)]
     pub reason: Option<String>,
 }
@@ -108,6 +109,16 @@ pub struct UpdateBranding {
 
 pub use mspdesk_domain::{ASSET_PATH_PREFIX, CUSTOM_CSS_MAX_BYTES};
 
+/// The SHA-256 of an uploaded image's bytes, as 64 hex digits: what [`asset_path`] takes.
+#[must_use]
+pub fn asset_sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The public path of an uploaded image; `v` changes with the content, so caches refresh.
 #[must_use]
 pub fn asset_path(tenant: TenantId, kind: mspdesk_domain::AssetKind, sha256: &str) -> String {
@@ -121,6 +132,17 @@ pub enum ImageRef {
     Url(HttpsUrl),
     /// The tenant's uploaded image of this kind (the server fills in its path).
     Uploaded,
+}
+
+/// The refusal of a logo or favicon given as [`ImageRef::Uploaded`] when there is no upload of
+/// that kind: the server checks its store, the desk its synced copy and the files it will upload
+/// first, and both answer with this.
+#[must_use]
+pub fn no_upload_error(kind: mspdesk_domain::AssetKind) -> crate::problem::FieldError {
+    crate::problem::FieldError::new(
+        format!("{kind}_url"),
+        format!("points at an uploaded {kind}, but none is uploaded; upload one first"),
+    )
 }
 
 /// Reads a stored or sent logo/favicon value: this server's upload path, or an https URL.

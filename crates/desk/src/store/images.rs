@@ -70,17 +70,29 @@ impl Store {
         rows.into_iter().map(image).collect()
     }
 
-    /// Marks an image as uploaded: from now on it is the copy the preview shows.
+    /// Marks an image as uploaded (from now on it is the copy the preview shows) and moves the
+    /// branding draft's base to `branding_version`, the version the upload made.
     pub async fn image_uploaded(
         &self,
         client: ClientId,
         kind: AssetKind,
+        branding_version: i64,
     ) -> Result<(), StoreError> {
+        // One transaction: a crash cannot leave the image recorded and the draft's base behind
+        // (the next publish would take its own upload for someone else's change).
+        let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE branding_images SET pending = 0 WHERE tenant = ? AND kind = ?")
             .bind(client.to_string())
             .bind(kind.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query("UPDATE drafts SET base_version = ? WHERE kind = ? AND tenant = ?")
+            .bind(branding_version)
+            .bind(crate::kinds::DraftKind::Branding.as_str())
+            .bind(client.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -112,23 +112,6 @@ impl Store {
             .collect()
     }
 
-    /// Moves a draft's base version on (its own change reached the server in parts: an image
-    /// uploaded before the rest).
-    pub async fn rebase_draft(
-        &self,
-        kind: DraftKind,
-        client: ClientId,
-        base_version: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE drafts SET base_version = ? WHERE kind = ? AND tenant = ?")
-            .bind(base_version)
-            .bind(kind.as_str())
-            .bind(client.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Deletes a draft; false when there was none.
     pub async fn delete_draft(
         &self,

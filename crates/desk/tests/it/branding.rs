@@ -155,3 +155,64 @@ async fn discarding_a_branding_draft_drops_its_chosen_image() {
     assert!(view.assets.is_empty());
     assert_eq!(view.branding.logo_url, None);
 }
+
+#[tokio::test]
+async fn an_upload_that_landed_without_its_answer_is_taken_as_the_desks_own() {
+    let w = world().await;
+    let desk = signed_in(&w).await;
+    desk.sync(|_| {}, &never()).await.unwrap();
+    let api = operator(&w).await;
+    let png = mspdesk_domain::check_upload(AssetKind::Logo, LOGO_SVG)
+        .unwrap()
+        .bytes;
+    for (name, meanwhile_changed) in [("łódź", false), ("müller", true)] {
+        let client = desk.find_client(name).await.unwrap();
+        desk.save_branding_draft(
+            client.id,
+            &UpdateBranding {
+                company_name: Some(format!("{name} portal")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        desk.set_branding_image(client.id, AssetKind::Logo, LOGO_SVG)
+            .await
+            .unwrap();
+        // The desk's upload reached the server, but the desk stopped before recording it (or
+        // its answer was lost): the server holds this very image one version on.
+        let tenant = api.with_token(api.client_token(client.id).await.unwrap().token);
+        let base = tenant.branding().await.unwrap().version;
+        let uploaded = tenant
+            .upload_asset(AssetKind::Logo, png.clone(), base)
+            .await
+            .unwrap();
+        if meanwhile_changed {
+            // ... and then somebody else changed the branding: that is a conflict.
+            tenant
+                .set_branding(
+                    &UpdateBranding {
+                        logo_url: uploaded.logo_url.clone(),
+                        primary_color: Some("#223344".into()),
+                        ..Default::default()
+                    },
+                    uploaded.version,
+                )
+                .await
+                .unwrap();
+        }
+        let outcome = desk.publish(DraftKind::Branding, client.id).await.unwrap();
+        if meanwhile_changed {
+            assert_eq!(outcome, PublishOutcome::Conflict, "{name}");
+            continue;
+        }
+        assert_eq!(outcome, PublishOutcome::Published, "{name}");
+        let published = tenant.branding().await.unwrap();
+        assert_eq!(published.company_name.as_deref(), Some("łódź portal"));
+        assert_eq!(published.logo_url, uploaded.logo_url);
+        assert_eq!(published.version, uploaded.version + 1);
+        let view = desk.branding_view(client.id).await.unwrap();
+        assert!(!view.has_draft);
+        assert!(view.assets.is_empty(), "nothing is pending");
+    }
+}

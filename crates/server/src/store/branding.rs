@@ -1,9 +1,11 @@
 //! A client's white-label branding. A client without stored branding has empty branding at
 //! version 1.
 
-use mspdesk_api::types::{asset_path, Branding, ChangeKind, ChangeOp, ImageRef, NewBranding};
+use mspdesk_api::types::{
+    asset_path, asset_sha256, no_upload_error, Branding, ChangeKind, ChangeOp, ImageRef,
+    NewBranding,
+};
 use mspdesk_domain::{AssetKind, CheckedImage};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::domains::{self, ClaimCols, CLAIM_COLUMNS, CLAIM_JOINS};
@@ -155,12 +157,7 @@ async fn image_url(
             .bind(kind.as_str())
             .fetch_optional(tx.conn())
             .await?;
-            let sha = sha.ok_or_else(|| {
-                AppError::validation(
-                    &format!("{kind}_url"),
-                    format!("points at an uploaded {kind}, but none is uploaded; upload one first"),
-                )
-            })?;
+            let sha = sha.ok_or_else(|| AppError::Validation(vec![no_upload_error(kind)]))?;
             Ok(Some(asset_path(tx.tenant(), kind, &sha)))
         }
     }
@@ -176,10 +173,7 @@ pub async fn upload(
     version: i64,
 ) -> AppResult<Branding> {
     let (content_type, bytes) = (checked.content_type, checked.bytes.as_slice());
-    let sha: String = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = asset_sha256(bytes);
     tx.lock("branding").await?;
     let current = get(tx).await?;
     if current.version != version {
