@@ -19,6 +19,7 @@ record_value: string,
  */
 checked_at: string | null, 
 /**
- * Why the check failed: what was looked up and what was found.
+ * Why the check failed: what was looked up and what was found. Beside `verified`: the
+ * last check could not reach DNS, and the domain stays verified.
  */
 reason: string | null, };

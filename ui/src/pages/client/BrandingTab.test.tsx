@@ -345,6 +345,14 @@ describe("branding tab", () => {
     expect(screen.getByTestId("branding-verification-reason")).toHaveTextContent("Another tenant verified this domain first.");
   });
 
+  it("keeps a verified domain verified when the last check could not reach DNS, and says so", async () => {
+    const reason = "the last check could not look TXT _mspdesk-challenge.acme.example up (the DNS server did not answer within 3 s); the domain stays verified until a check finds the record gone";
+    desk({ verification: { ...PENDING, status: "verified", reason, checked_at: "2026-11-28T09:00:00Z" } });
+    await openTab();
+    expect(screen.getByTestId("branding-verification-status")).toHaveTextContent("Verified");
+    expect(screen.getByTestId("branding-verification-reason")).toHaveTextContent("stays verified");
+  });
+
   it("chooses a logo file, shows it with its size, and removes it", async () => {
     const { ipc } = desk();
     const user = await openTab();

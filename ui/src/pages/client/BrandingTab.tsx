@@ -37,6 +37,7 @@ import type { PendingAsset } from "../../bindings/PendingAsset";
 import type { PreviewTheme } from "../../bindings/PreviewTheme";
 import type { UpdateBranding } from "../../bindings/UpdateBranding";
 import type { VerificationStatus } from "../../bindings/VerificationStatus";
+import { DraftAlerts, DraftButtons, discardedNotice, publishedNotice, type Notice } from "../../components/DraftActions";
 import { formatBytes, formatDateTime, formatRelative } from "../../format";
 import { useDataVersion } from "../../state/AppState";
 
@@ -102,7 +103,6 @@ function later(a: DomainVerification, b: DomainVerification | null | undefined):
   return at(b) > at(a) ? b : a;
 }
 
-type Notice = { color: string; text: string; testId: string } | null;
 type Busy = null | "publish" | "discard" | "verify" | AssetKind;
 type SaveFailure = { body: UpdateBranding; message: string; fields: Record<string, string> };
 
@@ -358,22 +358,14 @@ export function BrandingTab({
         // Unsaved edits without a stored draft are only dropped from the form.
         if (latest.current.view?.has_draft) await commands.discardDraft(id, "branding");
         await reload(true);
-        setNotice({ color: "blue", text: "The draft was discarded.", testId: "branding-discarded" });
+        setNotice(discardedNotice("branding"));
       } else {
         const { draft: body, saved: stored } = latest.current;
         if (body && !sameBranding(body, stored)) await save(body);
         else await saveQueue.current;
         const outcome = await commands.publishDraft(id, "branding");
         await reload(true);
-        setNotice(
-          outcome === "published"
-            ? { color: "green", text: "The branding was published.", testId: "branding-published" }
-            : {
-                color: "orange",
-                text: "The server's branding changed since this draft was made, so it was not published. Your draft is kept: resolve the conflict, or discard the draft.",
-                testId: "branding-conflict",
-              },
-        );
+        setNotice(publishedNotice("branding", outcome));
       }
       onChanged();
     } catch (e) {
@@ -461,45 +453,17 @@ export function BrandingTab({
               {saveState.text}
             </Text>
           </Group>
-          <Group gap="xs">
-            <Button
-              variant="subtle"
-              color="red"
-              onClick={() => void publishOrDiscard("discard")}
-              disabled={(!view.has_draft && !unsaved) || busy !== null}
-              loading={busy === "discard"}
-              data-testid="branding-discard"
-            >
-              Discard draft
-            </Button>
-            <Button
-              onClick={() => void publishOrDiscard("publish")}
-              disabled={errorCount > 0 || (!view.has_draft && !unsaved) || busy !== null}
-              loading={busy === "publish"}
-              data-testid="branding-publish"
-            >
-              Publish
-            </Button>
-          </Group>
+          <DraftButtons
+            tab="branding"
+            busy={busy}
+            canDiscard={view.has_draft || unsaved}
+            canPublish={errorCount === 0 && (view.has_draft || unsaved)}
+            onDiscard={() => void publishOrDiscard("discard")}
+            onPublish={() => void publishOrDiscard("publish")}
+          />
         </Group>
 
-        {conflict && (
-          <Alert color="orange" icon={<IconAlertTriangle size={18} />} data-testid="branding-conflict-info">
-            <Group justify="space-between">
-              <Text size="sm">The server's branding changed since your draft was made.</Text>
-              {onOpenConflicts && (
-                <Button size="xs" variant="light" color="orange" onClick={onOpenConflicts} data-testid="branding-resolve">
-                  Resolve…
-                </Button>
-              )}
-            </Group>
-          </Alert>
-        )}
-        {notice && (
-          <Alert color={notice.color} icon={notice.color === "green" ? <IconCheck size={18} /> : undefined} data-testid={notice.testId}>
-            {notice.text}
-          </Alert>
-        )}
+        <DraftAlerts tab="branding" conflict={conflict} onOpenConflicts={onOpenConflicts} notice={notice} />
         {checkError && (
           <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="branding-check-error">
             The draft could not be checked: {checkError}
@@ -864,8 +828,12 @@ function VerificationCard({
             Verify
           </Button>
         </Group>
-        {verification.status === "failed" && verification.reason && (
-          <Text size="sm" c="red" data-testid="branding-verification-reason">
+        {verification.reason && (
+          <Text
+            size="sm"
+            c={verification.status === "failed" ? "red" : "orange"}
+            data-testid="branding-verification-reason"
+          >
             {verification.reason}
           </Text>
         )}

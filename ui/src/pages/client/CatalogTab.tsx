@@ -15,7 +15,7 @@ import {
   Text,
   TextInput,
 } from "@mantine/core";
-import { IconAlertTriangle, IconCheck, IconSearch } from "@tabler/icons-react";
+import { IconAlertTriangle, IconSearch } from "@tabler/icons-react";
 import { useEffect, useMemo, useRef, useState } from "react";
 
 import { commands, errorMessage } from "../../api/commands";
@@ -23,13 +23,13 @@ import type { CatalogChange } from "../../bindings/CatalogChange";
 import type { ClientDetail } from "../../bindings/ClientDetail";
 import type { TemplateInfo } from "../../bindings/TemplateInfo";
 import type { UpdateCatalog } from "../../bindings/UpdateCatalog";
+import { DraftAlerts, DraftButtons, discardedNotice, publishedNotice, type Notice } from "../../components/DraftActions";
 
 type Templates =
   | { kind: "loading" }
   | { kind: "ready"; templates: TemplateInfo[] }
   | { kind: "failed"; message: string };
 
-type Notice = { color: string; text: string; testId: string } | null;
 
 /** The ids of the apps a catalog allows (in mode all, every app of the library). */
 export function allowedApps(catalog: UpdateCatalog, templates: TemplateInfo[]): Set<string> {
@@ -120,18 +120,9 @@ export function CatalogTab({
     try {
       if (action === "discard") {
         await commands.discardDraft(id, "catalog");
-        setNotice({ color: "blue", text: "The draft was discarded.", testId: "catalog-discarded" });
+        setNotice(discardedNotice("catalog"));
       } else {
-        const outcome = await commands.publishDraft(id, "catalog");
-        setNotice(
-          outcome === "published"
-            ? { color: "green", text: "The catalog was published.", testId: "catalog-published" }
-            : {
-                color: "orange",
-                text: "The server's catalog changed since this draft was made, so it was not published. Your draft is kept: resolve the conflict, or discard the draft.",
-                testId: "catalog-conflict",
-              },
-        );
+        setNotice(publishedNotice("catalog", await commands.publishDraft(id, "catalog")));
       }
       onChanged();
     } catch (e) {
@@ -156,24 +147,7 @@ export function CatalogTab({
           )}
         </Group>
 
-        {conflict && (
-          <Alert color="orange" icon={<IconAlertTriangle size={18} />} data-testid="catalog-conflict-info">
-            <Group justify="space-between">
-              <Text size="sm">The server's catalog changed since your draft was made.</Text>
-              {onOpenConflicts && (
-                <Button size="xs" variant="light" color="orange" onClick={onOpenConflicts} data-testid="catalog-resolve">
-                  Resolve…
-                </Button>
-              )}
-            </Group>
-          </Alert>
-        )}
-
-        {notice && (
-          <Alert color={notice.color} icon={notice.color === "green" ? <IconCheck size={18} /> : undefined} data-testid={notice.testId}>
-            {notice.text}
-          </Alert>
-        )}
+        <DraftAlerts tab="catalog" conflict={conflict} onOpenConflicts={onOpenConflicts} notice={notice} />
 
         <SegmentedControl
           value={catalog.mode === "all" ? "all" : "custom"}
@@ -335,26 +309,14 @@ export function CatalogTab({
           </>
         )}
 
-        <Group justify="flex-end">
-          <Button
-            variant="subtle"
-            color="red"
-            onClick={() => void publishOrDiscard("discard")}
-            disabled={!hasDraft || busy !== null}
-            loading={busy === "discard"}
-            data-testid="catalog-discard"
-          >
-            Discard draft
-          </Button>
-          <Button
-            onClick={() => void publishOrDiscard("publish")}
-            disabled={!hasDraft || busy !== null}
-            loading={busy === "publish"}
-            data-testid="catalog-publish"
-          >
-            Publish
-          </Button>
-        </Group>
+        <DraftButtons
+          tab="catalog"
+          busy={busy}
+          canDiscard={hasDraft}
+          canPublish={hasDraft}
+          onDiscard={() => void publishOrDiscard("discard")}
+          onPublish={() => void publishOrDiscard("publish")}
+        />
       </Stack>
     </Card>
   );
