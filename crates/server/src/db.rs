@@ -86,25 +86,21 @@ pub struct TenantTx {
 
 impl TenantTx {
     pub async fn begin(pool: &PgPool, tenant: TenantId) -> AppResult<Self> {
-        Self::open(pool.begin().await?, tenant).await
+        Self::open(pool, "BEGIN", tenant).await
     }
 
     /// A read-only transaction that sees one snapshot from its first query to its end
     /// (`REPEATABLE READ`), for reads that must be consistent across several queries.
     pub async fn begin_snapshot(pool: &PgPool, tenant: TenantId) -> AppResult<Self> {
-        let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-        Self::open(pool.begin_with(begin).await?, tenant).await
+        Self::open(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", tenant).await
     }
 
-    /// Switches an open transaction to the app role and the tenant, in one round trip. The
-    /// transaction is opened first, on its own: once `begin` has returned, the `Transaction`
-    /// guard owns the rollback, so a request cancelled (timed out, disconnected) at any later
-    /// point cannot hand its connection back to the pool still inside a transaction as the app
-    /// role (which would make the owner's statements on it fail until it is recycled).
-    async fn open(mut tx: Transaction<'static, Postgres>, tenant: TenantId) -> AppResult<Self> {
-        let scope = scope(tenant);
-        let conn: &mut PgConnection = &mut tx;
-        sqlx::Executor::execute(conn, sqlx::raw_sql(&scope)).await?;
+    /// Opens a transaction with `begin` and switches it to the app role and the tenant, all in
+    /// one round trip (one simple query, as sqlx's custom `BEGIN`). A request's work is never
+    /// cancelled halfway (`run_to_completion` in lib.rs gives each its own task), so this
+    /// cannot be cut off between the `BEGIN` and sqlx's `Transaction` guard taking over.
+    async fn open(pool: &PgPool, begin: &str, tenant: TenantId) -> AppResult<Self> {
+        let tx = pool.begin_with(format!("{begin}; {}", scope(tenant))).await?;
         Ok(Self::scoped(tx, tenant))
     }
 
@@ -156,8 +152,8 @@ impl TenantTx {
     }
 }
 
-/// The statements that scope an open transaction to a tenant, sent as one simple query: the
-/// switch to the app role, and the tenant for this transaction only. The tenant is a UUID
+/// The statements that scope a transaction to a tenant, sent with its `BEGIN` as one simple
+/// query: the switch to the app role, and the tenant for this transaction only. The tenant is a UUID
 /// printed by us (hex digits and dashes), never text from a request, so it can be written into
 /// the statement.
 fn scope(tenant: TenantId) -> String {

@@ -202,6 +202,7 @@ pub fn app(state: AppState) -> axum::Router {
     let settings = Arc::clone(&state.settings);
     router
         .merge(portal::router())
+        .layer(axum::middleware::from_fn(run_to_completion))
         // Unknown hosts get a plain 404; a custom domain serves only its client's portal.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -220,6 +221,23 @@ pub fn app(state: AppState) -> axum::Router {
         )
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Runs a request's handler on a task of its own, so that a client going away (or the request
+/// timeout) stops the wait for the answer, not the work halfway through: a write is finished
+/// or rolled back whole, and no database connection is abandoned mid-statement (sqlx cannot
+/// cancel a `BEGIN` cleanly: the connection would go back to the pool inside a transaction).
+/// A handler that panics is a 500.
+async fn run_to_completion(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(e) => axum::response::IntoResponse::into_response(error::AppError::Internal(format!(
+            "a request's task failed: {e}"
+        ))),
+    }
 }
 
 /// A request refused for lack of capacity or time: 503 with `Retry-After`.

@@ -1,10 +1,35 @@
-//! Graceful shutdown: a request in flight when the server is told to stop still completes,
-//! and what it wrote is kept.
+//! Requests run to completion: one in flight when the server is told to stop, or whose client
+//! goes away, still completes, and what it wrote is kept.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::time::Duration;
 
 use crate::helpers::*;
+
+/// Waits until a request is blocked inside the server on the advisory lock of `key` (as the
+/// store takes it: `hashtextextended(key, 0)`). pg_locks shows the whole cluster, where tests
+/// running beside this one take advisory locks of their own: only this database's waiter on
+/// this key counts (a bigint key is split into classid and objid).
+async fn wait_for_lock_waiter(app: &TestApp, key: &str) {
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_locks, hashtextextended($1, 0) AS key \
+             WHERE locktype = 'advisory' AND NOT granted \
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+               AND classid = ((key >> 32) & 4294967295)::oid \
+               AND objid = (key & 4294967295)::oid AND objsubid = 1",
+        )
+        .bind(key)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if n > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the request never reached the lock");
+}
 
 #[tokio::test]
 async fn in_flight_requests_finish_on_shutdown() {
@@ -23,29 +48,7 @@ async fn in_flight_requests_finish_on_shutdown() {
     let request =
         tokio::spawn(async move { api.create_server(&server_body("late", 5), None).await });
 
-    // Wait until the request is blocked on this very lock inside the server. pg_locks shows the
-    // whole cluster, where tests running beside this one take advisory locks of their own: only
-    // this database's waiter on this key counts (a bigint key is split into classid and objid).
-    let mut waiting = false;
-    for _ in 0..100 {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_locks, hashtextextended($1, 0) AS key \
-             WHERE locktype = 'advisory' AND NOT granted \
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-               AND classid = ((key >> 32) & 4294967295)::oid \
-               AND objid = (key & 4294967295)::oid AND objsubid = 1",
-        )
-        .bind(format!("{}:servers", t.id))
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-        if n > 0 {
-            waiting = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(waiting, "the request never reached the lock");
+    wait_for_lock_waiter(&app, &format!("{}:servers", t.id)).await;
 
     app.shutdown();
     // Stopped accepting: a new connection is refused (soon; the accept loop ends on the signal).
@@ -81,4 +84,54 @@ async fn in_flight_requests_finish_on_shutdown() {
         .await
         .unwrap();
     assert_eq!(stored, 1);
+}
+
+#[tokio::test]
+async fn a_request_whose_client_goes_away_still_completes_and_leaves_no_open_transaction() {
+    let app = spawn_app().await;
+    let msp = msp(&app).await;
+    let t = client(&msp, "Gone away", unlimited()).await;
+
+    let mut blocker = app.pool.begin().await.unwrap();
+    let key = format!("{}:servers", t.id);
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(&key)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let api = t.api.clone();
+    let request =
+        tokio::spawn(async move { api.create_server(&server_body("orphan", 5), None).await });
+    wait_for_lock_waiter(&app, &key).await;
+
+    // The client gives up: its connection closes while the server waits on the lock.
+    request.abort();
+    assert!(request.await.unwrap_err().is_cancelled());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    blocker.commit().await.unwrap();
+
+    // The create is finished all the same (the answer had nobody to go to) ...
+    let mut created = 0_i64;
+    for _ in 0..100 {
+        created = sqlx::query_scalar("SELECT count(*) FROM servers WHERE name = 'orphan'")
+            .fetch_one(&app.admin)
+            .await
+            .unwrap();
+        if created == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(created, 1, "the request was cut off halfway");
+    // ... and no connection of the server's pool sits inside a transaction.
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    )
+    .fetch_one(&app.admin)
+    .await
+    .unwrap();
+    assert_eq!(open, 0);
+    // The client's data reads fine afterwards.
+    assert_eq!(t.api.servers().await.unwrap().items.len(), 1);
 }
