@@ -410,7 +410,14 @@ describe("MSP Desk window", () => {
       timeoutMsg: "the preview never showed the chosen logo",
     });
     await byTestId("branding-draft-badge");
-    await browser.execute(() => document.querySelector('[data-testid="branding-panel"]')?.scrollIntoView());
+    // Its top (the Publish row) clear of the app's fixed header.
+    await browser.execute(() => {
+      const panel = document.querySelector('[data-testid="branding-panel"]');
+      if (panel) {
+        panel.style.scrollMarginTop = "64px";
+        panel.scrollIntoView({ block: "start" });
+      }
+    });
     await screenshot("client-branding");
     // (The segmented control's radio inputs are visually hidden: click through the page.)
     await browser.execute(() =>

@@ -92,7 +92,12 @@ impl TenantTx {
     /// A read-only transaction that sees one snapshot from its first query to its end
     /// (`REPEATABLE READ`), for reads that must be consistent across several queries.
     pub async fn begin_snapshot(pool: &PgPool, tenant: TenantId) -> AppResult<Self> {
-        Self::open(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", tenant).await
+        Self::open(
+            pool,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            tenant,
+        )
+        .await
     }
 
     /// Opens a transaction with `begin` and switches it to the app role and the tenant, all in
@@ -100,7 +105,9 @@ impl TenantTx {
     /// cancelled halfway (`run_to_completion` in lib.rs gives each its own task), so this
     /// cannot be cut off between the `BEGIN` and sqlx's `Transaction` guard taking over.
     async fn open(pool: &PgPool, begin: &str, tenant: TenantId) -> AppResult<Self> {
-        let tx = pool.begin_with(format!("{begin}; {}", scope(tenant))).await?;
+        let tx = pool
+            .begin_with(format!("{begin}; {}", scope(tenant)))
+            .await?;
         Ok(Self::scoped(tx, tenant))
     }
 

@@ -202,7 +202,6 @@ pub fn app(state: AppState) -> axum::Router {
     let settings = Arc::clone(&state.settings);
     router
         .merge(portal::router())
-        .layer(axum::middleware::from_fn(run_to_completion))
         // Unknown hosts get a plain 404; a custom domain serves only its client's portal.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -219,20 +218,24 @@ pub fn app(state: AppState) -> axum::Router {
                 .layer(HandleErrorLayer::new(overloaded))
                 .timeout(settings.request_timeout),
         )
+        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Runs a request's handler on a task of its own, so that a client going away (or the request
-/// timeout) stops the wait for the answer, not the work halfway through: a write is finished
-/// or rolled back whole, and no database connection is abandoned mid-statement (sqlx cannot
-/// cancel a `BEGIN` cleanly: the connection would go back to the pool inside a transaction).
-/// A handler that panics is a 500.
+/// Runs a request (its timeout, its handler) on a task of its own, so that a client going away
+/// stops the wait for the answer, not the work halfway through: a write is finished or rolled
+/// back whole, and no database connection is abandoned mid-statement (sqlx cannot cancel a
+/// `BEGIN` cleanly: the connection would go back to the pool inside a transaction). Only the
+/// request timeout, inside the task, still ends the work (after 30 s, so a 503 keeps meaning
+/// "nothing was changed"). A handler that panics is a 500.
 async fn run_to_completion(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    match tokio::spawn(next.run(request)).await {
+    use tracing::Instrument as _;
+    let work = next.run(request).instrument(tracing::Span::current());
+    match tokio::spawn(work).await {
         Ok(response) => response,
         Err(e) => axum::response::IntoResponse::into_response(error::AppError::Internal(format!(
             "a request's task failed: {e}"
