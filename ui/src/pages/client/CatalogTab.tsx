@@ -138,16 +138,56 @@ export function CatalogTab({
   return (
     <Card withBorder padding="lg" data-testid="catalog-panel">
       <Stack>
-        <Group justify="space-between">
-          <Text fw={600}>App Catalog</Text>
-          {hasDraft && (
-            <Badge color="blue" variant="light" data-testid="catalog-draft-badge">
-              Draft not yet published
-            </Badge>
-          )}
+        <Group justify="space-between" align="center">
+          <Group gap="sm">
+            <Text fw={600}>App Catalog</Text>
+            {hasDraft && (
+              <Badge color="blue" variant="light" data-testid="catalog-draft-badge">
+                Draft not yet published
+              </Badge>
+            )}
+          </Group>
+          <DraftButtons
+            tab="catalog"
+            busy={busy}
+            canDiscard={hasDraft}
+            canPublish={hasDraft}
+            onDiscard={() => void publishOrDiscard("discard")}
+            onPublish={() => void publishOrDiscard("publish")}
+          />
         </Group>
 
         <DraftAlerts tab="catalog" conflict={conflict} onOpenConflicts={onOpenConflicts} notice={notice} />
+        {/* What publishing would change, above the list it summarises (the list is long). */}
+        {templates.kind === "ready" && (
+          <Alert color={added.length + removed.length > 0 || modeChanged ? "blue" : "gray"} variant="light" data-testid="catalog-diff">
+            {added.length + removed.length === 0 && !modeChanged ? (
+              <Text size="sm">No change to the apps allowed since the last sync{baseline.current.hadDraft ? " (and the draft already saved)" : ""}.</Text>
+            ) : (
+              <Stack gap={4}>
+                <Text size="sm" fw={500}>
+                  Publishing changes this client's catalog since the last sync
+                  {baseline.current.hadDraft ? " (and the draft already saved)" : ""}:
+                </Text>
+                {modeChanged && (
+                  <Text size="sm" data-testid="catalog-diff-mode">
+                    Mode: {catalog.mode === "all" ? "all apps, new ones included" : "custom list"}
+                  </Text>
+                )}
+                {added.length > 0 && (
+                  <Text size="sm" c="green.8" data-testid="catalog-diff-added">
+                    Added ({added.length}): {names(added)}
+                  </Text>
+                )}
+                {removed.length > 0 && (
+                  <Text size="sm" c="red.8" data-testid="catalog-diff-removed">
+                    Removed ({removed.length}): {names(removed)}
+                  </Text>
+                )}
+              </Stack>
+            )}
+          </Alert>
+        )}
 
         <SegmentedControl
           value={catalog.mode === "all" ? "all" : "custom"}
@@ -279,44 +319,8 @@ export function CatalogTab({
               </Table.ScrollContainer>
             )}
 
-            <Alert color={added.length + removed.length > 0 || modeChanged ? "blue" : "gray"} variant="light" data-testid="catalog-diff">
-              {added.length + removed.length === 0 && !modeChanged ? (
-                <Text size="sm">No change to the apps allowed since the last sync{baseline.current.hadDraft ? " (and the draft already saved)" : ""}.</Text>
-              ) : (
-                <Stack gap={4}>
-                  <Text size="sm" fw={500}>
-                    Publishing changes this client's catalog since the last sync
-                    {baseline.current.hadDraft ? " (and the draft already saved)" : ""}:
-                  </Text>
-                  {modeChanged && (
-                    <Text size="sm" data-testid="catalog-diff-mode">
-                      Mode: {catalog.mode === "all" ? "all apps, new ones included" : "custom list"}
-                    </Text>
-                  )}
-                  {added.length > 0 && (
-                    <Text size="sm" c="green.8" data-testid="catalog-diff-added">
-                      Added ({added.length}): {names(added)}
-                    </Text>
-                  )}
-                  {removed.length > 0 && (
-                    <Text size="sm" c="red.8" data-testid="catalog-diff-removed">
-                      Removed ({removed.length}): {names(removed)}
-                    </Text>
-                  )}
-                </Stack>
-              )}
-            </Alert>
           </>
         )}
-
-        <DraftButtons
-          tab="catalog"
-          busy={busy}
-          canDiscard={hasDraft}
-          canPublish={hasDraft}
-          onDiscard={() => void publishOrDiscard("discard")}
-          onPublish={() => void publishOrDiscard("publish")}
-        />
       </Stack>
     </Card>
   );
