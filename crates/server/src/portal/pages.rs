@@ -185,6 +185,19 @@ fn add_cookie(response: &mut Response, value: HeaderValue) {
     response.headers_mut().append(header::SET_COOKIE, value);
 }
 
+/// A page of `site` in `brand`, rendered by `render`: the base sheet and the brand's own sheet
+/// linked, the brand's policy.
+fn page(
+    site: &Site,
+    brand: &Branded,
+    status: StatusCode,
+    render: impl FnOnce(&Head<'_>, &Brand<'_>) -> Result<String, mspdesk_portal::RenderError>,
+) -> AppResult<Response> {
+    let sheet = site.path("branding.css");
+    let body = rendered(render(&head(Some(&sheet)), &brand.brand()))?;
+    Ok(html(status, body, &brand.csp()))
+}
+
 /// A page that says something, in the client's brand.
 fn message(
     site: &Site,
@@ -194,13 +207,9 @@ fn message(
     text: &str,
     link: Option<(&str, &str)>,
 ) -> AppResult<Response> {
-    let sheet = site.path("branding.css");
-    let body = rendered(message_page(
-        &head(Some(&sheet)),
-        &brand.brand(),
-        &Message { title, text, link },
-    ))?;
-    Ok(html(status, body, &brand.csp()))
+    page(site, brand, status, |head, brand| {
+        message_page(head, brand, &Message { title, text, link })
+    })
 }
 
 /// A failure as a page: 404 for what does not exist (or is another tenant's), 500 otherwise
@@ -342,23 +351,23 @@ async fn show_home(state: &AppState, site: Site, headers: &HeaderMap) -> AppResu
     };
     let data = overview_data(&mut tx, &client).await?;
     tx.commit().await?;
-    let sheet = site.path("branding.css");
     let sign_out = site.path("sign-out");
-    let body = rendered(overview_page(
-        &head(Some(&sheet)),
-        &brand.brand(),
-        &Overview {
-            user_name: &session.name,
-            user_email: &session.email,
-            sign_out_action: &sign_out,
-            csrf_token: &session.csrf_token,
-            usage: data.usage,
-            servers: data.servers,
-            catalog_is_all: data.catalog_is_all,
-            allowed_apps: data.allowed_apps,
-        },
-    ))?;
-    Ok(html(StatusCode::OK, body, &brand.csp()))
+    page(&site, &brand, StatusCode::OK, |head, brand| {
+        overview_page(
+            head,
+            brand,
+            &Overview {
+                user_name: &session.name,
+                user_email: &session.email,
+                sign_out_action: &sign_out,
+                csrf_token: &session.csrf_token,
+                usage: data.usage,
+                servers: data.servers,
+                catalog_is_all: data.catalog_is_all,
+                allowed_apps: data.allowed_apps,
+            },
+        )
+    })
 }
 
 /// The sign-in form, with a form cookie (kept if the browser has one) and any stale session
@@ -373,19 +382,19 @@ fn sign_in_form(
     error: Option<&str>,
 ) -> AppResult<Response> {
     let token = cookies::get(headers, cookies::FORM).unwrap_or_else(new_token);
-    let sheet = site.path("branding.css");
     let action = site.path("sign-in");
-    let body = rendered(sign_in_page(
-        &head(Some(&sheet)),
-        &brand.brand(),
-        &SignInForm {
-            action: &action,
-            email,
-            csrf_token: Some(&token),
-            error,
-        },
-    ))?;
-    let mut response = html(status, body, &brand.csp());
+    let mut response = page(site, brand, status, |head, brand| {
+        sign_in_page(
+            head,
+            brand,
+            &SignInForm {
+                action: &action,
+                email,
+                csrf_token: Some(&token),
+                error,
+            },
+        )
+    })?;
     let secure = state.secure_cookies;
     add_cookie(
         &mut response,
@@ -621,20 +630,20 @@ fn set_password_form(
     error: Option<&str>,
 ) -> AppResult<Response> {
     let form_token = cookies::get(headers, cookies::FORM).unwrap_or_else(new_token);
-    let sheet = site.path("branding.css");
     let action = site.path(&format!("invitation/{token}"));
-    let body = rendered(set_password_page(
-        &head(Some(&sheet)),
-        &brand.brand(),
-        &SetPasswordForm {
-            action: &action,
-            email,
-            csrf_token: &form_token,
-            error,
-            min_length: PASSWORD_MIN_CHARS,
-        },
-    ))?;
-    let mut response = html(status, body, &brand.csp());
+    let mut response = page(site, brand, status, |head, brand| {
+        set_password_page(
+            head,
+            brand,
+            &SetPasswordForm {
+                action: &action,
+                email,
+                csrf_token: &form_token,
+                error,
+                min_length: PASSWORD_MIN_CHARS,
+            },
+        )
+    })?;
     add_cookie(
         &mut response,
         cookies::set(
