@@ -6,9 +6,9 @@ use mspdesk_api::types::{ChangesPage, CHANGES_DEFAULT_LIMIT, CHANGES_MAX_LIMIT};
 use mspdesk_api::Problem;
 use serde::Deserialize;
 
-use super::{housekeep, read_snapshot, Actor, Query};
+use super::{housekeep, page_size_within, read_snapshot, Actor, Query};
 use crate::auth::MspAdmin;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::store::changes::{self, Cursor};
 use crate::AppState;
 
@@ -18,8 +18,8 @@ pub struct ChangesQuery {
     /// `next_cursor` of the previous page; absent: a snapshot of the current state (upserts
     /// only), in pages.
     since: Option<String>,
-    /// Page size, 1 to 5000 (default 1000).
-    limit: Option<u32>,
+    /// Page size, 1 to 5000 (default 1000); out of range is 422, never clamped.
+    limit: Option<i64>,
 }
 
 /// What was created, updated or deleted across the MSP's clients, servers, users, catalogs,
@@ -28,21 +28,14 @@ pub struct ChangesQuery {
 /// are tombstones, kept 30 days: an older cursor gets 410 `resync_required`.
 #[utoipa::path(get, path = "/changes", tag = "msp", security(("bearer" = [])), params(ChangesQuery),
     responses((status = 200, body = ChangesPage), (status = 400, body = Problem), (status = 403, body = Problem),
-        (status = 410, body = Problem)))]
+        (status = 410, body = Problem), (status = 422, body = Problem)))]
 #[tracing::instrument(skip_all, fields(tenant = %auth.tenant))]
 pub async fn changes(
     State(state): State<AppState>,
     auth: MspAdmin,
     Query(query): Query<ChangesQuery>,
 ) -> AppResult<Response> {
-    let limit = match query.limit.unwrap_or(CHANGES_DEFAULT_LIMIT) {
-        n @ 1..=CHANGES_MAX_LIMIT => n,
-        _ => {
-            return Err(AppError::BadRequest(format!(
-                "limit must be between 1 and {CHANGES_MAX_LIMIT}"
-            )))
-        }
-    };
+    let limit = page_size_within(query.limit, CHANGES_DEFAULT_LIMIT, CHANGES_MAX_LIMIT)?;
     let since = query.since.as_deref().map(Cursor::parse).transpose()?;
     let who = Actor::from(auth);
     housekeep(&state, who, async |tx| changes::purge(tx).await).await?;

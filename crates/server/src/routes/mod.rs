@@ -179,12 +179,18 @@ impl PageQuery {
 /// A page size from the query: 1 to 500, 50 when absent; anything else is 422 naming `limit`
 /// (never clamped).
 pub(crate) fn page_size(limit: Option<i64>) -> AppResult<u32> {
+    page_size_within(limit, DEFAULT_PAGE, MAX_PAGE)
+}
+
+/// A page size from the query: 1 to `max`, `default` when absent; anything else is 422
+/// naming `limit` (never clamped).
+pub(crate) fn page_size_within(limit: Option<i64>, default: u32, max: u32) -> AppResult<u32> {
     match limit.map(u32::try_from) {
-        None => Ok(DEFAULT_PAGE),
-        Some(Ok(n @ 1..=MAX_PAGE)) => Ok(n),
+        None => Ok(default),
+        Some(Ok(n)) if (1..=max).contains(&n) => Ok(n),
         Some(_) => Err(AppError::validation(
             "limit",
-            format!("must be between 1 and {MAX_PAGE}"),
+            format!("must be between 1 and {max}"),
         )),
     }
 }
