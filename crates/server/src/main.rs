@@ -53,6 +53,14 @@ enum Command {
         #[arg(long, env = "CONTROL_PANEL_MAX_REQUESTS", default_value_t = 512,
               value_parser = clap::value_parser!(u32).range(1..))]
         max_requests: u32,
+        /// How long a request may take, in seconds; past it, 503 and nothing it did is kept.
+        #[arg(long, env = "CONTROL_PANEL_REQUEST_SECONDS", default_value_t = 30,
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
+        request_seconds: u64,
+        /// How long a client may take to send a request's headers, in seconds.
+        #[arg(long, env = "CONTROL_PANEL_HEADER_SECONDS", default_value_t = 10,
+              value_parser = clap::value_parser!(u64).range(1..=600))]
+        header_seconds: u64,
         /// Serve even as a superuser or a role that may bypass row-level security (refused
         /// by default: such a role sees every tenant's rows).
         #[arg(long)]
@@ -62,10 +70,10 @@ enum Command {
         #[arg(long, env = "CONTROL_PANEL_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
     },
-    /// List the token signing keys (newest first; the newest in force signs).
+    /// List the token signing keys (newest first; the newest in force for 90 s signs).
     Keys,
-    /// Add a new signing key: every instance signs with it within a minute; older keys keep
-    /// verifying the tokens they signed until those expire.
+    /// Add a new signing key: every instance verifies its tokens within 30 s and signs with it
+    /// after 90 s; older keys keep verifying the tokens they signed until those expire.
     RotateKeys,
     /// Revoke a signing key: every token it signed fails on every instance within a minute.
     RevokeKey {
@@ -110,6 +118,8 @@ async fn main() -> Result<()> {
             public_host,
             token_minutes,
             max_requests,
+            request_seconds,
+            header_seconds,
             allow_superuser,
             trusted_proxies,
         } => {
@@ -122,6 +132,8 @@ async fn main() -> Result<()> {
             let settings = Settings {
                 msp_token_lifetime: chrono::Duration::minutes(token_minutes),
                 max_concurrent_requests: max_requests as usize,
+                request_timeout: std::time::Duration::from_secs(request_seconds),
+                header_read_timeout: std::time::Duration::from_secs(header_seconds),
                 allow_superuser,
                 trusted_proxies,
                 ..Settings::default()
