@@ -11,7 +11,7 @@ use mspdesk_domain::TenantId;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::store::changes::{self, Change};
 
 /// The role requests run as. Created by the first migration.
@@ -101,13 +101,9 @@ impl TenantTx {
     }
 
     /// Opens a transaction with `begin` and switches it to the app role and the tenant, all in
-    /// one round trip (one simple query, as sqlx's custom `BEGIN`). A request's work is never
-    /// cancelled halfway (`run_to_completion` in lib.rs gives each its own task), so this
-    /// cannot be cut off between the `BEGIN` and sqlx's `Transaction` guard taking over.
+    /// one round trip (one simple query, as sqlx's custom `BEGIN`), through [`begin_with`].
     async fn open(pool: &PgPool, begin: &str, tenant: TenantId) -> AppResult<Self> {
-        let tx = pool
-            .begin_with(format!("{begin}; {}", scope(tenant)))
-            .await?;
+        let tx = begin_with(pool, format!("{begin}; {}", scope(tenant))).await?;
         Ok(Self::scoped(tx, tenant))
     }
 
@@ -159,6 +155,27 @@ impl TenantTx {
     }
 }
 
+/// Opens a transaction with `statement` (a `BEGIN`, and what else goes in the same round trip)
+/// on a task of its own, so that the caller being cancelled (a request timing out) cannot cut
+/// it off: sqlx 0.8 arms its rollback only once `BEGIN` has answered, and a connection
+/// abandoned while waiting would go back to the pool inside a transaction. Cancelled, the
+/// caller drops a whole `Transaction`, which rolls back as it should.
+pub async fn begin_with(
+    pool: &PgPool,
+    statement: String,
+) -> AppResult<Transaction<'static, Postgres>> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(statement).await })
+        .await
+        .map_err(|e| AppError::Internal(format!("opening a transaction: {e}")))?
+        .map_err(AppError::from)
+}
+
+/// [`begin_with`] a plain `BEGIN`.
+pub async fn begin(pool: &PgPool) -> AppResult<Transaction<'static, Postgres>> {
+    begin_with(pool, "BEGIN".to_owned()).await
+}
+
 /// The statements that scope a transaction to a tenant, sent with its `BEGIN` as one simple
 /// query: the switch to the app role, and the tenant for this transaction only. The tenant is a UUID
 /// printed by us (hex digits and dashes), never text from a request, so it can be written into
@@ -173,7 +190,7 @@ fn scope(tenant: TenantId) -> String {
 /// A transaction for checking a login: as the app role, with no tenant, seeing only the
 /// operator whose e-mail is being checked.
 pub async fn login_tx(pool: &PgPool, email: &str) -> AppResult<Transaction<'static, Postgres>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     sqlx::query("SET LOCAL ROLE mspdesk_app")
         .execute(&mut *tx)
         .await?;
@@ -187,7 +204,7 @@ pub async fn login_tx(pool: &PgPool, email: &str) -> AppResult<Transaction<'stat
 /// A transaction for finding the client a custom domain serves: as the app role, with no
 /// tenant, seeing only the `verified_domains` row of `host`.
 pub async fn host_tx(pool: &PgPool, host: &str) -> AppResult<Transaction<'static, Postgres>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin(pool).await?;
     sqlx::query("SET LOCAL ROLE mspdesk_app")
         .execute(&mut *tx)
         .await?;

@@ -34,6 +34,7 @@ use hyper_util::service::TowerToHyperService;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
@@ -47,9 +48,9 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 pub struct Settings {
     /// How long an MSP operator's token lasts (`CONTROL_PANEL_TOKEN_MINUTES`; default 8 hours).
     pub msp_token_lifetime: chrono::Duration,
-    /// How often the signing keys are reloaded from the database (default 30 s): a key added by
-    /// `rotate-keys` signs, and a key removed by `revoke-key` stops verifying, after at most
-    /// this long on every instance.
+    /// How often the signing keys are reloaded from the database (default 30 s): within this
+    /// long every instance verifies a key added by `rotate-keys` and stops verifying a key
+    /// revoked by `revoke-key`; a new key signs once three of these have passed.
     pub key_reload_interval: Duration,
     /// The longest a request may take, from its headers to its answer (default 30 s); past it
     /// the answer is 503.
@@ -218,28 +219,35 @@ pub fn app(state: AppState) -> axum::Router {
                 .layer(HandleErrorLayer::new(overloaded))
                 .timeout(settings.request_timeout),
         )
-        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Runs a request (its timeout, its handler) on a task of its own, so that a client going away
-/// stops the wait for the answer, not the work halfway through: a write is finished or rolled
-/// back whole, and no database connection is abandoned mid-statement (sqlx cannot cancel a
-/// `BEGIN` cleanly: the connection would go back to the pool inside a transaction). Only the
-/// request timeout, inside the task, still ends the work (after 30 s, so a 503 keeps meaning
-/// "nothing was changed"). A handler that panics is a 500.
-async fn run_to_completion(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use tracing::Instrument as _;
-    let work = next.run(request).instrument(tracing::Span::current());
-    match tokio::spawn(work).await {
-        Ok(response) => response,
-        Err(e) => axum::response::IntoResponse::into_response(error::AppError::Internal(format!(
-            "a request's task failed: {e}"
-        ))),
+/// Runs one request (its place among the requests at once, its timeout, its handler) on a task
+/// of its own, tracked by `tasks`, so that a client going away stops the wait for the answer,
+/// not the work halfway through: a write is finished or rolled back whole, no database
+/// connection is abandoned mid-statement, and the work keeps its place in the bound on
+/// requests at once until it ends. Only the request timeout, inside the task, still ends the
+/// work. A handler that panics is a 500.
+async fn run_to_completion<S>(
+    tasks: TaskTracker,
+    service: S,
+    request: axum::http::Request<hyper::body::Incoming>,
+) -> Result<axum::response::Response, std::convert::Infallible>
+where
+    S: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    match tasks.spawn(service.oneshot(request)).await {
+        Ok(answer) => answer,
+        Err(e) => Ok(axum::response::IntoResponse::into_response(
+            error::AppError::Internal(format!("a request's task failed: {e}")),
+        )),
     }
 }
 
@@ -287,6 +295,9 @@ pub async fn serve_with(
     // means a TLS proxy in front, wherever this instance listens.
     state.secure_cookies = !addr.ip().is_loopback() || state.domains.public_host.is_some();
     let settings = Arc::clone(&state.settings);
+    state
+        .keys
+        .activate_after_reloads(settings.key_reload_interval);
     let reloader = tokio::spawn(auth::Keys::reload_every(
         Arc::downgrade(&state.keys),
         settings.key_reload_interval,
@@ -324,6 +335,7 @@ async fn accept_loop(
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let tasks = TaskTracker::new();
     let shutdown = std::pin::pin!(shutdown);
     let mut shutdown = shutdown;
     loop {
@@ -347,6 +359,10 @@ async fn accept_loop(
                 request.map(axum::body::Body::new)
             },
         );
+        let tracked = tasks.clone();
+        let service = tower::service_fn(move |request| {
+            run_to_completion(tracked.clone(), service.clone(), request)
+        });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();
@@ -359,4 +375,7 @@ async fn accept_loop(
     }
     drop(listener);
     graceful.shutdown().await;
+    // Requests whose clients left before the answer still finish (within the request timeout).
+    tasks.close();
+    tasks.wait().await;
 }

@@ -101,7 +101,7 @@ pub async fn reserve(pool: &PgPool, keys: &[(Rule, &str)]) -> AppResult<Reservat
         .collect();
     // Always in the same order, so two attempts never wait on each other crosswise.
     locks.sort_unstable();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     sqlx::query("SELECT pg_advisory_xact_lock(l) FROM unnest($1::bigint[]) AS l")
         .bind(&locks)
         .execute(&mut *tx)

@@ -135,3 +135,53 @@ async fn a_request_whose_client_goes_away_still_completes_and_leaves_no_open_tra
     // The client's data reads fine afterwards.
     assert_eq!(t.api.servers().await.unwrap().items.len(), 1);
 }
+
+#[tokio::test]
+async fn a_request_whose_client_went_away_keeps_its_place_in_the_bound_until_it_ends() {
+    let app = spawn_app_with_settings(mspdesk_server::Settings {
+        max_concurrent_requests: 1,
+        ..mspdesk_server::Settings::default()
+    })
+    .await;
+    let msp = msp(&app).await;
+    let t = client(&msp, "Bounded", unlimited()).await;
+    let key = format!("{}:servers", t.id);
+    let mut blocker = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(&key)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let api = t.api.clone();
+    let request =
+        tokio::spawn(async move { api.create_server(&server_body("held", 5), None).await });
+    wait_for_lock_waiter(&app, &key).await;
+    request.abort();
+    assert!(request.await.unwrap_err().is_cancelled());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // The abandoned request still runs, so the one place is taken: 503 at once.
+    let err = t.api.servers().await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(mspdesk_api::ProblemCode::Unavailable),
+        "{err}"
+    );
+    blocker.commit().await.unwrap();
+    // Once it has ended, the place is free again.
+    let mut listed = None;
+    for _ in 0..100 {
+        if let Ok(page) = t.api.servers().await {
+            listed = Some(page);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let names: Vec<String> = listed
+        .expect("the place was never freed")
+        .items
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["held"]);
+}
