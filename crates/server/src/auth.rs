@@ -56,24 +56,26 @@ pub struct Minter {
 struct SigningKey {
     kid: String,
     key: EncodingKey,
-    created_at: DateTime<Utc>,
+    /// How long the key had been in force when the set was loaded, by the database's clock
+    /// (instances' clocks may differ from it and from each other).
+    age_at_load: std::time::Duration,
 }
 
 /// The keys in force, newest first: every one verifies; which one signs is [`signer`]'s.
 struct KeySet {
     signing: Vec<SigningKey>,
     verifying: HashMap<String, DecodingKey>,
+    loaded_at: std::time::Instant,
 }
 
-/// Which of the keys in force (`created`, newest first, never empty) signs at `now`: the
-/// newest that has been in force for `activation`, so every instance has loaded it (and
-/// verifies its tokens) before any instance signs with it; the oldest while none has (a first
-/// key, or the one made when every key was revoked, signs at once).
-fn signer(created: &[DateTime<Utc>], now: DateTime<Utc>, activation: Duration) -> usize {
-    created
-        .iter()
-        .position(|&c| c + activation <= now)
-        .unwrap_or(created.len().saturating_sub(1))
+/// Which of the keys in force (their `ages`, newest first, never empty) signs: the newest that
+/// has been in force for `activation`, so every instance has loaded it (and verifies its
+/// tokens) before any instance signs with it; the oldest while none has (a first key, or the
+/// one made when every key was revoked, signs at once).
+fn signer(ages: &[std::time::Duration], activation: std::time::Duration) -> usize {
+    ages.iter()
+        .position(|&age| age >= activation)
+        .unwrap_or(ages.len().saturating_sub(1))
 }
 
 /// The key set, shared by all server instances through PostgreSQL and reloaded on a timer
@@ -238,14 +240,16 @@ impl Keys {
             kid: String,
             private_der: Vec<u8>,
             public_raw: Vec<u8>,
-            created_at: DateTime<Utc>,
+            age_ms: i64,
         }
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT kid, private_der, public_raw, created_at FROM signing_keys
-             WHERE revoked_at IS NULL ORDER BY created_at DESC, kid DESC",
+            "SELECT kid, private_der, public_raw,
+                    greatest(0, (extract(epoch FROM now() - created_at) * 1000)::bigint) AS age_ms
+             FROM signing_keys WHERE revoked_at IS NULL ORDER BY created_at DESC, kid DESC",
         )
         .fetch_all(pool)
         .await?;
+        let loaded_at = std::time::Instant::now();
         if rows.is_empty() {
             return Err(KeyError::Unknown("(none in force)".to_owned()));
         }
@@ -258,22 +262,38 @@ impl Keys {
             .map(|r| SigningKey {
                 key: EncodingKey::from_ed_der(&r.private_der),
                 kid: r.kid,
-                created_at: r.created_at,
+                age_at_load: std::time::Duration::from_millis(u64::try_from(r.age_ms).unwrap_or(0)),
             })
             .collect();
         if let Some(k) = signing.iter().find(|k| !verifying.contains_key(&k.kid)) {
             return Err(KeyError::Corrupt(k.kid.clone()));
         }
-        Ok(KeySet { signing, verifying })
+        Ok(KeySet {
+            signing,
+            verifying,
+            loaded_at,
+        })
     }
 
     /// The key that signs now, of `set`.
     fn signing_key<'s>(&self, set: &'s KeySet) -> Option<&'s SigningKey> {
-        let created: Vec<DateTime<Utc>> = set.signing.iter().map(|k| k.created_at).collect();
-        let activation = Duration::milliseconds(
-            i64::try_from(self.activation_ms.load(Ordering::Relaxed)).unwrap_or(i64::MAX),
-        );
-        set.signing.get(signer(&created, Utc::now(), activation))
+        let since_load = set.loaded_at.elapsed();
+        let ages: Vec<std::time::Duration> = set
+            .signing
+            .iter()
+            .map(|k| k.age_at_load + since_load)
+            .collect();
+        let activation =
+            std::time::Duration::from_millis(self.activation_ms.load(Ordering::Relaxed));
+        set.signing.get(signer(&ages, activation))
+    }
+
+    /// How long a new key is in force before it signs: three of `reload_interval` (every
+    /// instance reloads within one; two more absorb late ticks and slow reloads). Zero (the
+    /// newest key signs at once) until this is called; `serve` calls it.
+    pub fn activate_after_reloads(&self, reload_interval: std::time::Duration) {
+        let ms = u64::try_from(reload_interval.saturating_mul(3).as_millis()).unwrap_or(u64::MAX);
+        self.activation_ms.store(ms, Ordering::Relaxed);
     }
 
     fn current(&self) -> Arc<KeySet> {
@@ -300,11 +320,6 @@ impl Keys {
     /// Reloads the keys every `interval` for as long as they are in use (a failed reload keeps
     /// the keys it had and is retried at the next tick).
     pub async fn reload_every(keys: std::sync::Weak<Self>, interval: std::time::Duration) {
-        // Three intervals: every instance reloads within one; two more absorb late ticks.
-        if let Some(keys) = keys.upgrade() {
-            let ms = u64::try_from(interval.saturating_mul(3).as_millis()).unwrap_or(u64::MAX);
-            keys.activation_ms.store(ms, Ordering::Relaxed);
-        }
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks.tick().await;
@@ -634,20 +649,19 @@ mod tests {
 
     #[test]
     fn a_new_key_signs_only_once_it_has_been_in_force_long_enough() {
-        let now = Utc::now();
-        let wait = Duration::seconds(90);
-        let old = now - Duration::days(3);
+        let s = std::time::Duration::from_secs;
+        let wait = s(90);
+        let old = s(3 * 86_400);
         // Just rotated: the old key goes on signing.
-        assert_eq!(signer(&[now - Duration::seconds(10), old], now, wait), 1);
+        assert_eq!(signer(&[s(10), old], wait), 1);
         // In force for the whole wait: the new key signs.
-        assert_eq!(signer(&[now - wait, old], now, wait), 0);
+        assert_eq!(signer(&[wait, old], wait), 0);
         // Of several, the newest that is ready.
-        let keys = [now, now - Duration::minutes(5), old];
-        assert_eq!(signer(&keys, now, wait), 1);
+        assert_eq!(signer(&[s(0), s(300), old], wait), 1);
         // None ready (a first key, or the replacement of a revoked one): the oldest signs.
-        assert_eq!(signer(&[now, now - Duration::seconds(1)], now, wait), 1);
-        assert_eq!(signer(&[now], now, wait), 0);
+        assert_eq!(signer(&[s(0), s(1)], wait), 1);
+        assert_eq!(signer(&[s(0)], wait), 0);
         // Without reloads (no wait), the newest signs at once.
-        assert_eq!(signer(&[now, old], now, Duration::zero()), 0);
+        assert_eq!(signer(&[s(0), old], s(0)), 0);
     }
 }

@@ -53,11 +53,11 @@ enum Command {
         #[arg(long, env = "CONTROL_PANEL_MAX_REQUESTS", default_value_t = 512,
               value_parser = clap::value_parser!(u32).range(1..))]
         max_requests: u32,
-        /// How long a request may take, in seconds; past it, 503 and nothing it did is kept.
+        /// How long a request may take, in seconds; past it, 503 and what it did is rolled back.
         #[arg(long, env = "CONTROL_PANEL_REQUEST_SECONDS", default_value_t = 30,
               value_parser = clap::value_parser!(u64).range(1..=3600))]
         request_seconds: u64,
-        /// How long a client may take to send a request's headers, in seconds.
+        /// How long an HTTP/1 client may take to send a request's headers, in seconds.
         #[arg(long, env = "CONTROL_PANEL_HEADER_SECONDS", default_value_t = 10,
               value_parser = clap::value_parser!(u64).range(1..=600))]
         header_seconds: u64,
@@ -75,7 +75,7 @@ enum Command {
     /// Add a new signing key: every instance verifies its tokens within 30 s and signs with it
     /// after 90 s; older keys keep verifying the tokens they signed until those expire.
     RotateKeys,
-    /// Revoke a signing key: every token it signed fails on every instance within a minute.
+    /// Revoke a signing key: every token it signed fails on every instance within 30 s.
     RevokeKey {
         /// The key's id (`control-panel keys` lists them).
         kid: String,
@@ -183,14 +183,12 @@ async fn main() -> Result<()> {
             mspdesk_server::migrate(&pool).await?;
             let kid = auth::rotate_keys(&pool).await?;
             println!("{kid}");
-            eprintln!("added signing key {kid}: running instances sign with it after their next key reload (within a minute)");
+            eprintln!("added signing key {kid}: running instances verify its tokens within 30 s and sign with it after 90 s");
         }
         Command::RevokeKey { kid } => {
             mspdesk_server::migrate(&pool).await?;
             let created = auth::revoke_key(&pool, &kid).await?;
-            eprintln!(
-                "revoked signing key {kid}: its tokens fail on every instance within a minute"
-            );
+            eprintln!("revoked signing key {kid}: its tokens fail on every instance within 30 s");
             if let Some(new) = created {
                 eprintln!("it was the last key in force, so a new one was added: {new}");
             }
