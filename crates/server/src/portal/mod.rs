@@ -236,13 +236,21 @@ pub async fn host_filter(
     next: Next,
 ) -> Response {
     // HTTP/2 names the host in `:authority` (the URI's authority), HTTP/1.1 in `Host`, or in an
-    // absolute request target that then wins (RFC 9112, 3.2.2): from here on `Host` holds it.
+    // absolute request target (RFC 9112, 3.2.2): from here on `Host` holds it. An authority
+    // with user information, or an absolute target that names another host than `Host` (a
+    // proxy may have checked the one and passed the other on), is refused.
     if let Some(authority) = request.uri().authority() {
+        let named = authority.host().trim_end_matches('.').to_ascii_lowercase();
+        let named = named.trim_start_matches('[').trim_end_matches(']');
+        let differs = request_host(request.headers()).is_some_and(|given| given != named);
+        if authority.as_str().contains('@') || differs {
+            return plain(StatusCode::BAD_REQUEST, "Bad request\n");
+        }
         match HeaderValue::from_str(authority.as_str()) {
             Ok(host) => {
                 request.headers_mut().insert(header::HOST, host);
             }
-            Err(_) => return unknown_host(),
+            Err(_) => return plain(StatusCode::BAD_REQUEST, "Bad request\n"),
         }
     }
     let kind = match resolve_host(&state, request.headers()).await {
@@ -263,10 +271,14 @@ pub async fn host_filter(
 /// The plain 404 for a host the server does not know: no branding, no JSON.
 #[must_use]
 pub fn unknown_host() -> Response {
+    plain(StatusCode::NOT_FOUND, "Not found\n")
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
     (
-        StatusCode::NOT_FOUND,
+        status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "Not found\n",
+        text,
     )
         .into_response()
 }

@@ -69,8 +69,9 @@ fn validate(state: &AppState, tenant: TenantId, body: &UpdateBranding) -> AppRes
 
 /// Looks the custom domain's TXT record (`custom_domain_verification.record_name`) up now and
 /// answers with the branding in its new state: `verified` when the record holds the token
-/// (unless another account verified the domain first), `failed` with the reason otherwise.
-/// 422 when no custom domain is set.
+/// (unless another account verified the domain first), `failed` with the reason otherwise; a
+/// lookup that gets no answer at all leaves a verified domain `verified`, with the failure as
+/// its `reason`. 422 when no custom domain is set.
 #[utoipa::path(post, path = "/branding/domain/verify", tag = "tenant", security(("bearer" = [])),
     responses((status = 200, body = Branding), (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[tracing::instrument(skip_all, fields(tenant = %auth.tenant))]

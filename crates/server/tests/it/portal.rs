@@ -937,6 +937,33 @@ async fn custom_domains_serve_their_portal_and_unknown_hosts_get_a_plain_404() {
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(res.headers()["content-type"], "text/plain; charset=utf-8");
     }
+    // An absolute request target names the host too; one that disagrees with `Host`, or
+    // carries user information, is refused.
+    for (target, host, want) in [
+        ("http://portal.acme.example/", "portal.acme.example", "200"),
+        ("http://evil.example/", "portal.acme.example", "400"),
+        ("http://portal.acme.example/", "evil.example", "400"),
+        (
+            "http://u@portal.acme.example/",
+            "portal.acme.example",
+            "400",
+        ),
+    ] {
+        let mut conn = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        let request = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        tokio::io::AsyncWriteExt::write_all(&mut conn, request.as_bytes())
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut conn, &mut answer)
+            .await
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {want}")),
+            "{target} with Host {host}: {answer}"
+        );
+    }
     // The Control Panel's own host, and its address, answer as before: `/` is no route.
     for host in ["cp.msp.example", "127.0.0.1"] {
         let res = get(host, "/".into()).await.unwrap();
