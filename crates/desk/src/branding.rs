@@ -360,7 +360,8 @@ impl Desk {
                 match retry(|| api.upload_asset(image.kind, image.bytes.clone(), version)).await {
                     Ok(b) => b.version,
                     Err(e) if e.code() == Some(ProblemCode::VersionConflict) => {
-                        match landed(api, client, &image, version).await {
+                        let base = self.synced_branding(client).await?;
+                        match landed(api, client, base.as_ref(), &image, version).await {
                             Some(v) => v,
                             None => return Ok(Err(e)),
                         }
@@ -375,20 +376,31 @@ impl Desk {
     }
 }
 
-/// After a 412 on uploading `image` at `version`: the branding's version when the upload that
-/// made it was this very one (its answer lost, or the desk stopped before recording it), so the
-/// server holds exactly this image one version on; None when anything else changed it.
+/// After a 412 on uploading `image` at `version`: the branding's version when the change that
+/// made it was this very upload (its answer lost, or the desk stopped before recording it),
+/// else None (a conflict, for the user to resolve). It can only vouch for that against the
+/// synced branding the draft is based on (`base`, at `version`): the server must then be
+/// exactly one version on, and equal to `base` with this image in place of a different one.
 async fn landed(
     api: &ApiClient,
     client: ClientId,
+    base: Option<&Branding>,
     image: &StoredImage,
     version: i64,
 ) -> Option<i64> {
-    let server = retry(|| api.branding()).await.ok()?;
+    let base = base.filter(|b| b.version == version)?;
     let ours = asset_path(client.into(), image.kind, &asset_sha256(&image.bytes));
-    let theirs = match image.kind {
-        AssetKind::Logo => server.logo_url.as_deref(),
-        AssetKind::Favicon => server.favicon_url.as_deref(),
+    let mut expected = crate::drafts::branding_as_update(base);
+    let slot = match image.kind {
+        AssetKind::Logo => &mut expected.logo_url,
+        AssetKind::Favicon => &mut expected.favicon_url,
     };
-    (server.version == version + 1 && theirs == Some(ours.as_str())).then_some(server.version)
+    if slot.as_deref() == Some(ours.as_str()) {
+        // The server had this image already: an upload of it cannot be told from another's.
+        return None;
+    }
+    *slot = Some(ours);
+    let server = retry(|| api.branding()).await.ok()?;
+    (server.version == version + 1 && crate::drafts::branding_as_update(&server) == expected)
+        .then_some(server.version)
 }

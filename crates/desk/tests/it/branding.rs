@@ -156,17 +156,44 @@ async fn discarding_a_branding_draft_drops_its_chosen_image() {
     assert_eq!(view.branding.logo_url, None);
 }
 
+/// What happened on the server between the desk's draft and its publish.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Meanwhile {
+    /// Only the desk's own upload landed (its answer lost, or the desk stopped before
+    /// recording it).
+    OwnUploadLanded,
+    /// The desk's upload landed, then somebody else changed the branding.
+    OwnUploadThenAnotherChange,
+    /// The server had this very image already, and somebody else changed another field: one
+    /// version on with the image's hash, but not the desk's doing.
+    SameImageAndAnotherChange,
+}
+
 #[tokio::test]
 async fn an_upload_that_landed_without_its_answer_is_taken_as_the_desks_own() {
     let w = world().await;
     let desk = signed_in(&w).await;
-    desk.sync(|_| {}, &never()).await.unwrap();
     let api = operator(&w).await;
     let png = mspdesk_domain::check_upload(AssetKind::Logo, LOGO_SVG)
         .unwrap()
         .bytes;
-    for (name, meanwhile_changed) in [("łódź", false), ("müller", true)] {
+    for (name, meanwhile) in [
+        ("łódź", Meanwhile::OwnUploadLanded),
+        ("müller", Meanwhile::OwnUploadThenAnotherChange),
+        ("société", Meanwhile::SameImageAndAnotherChange),
+    ] {
+        desk.sync(|_| {}, &never()).await.unwrap();
         let client = desk.find_client(name).await.unwrap();
+        let tenant = api.with_token(api.client_token(client.id).await.unwrap().token);
+        if meanwhile == Meanwhile::SameImageAndAnotherChange {
+            // The server has the image before the desk's draft is made.
+            let v = tenant.branding().await.unwrap().version;
+            tenant
+                .upload_asset(AssetKind::Logo, png.clone(), v)
+                .await
+                .unwrap();
+            desk.sync(|_| {}, &never()).await.unwrap();
+        }
         desk.save_branding_draft(
             client.id,
             &UpdateBranding {
@@ -179,38 +206,40 @@ async fn an_upload_that_landed_without_its_answer_is_taken_as_the_desks_own() {
         desk.set_branding_image(client.id, AssetKind::Logo, LOGO_SVG)
             .await
             .unwrap();
-        // The desk's upload reached the server, but the desk stopped before recording it (or
-        // its answer was lost): the server holds this very image one version on.
-        let tenant = api.with_token(api.client_token(client.id).await.unwrap().token);
-        let base = tenant.branding().await.unwrap().version;
-        let uploaded = tenant
-            .upload_asset(AssetKind::Logo, png.clone(), base)
-            .await
-            .unwrap();
-        if meanwhile_changed {
-            // ... and then somebody else changed the branding: that is a conflict.
+        let base = tenant.branding().await.unwrap();
+        let after = match meanwhile {
+            Meanwhile::SameImageAndAnotherChange => base,
+            _ => tenant
+                .upload_asset(AssetKind::Logo, png.clone(), base.version)
+                .await
+                .unwrap(),
+        };
+        if meanwhile != Meanwhile::OwnUploadLanded {
             tenant
                 .set_branding(
                     &UpdateBranding {
-                        logo_url: uploaded.logo_url.clone(),
+                        logo_url: after.logo_url.clone(),
                         primary_color: Some("#223344".into()),
                         ..Default::default()
                     },
-                    uploaded.version,
+                    after.version,
                 )
                 .await
                 .unwrap();
         }
         let outcome = desk.publish(DraftKind::Branding, client.id).await.unwrap();
-        if meanwhile_changed {
-            assert_eq!(outcome, PublishOutcome::Conflict, "{name}");
+        if meanwhile != Meanwhile::OwnUploadLanded {
+            assert_eq!(outcome, PublishOutcome::Conflict, "{meanwhile:?}");
+            // Nothing of the other change was overwritten.
+            let kept = tenant.branding().await.unwrap();
+            assert_eq!(kept.primary_color.as_deref(), Some("#223344"));
             continue;
         }
-        assert_eq!(outcome, PublishOutcome::Published, "{name}");
+        assert_eq!(outcome, PublishOutcome::Published, "{meanwhile:?}");
         let published = tenant.branding().await.unwrap();
         assert_eq!(published.company_name.as_deref(), Some("łódź portal"));
-        assert_eq!(published.logo_url, uploaded.logo_url);
-        assert_eq!(published.version, uploaded.version + 1);
+        assert_eq!(published.logo_url, after.logo_url);
+        assert_eq!(published.version, after.version + 1);
         let view = desk.branding_view(client.id).await.unwrap();
         assert!(!view.has_draft);
         assert!(view.assets.is_empty(), "nothing is pending");

@@ -96,11 +96,13 @@ export function issueText(issue: Pick<BrandingIssue, "line" | "column" | "messag
     : `Line ${issue.line}, column ${issue.column}: ${issue.message}`;
 }
 
-/** The later of two verification states of one domain (by `checked_at`; the first on a tie). */
+/** The later of two verification states of one domain (by `checked_at`). On a tie, the one
+ * that says why: a check that got no DNS answer keeps `checked_at` and only adds a reason. */
 function later(a: DomainVerification, b: DomainVerification | null | undefined): DomainVerification {
   if (!b) return a;
   const at = (v: DomainVerification) => (v.checked_at ? Date.parse(v.checked_at) : -Infinity);
-  return at(b) > at(a) ? b : a;
+  if (at(b) !== at(a)) return at(b) > at(a) ? b : a;
+  return b.reason && !a.reason ? b : a;
 }
 
 type Busy = null | "publish" | "discard" | "verify" | AssetKind;
