@@ -177,9 +177,9 @@ pub async fn begin(pool: &PgPool) -> AppResult<Transaction<'static, Postgres>> {
 }
 
 /// The statements that scope a transaction to a tenant, sent with its `BEGIN` as one simple
-/// query: the switch to the app role, and the tenant for this transaction only. The tenant is a UUID
-/// printed by us (hex digits and dashes), never text from a request, so it can be written into
-/// the statement.
+/// query: the switch to the app role, and the tenant for this transaction only. The tenant is
+/// a UUID printed by us (hex digits and dashes), never text from a request, so it can be
+/// written into the statement.
 fn scope(tenant: TenantId) -> String {
     format!(
         "SET LOCAL ROLE {APP_ROLE}; SELECT set_config('app.tenant_id', '{}', true)",
