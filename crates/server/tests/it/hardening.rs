@@ -694,17 +694,6 @@ async fn a_client_slow_to_send_its_headers_is_cut_off() {
     app.api.health().await.unwrap();
 }
 
-/// Holds a client's server-creation lock, so a create waits inside the server.
-async fn hold_server_lock(app: &TestApp, t: &Tenant) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut blocker = app.pool.begin().await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("{}:servers", t.id))
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
-    blocker
-}
-
 #[tokio::test]
 async fn a_request_that_takes_too_long_gets_503_and_changes_nothing() {
     let app = spawn_app_with_settings(Settings {
@@ -737,9 +726,7 @@ async fn requests_past_the_concurrency_bound_get_503_at_once() {
     let m = msp(&app).await;
     let t = client(&m, "Busy", unlimited()).await;
     let blocker = hold_server_lock(&app, &t).await;
-    let api = t.api.clone();
-    let waiting = tokio::spawn(async move { api.create_server(&server_body("w", 1), None).await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let waiting = create_waiting_on_lock(&app, &t, "w").await;
     let started = Instant::now();
     let res = app
         .api

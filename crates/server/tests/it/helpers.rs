@@ -381,3 +381,52 @@ pub fn server_body(name: &str, storage_gb: i64) -> mspdesk_api::types::CreateSer
         price: None,
     }
 }
+
+/// Holds client `t`'s server-creation lock (the advisory lock the store takes), so that a
+/// create waits inside the server until the returned transaction ends.
+#[allow(dead_code)] // used by some modules only
+pub async fn hold_server_lock(
+    app: &TestApp,
+    t: &Tenant,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut blocker = app.pool.begin().await.expect("begin");
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("{}:servers", t.id))
+        .execute(&mut *blocker)
+        .await
+        .expect("the lock");
+    blocker
+}
+
+/// Starts creating server `name` for `t` and returns once the request waits inside the server
+/// on the lock [`hold_server_lock`] holds. pg_locks shows the whole cluster, where tests
+/// running beside this one take advisory locks of their own: only this database's waiter on
+/// this key counts (a bigint key is split into classid and objid).
+#[allow(dead_code)] // used by some modules only
+pub async fn create_waiting_on_lock(
+    app: &TestApp,
+    t: &Tenant,
+    name: &str,
+) -> tokio::task::JoinHandle<Result<mspdesk_api::types::Server, mspdesk_api::client::ApiError>> {
+    let api = t.api.clone();
+    let body = server_body(name, 5);
+    let request = tokio::spawn(async move { api.create_server(&body, None).await });
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_locks, hashtextextended($1, 0) AS key \
+             WHERE locktype = 'advisory' AND NOT granted \
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+               AND classid = ((key >> 32) & 4294967295)::oid \
+               AND objid = (key & 4294967295)::oid AND objsubid = 1",
+        )
+        .bind(format!("{}:servers", t.id))
+        .fetch_one(&app.pool)
+        .await
+        .expect("pg_locks");
+        if n > 0 {
+            return request;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the request never reached the lock");
+}

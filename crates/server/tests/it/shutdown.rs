@@ -6,31 +6,6 @@ use std::time::Duration;
 
 use crate::helpers::*;
 
-/// Waits until a request is blocked inside the server on the advisory lock of `key` (as the
-/// store takes it: `hashtextextended(key, 0)`). pg_locks shows the whole cluster, where tests
-/// running beside this one take advisory locks of their own: only this database's waiter on
-/// this key counts (a bigint key is split into classid and objid).
-async fn wait_for_lock_waiter(app: &TestApp, key: &str) {
-    for _ in 0..100 {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_locks, hashtextextended($1, 0) AS key \
-             WHERE locktype = 'advisory' AND NOT granted \
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-               AND classid = ((key >> 32) & 4294967295)::oid \
-               AND objid = (key & 4294967295)::oid AND objsubid = 1",
-        )
-        .bind(key)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-        if n > 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the request never reached the lock");
-}
-
 #[tokio::test]
 async fn in_flight_requests_finish_on_shutdown() {
     let mut app = spawn_app().await;
@@ -38,17 +13,8 @@ async fn in_flight_requests_finish_on_shutdown() {
     let t = client(&msp, "Shutdown", unlimited()).await;
 
     // Hold the tenant's server-creation lock from outside, so the request waits mid-flight.
-    let mut blocker = app.pool.begin().await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("{}:servers", t.id))
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
-    let api = t.api.clone();
-    let request =
-        tokio::spawn(async move { api.create_server(&server_body("late", 5), None).await });
-
-    wait_for_lock_waiter(&app, &format!("{}:servers", t.id)).await;
+    let blocker = hold_server_lock(&app, &t).await;
+    let request = create_waiting_on_lock(&app, &t, "late").await;
 
     app.shutdown();
     // Stopped accepting: a new connection is refused (soon; the accept loop ends on the signal).
@@ -92,17 +58,8 @@ async fn a_request_whose_client_goes_away_still_completes_and_leaves_no_open_tra
     let msp = msp(&app).await;
     let t = client(&msp, "Gone away", unlimited()).await;
 
-    let mut blocker = app.pool.begin().await.unwrap();
-    let key = format!("{}:servers", t.id);
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(&key)
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
-    let api = t.api.clone();
-    let request =
-        tokio::spawn(async move { api.create_server(&server_body("orphan", 5), None).await });
-    wait_for_lock_waiter(&app, &key).await;
+    let blocker = hold_server_lock(&app, &t).await;
+    let request = create_waiting_on_lock(&app, &t, "orphan").await;
 
     // The client gives up: its connection closes while the server waits on the lock.
     request.abort();
@@ -145,17 +102,8 @@ async fn a_request_whose_client_went_away_keeps_its_place_in_the_bound_until_it_
     .await;
     let msp = msp(&app).await;
     let t = client(&msp, "Bounded", unlimited()).await;
-    let key = format!("{}:servers", t.id);
-    let mut blocker = app.pool.begin().await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(&key)
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
-    let api = t.api.clone();
-    let request =
-        tokio::spawn(async move { api.create_server(&server_body("held", 5), None).await });
-    wait_for_lock_waiter(&app, &key).await;
+    let blocker = hold_server_lock(&app, &t).await;
+    let request = create_waiting_on_lock(&app, &t, "held").await;
     request.abort();
     assert!(request.await.unwrap_err().is_cancelled());
     tokio::time::sleep(Duration::from_millis(200)).await;
