@@ -586,15 +586,7 @@ async fn branding_validation_versions_and_shared_domain_claims() {
         custom_css: Some("a".repeat(CUSTOM_CSS_MAX_BYTES + 1)),
     };
     let err = a.api.set_branding(&bad, 2).await.unwrap_err();
-    let mut fields: Vec<String> = err
-        .problem()
-        .unwrap()
-        .errors
-        .clone()
-        .unwrap()
-        .into_iter()
-        .map(|e| e.field)
-        .collect();
+    let mut fields = refused_fields(&err);
     fields.sort();
     assert_eq!(
         fields,

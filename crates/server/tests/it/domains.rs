@@ -425,15 +425,7 @@ async fn the_control_panels_own_host_and_names_under_it_are_refused() {
     let msp = msp(&app).await;
     let a = client(&msp, "Host A", unlimited()).await;
 
-    let refused = |err: mspdesk_api::client::ApiError| {
-        let p = err.problem().unwrap().clone();
-        assert_eq!(p.status, 422, "{p:?}");
-        p.errors
-            .unwrap()
-            .into_iter()
-            .map(|e| e.field)
-            .collect::<Vec<_>>()
-    };
+    let refused = |err: mspdesk_api::client::ApiError| refused_fields(&err);
     for domain in [
         "cp.msp-desk.example",
         "CP.msp-desk.example.",

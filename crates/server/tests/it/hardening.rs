@@ -430,15 +430,7 @@ async fn each_out_of_range_number_gets_422_naming_its_field() {
             )
             .await
             .unwrap_err();
-        let fields: Vec<String> = err
-            .problem()
-            .unwrap()
-            .errors
-            .clone()
-            .unwrap()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields = refused_fields(&err);
         assert!(
             fields.contains(&field.to_owned()),
             "{hourly}/{monthly}: {fields:?}"

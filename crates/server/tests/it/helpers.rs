@@ -430,3 +430,16 @@ pub async fn create_waiting_on_lock(
     }
     panic!("the request never reached the lock");
 }
+
+/// The fields a 422 answer names (panics on any other answer).
+#[allow(dead_code)] // used by some modules only
+pub fn refused_fields(err: &mspdesk_api::client::ApiError) -> Vec<String> {
+    let problem = err.problem().expect("a problem+json answer");
+    assert_eq!(problem.status, 422, "{problem:?}");
+    problem
+        .errors
+        .iter()
+        .flatten()
+        .map(|e| e.field.clone())
+        .collect()
+}
