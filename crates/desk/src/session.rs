@@ -72,33 +72,26 @@ pub(crate) async fn cancellable<T>(
     }
 }
 
-/// Seconds since the epoch at which a JWT expires, read from its payload. (Only to decide
-/// when to renew; the server verifies tokens.)
-fn token_expiry(token: &str) -> Option<i64> {
+/// One claim of a JWT, read from its payload without verifying it (the server verifies
+/// tokens; the desk only reads when to renew one and whom a minted one is for).
+fn token_claim<T: serde::de::DeserializeOwned>(token: &str, claim: &str) -> Option<T> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
         .ok()?;
-    serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()?
-        .get("exp")?
-        .as_i64()
+    let mut claims: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).ok()?;
+    serde_json::from_value(claims.remove(claim)?).ok()
 }
 
-/// The tenant (`tid`) a JWT is for, read from its payload (the server verifies tokens; this
-/// only checks that a minted token is for the tenant asked for).
+/// Seconds since the epoch at which a JWT expires.
+fn token_expiry(token: &str) -> Option<i64> {
+    token_claim(token, "exp")
+}
+
+/// The tenant (`tid`) a JWT is for: a minted client token must be for the client asked for.
 fn token_tenant(token: &str) -> Option<TenantId> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    serde_json::from_value(
-        serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()?
-            .get("tid")?
-            .clone(),
-    )
-    .ok()
+    token_claim(token, "tid")
 }
 
 fn fresh(token: &SecretString) -> bool {
