@@ -14,12 +14,21 @@ describe("command wrappers", () => {
     expect((error as CommandError).message).toBe("Disk full.");
   });
 
+  it("take a code this UI does not know as internal, keeping the message", async () => {
+    mockIPC(() => {
+      throw { code: "melted", message: "The desk melted." };
+    });
+    const error = (await commands.appInfo().catch((e: unknown) => e)) as CommandError;
+    expect(error.code).toBe("internal");
+    expect(error.message).toBe("The desk melted.");
+  });
+
   it("report anything else as a transport failure", async () => {
     mockIPC(() => {
       throw "boom";
     });
     const error = (await commands.appInfo().catch((e: unknown) => e)) as CommandError;
-    expect(error.code).toBe("ipc");
+    expect(error.code).toBe("internal");
     expect(error.message).toContain("boom");
   });
 });

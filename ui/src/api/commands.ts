@@ -25,6 +25,7 @@ import type { ExportProgress } from "../bindings/ExportProgress";
 import type { ExportSummary } from "../bindings/ExportSummary";
 import type { Invitation } from "../bindings/Invitation";
 import type { IpcError } from "../bindings/IpcError";
+import type { IpcErrorCode } from "../bindings/IpcErrorCode";
 import type { IpcFieldError } from "../bindings/IpcFieldError";
 import type { Plan } from "../bindings/Plan";
 import type { PreviewTheme } from "../bindings/PreviewTheme";
@@ -43,13 +44,16 @@ import type { AuditEntry } from "../bindings/AuditEntry";
 
 export type { AuditEntry };
 
-/** Any command failure, as the UI sees it: the Rust IpcError, or a transport failure. */
+/**
+ * Any command failure, as the UI sees it: the Rust IpcError, or a transport failure (which is
+ * `internal`: the app itself did not answer).
+ */
 export class CommandError extends Error {
-  readonly code: string;
+  readonly code: IpcErrorCode;
   /** For `validation`: the fields at fault, named as in the request body. */
   readonly fields?: IpcFieldError[];
 
-  constructor(code: string, message: string, fields?: IpcFieldError[]) {
+  constructor(code: IpcErrorCode, message: string, fields?: IpcFieldError[]) {
     super(message);
     this.name = "CommandError";
     this.code = code;
@@ -57,6 +61,11 @@ export class CommandError extends Error {
       this.fields = fields;
     }
   }
+}
+
+/** Any thrown value as a CommandError (a transport or programming failure is `internal`). */
+export function toCommandError(error: unknown): CommandError {
+  return error instanceof CommandError ? error : new CommandError("internal", errorMessage(error));
 }
 
 /** The message to show for any error (a CommandError's message is written for users). */
@@ -75,6 +84,20 @@ export function fieldErrors(error: unknown): Record<string, string> {
   return out;
 }
 
+/** Every code Rust sends (a Record, so a code added to the bindings must be added here). */
+const IPC_ERROR_CODES: Record<IpcErrorCode, true> = {
+  offline: true,
+  unauthorized: true,
+  forbidden: true,
+  keyring_unavailable: true,
+  validation: true,
+  quota_exceeded: true,
+  conflict: true,
+  not_found: true,
+  cancelled: true,
+  internal: true,
+};
+
 function isIpcError(value: unknown): value is IpcError {
   return (
     typeof value === "object" &&
@@ -84,14 +107,20 @@ function isIpcError(value: unknown): value is IpcError {
   );
 }
 
+/** What `invoke` threw, as a CommandError (a code this UI does not know is `internal`). */
+function fromInvoke(error: unknown): CommandError {
+  if (!isIpcError(error)) {
+    return new CommandError("internal", `The app did not answer (${String(error)}).`);
+  }
+  const known = Object.prototype.hasOwnProperty.call(IPC_ERROR_CODES, error.code);
+  return new CommandError(known ? error.code : "internal", error.message, error.fields);
+}
+
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (error) {
-    if (isIpcError(error)) {
-      throw new CommandError(error.code, error.message, error.fields);
-    }
-    throw new CommandError("ipc", `The app did not answer (${String(error)}).`);
+    throw fromInvoke(error);
   }
 }
 

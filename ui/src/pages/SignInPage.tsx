@@ -14,7 +14,7 @@ import {
 import { IconAlertTriangle, IconLock } from "@tabler/icons-react";
 import { useEffect, useState, type FormEvent } from "react";
 
-import { CommandError, commands, errorMessage, fieldErrors } from "../api/commands";
+import { commands, errorMessage, fieldErrors, toCommandError } from "../api/commands";
 import type { Account } from "../bindings/Account";
 import type { Progress } from "../bindings/Progress";
 import type { FirstSync } from "../state/AppState";
@@ -132,7 +132,7 @@ export function SignInPage({
       const synced = await commands.session().catch(() => null);
       onSignedIn(synced ?? account, { summary });
     } catch (e) {
-      onSignedIn(account, { error: e instanceof Error ? e : new CommandError("ipc", String(e)) });
+      onSignedIn(account, { error: toCommandError(e) });
     }
   }
 

@@ -11,7 +11,7 @@ import {
   type ReactNode,
 } from "react";
 
-import { CommandError, commands, errorMessage, events } from "../api/commands";
+import { commands, errorMessage, events, toCommandError, type CommandError } from "../api/commands";
 import type { Account } from "../bindings/Account";
 import type { Progress } from "../bindings/Progress";
 import type { SyncSummary } from "../bindings/SyncSummary";
@@ -23,7 +23,7 @@ export const AUTO_SYNC_MS = DEFAULT_SYNC_INTERVAL * 60 * 1000;
 export type Reachability = "online" | "offline" | "unknown";
 
 /** How the first sync (started by the sign-in screen) ended. */
-export type FirstSync = { summary: SyncSummary } | { error: CommandError | Error } | null;
+export type FirstSync = { summary: SyncSummary } | { error: CommandError } | null;
 
 export interface SyncState {
   running: boolean;
@@ -82,7 +82,7 @@ function initialSync(first: FirstSync): SyncState {
   };
   if (!first) return base;
   if ("summary" in first) return { ...base, reachability: "online", lastSummary: first.summary };
-  const code = first.error instanceof CommandError ? first.error.code : "";
+  const { code } = first.error;
   if (code === "offline") return { ...base, reachability: "offline" };
   if (code === "cancelled") return base;
   return { ...base, error: first.error.message };
@@ -131,7 +131,7 @@ export function AppStateProvider({
       );
       setSync((s) => ({ ...s, reachability: "online", error: null, lastSummary: summary }));
     } catch (error) {
-      const code = error instanceof CommandError ? error.code : "";
+      const { code } = toCommandError(error);
       setSync((s) => {
         if (code === "offline") return { ...s, reachability: "offline", error: null };
         if (code === "cancelled") return s;
