@@ -21,13 +21,12 @@ import {
   IconEdit,
   IconTrash,
 } from "@tabler/icons-react";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 
-import { ALL_CLIENTS, commands, errorMessage, type AuditEntry } from "../api/commands";
+import { ALL_CLIENTS, commands, type AuditEntry } from "../api/commands";
 import type { BillingLine } from "../bindings/BillingLine";
 import type { ClientDetail } from "../bindings/ClientDetail";
-import type { Money } from "../bindings/Money";
 import type { QuotaKind } from "../bindings/QuotaKind";
 import type { UsageSummary } from "../bindings/UsageSummary";
 import { ComplianceBadge } from "../components/ComplianceBadge";
@@ -37,14 +36,14 @@ import {
   QUOTA_LABELS,
 } from "../components/QuotaInputs";
 import { formatDate, formatDateTime, formatMoney, monthKey } from "../format";
-import { useDataVersion, useRefresh } from "../state/AppState";
+import { CommandResult } from "../components/CommandResult";
+import { useCommand } from "../hooks/useCommand";
+import { useRefresh } from "../state/AppState";
 import { BrandingTab } from "./client/BrandingTab";
 import { DeleteClientDialog, EditClientDialog } from "./client/ClientDialogs";
 import { CatalogTab } from "./client/CatalogTab";
 import { QuotasTab } from "./client/QuotasTab";
 import { UsersTab } from "./client/UsersTab";
-
-type Load = { kind: "loading" } | { kind: "ready"; detail: ClientDetail } | { kind: "failed"; code: string; message: string };
 
 const USED: Record<QuotaKind, (u: UsageSummary) => number> = {
   max_servers: (u) => u.servers,
@@ -56,86 +55,47 @@ const USED: Record<QuotaKind, (u: UsageSummary) => number> = {
 export function ClientPage() {
   const { id = "" } = useParams();
   const navigate = useNavigate();
-  const dataVersion = useDataVersion();
   const refreshApp = useRefresh();
-  const [load, setLoad] = useState<Load>({ kind: "loading" });
-  const [attempt, setAttempt] = useState(0);
+  const detail = useCommand(() => commands.clientDetail(id), [id]);
+  const reloadDetail = detail.reload;
+  const reload = useCallback(() => {
+    reloadDetail();
+    refreshApp();
+  }, [reloadDetail, refreshApp]);
+
+  return (
+    <Stack data-testid="page-client">
+      <Anchor component="button" onClick={() => navigate("/clients")} size="sm" data-testid="client-back">
+        <Group gap={4}>
+          <IconArrowLeft size={14} /> Clients
+        </Group>
+      </Anchor>
+      <CommandResult
+        command={detail}
+        testId="client"
+        size="page"
+        loading="Loading the client…"
+        failure={(e) => ({
+          title: e.code === "not_found" ? "This client is not on this desk" : "Could not load the client",
+        })}
+      >
+        {(d) => <ClientView detail={d} reload={reload} />}
+      </CommandResult>
+    </Stack>
+  );
+}
+
+/** A loaded client: its header, its tabs and its dialogs. */
+function ClientView({ detail, reload }: { detail: ClientDetail; reload: () => void }) {
+  const navigate = useNavigate();
+  const refreshApp = useRefresh();
   const [tab, setTab] = useState<string>("overview");
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [resolving, setResolving] = useState(false);
-
-  useEffect(() => {
-    let live = true;
-    setLoad((l) => (l.kind === "ready" && l.detail.client.id === id ? l : { kind: "loading" }));
-    commands
-      .clientDetail(id)
-      .then((detail) => {
-        if (live) setLoad({ kind: "ready", detail });
-      })
-      .catch((e: unknown) => {
-        if (live)
-          setLoad({
-            kind: "failed",
-            code: (e as { code?: string }).code ?? "",
-            message: errorMessage(e),
-          });
-      });
-    return () => {
-      live = false;
-    };
-  }, [id, dataVersion, attempt]);
-
-  const reload = useCallback(() => {
-    setAttempt((a) => a + 1);
-    refreshApp();
-  }, [refreshApp]);
-
-  const back = (
-    <Anchor component="button" onClick={() => navigate("/clients")} size="sm" data-testid="client-back">
-      <Group gap={4}>
-        <IconArrowLeft size={14} /> Clients
-      </Group>
-    </Anchor>
-  );
-
-  if (load.kind === "loading") {
-    return (
-      <Stack data-testid="page-client">
-        {back}
-        <Group justify="center" py="xl" data-testid="client-loading">
-          <Loader />
-          <Text>Loading the client…</Text>
-        </Group>
-      </Stack>
-    );
-  }
-  if (load.kind === "failed") {
-    return (
-      <Stack data-testid="page-client">
-        {back}
-        <Alert
-          color="red"
-          icon={<IconAlertTriangle size={18} />}
-          title={load.code === "not_found" ? "This client is not on this desk" : "Could not load the client"}
-          data-testid="client-error"
-        >
-          <Stack gap="xs" align="flex-start">
-            <Text size="sm">{load.message}</Text>
-            <Button size="xs" variant="light" onClick={() => setAttempt((a) => a + 1)} data-testid="client-retry">
-              Try again
-            </Button>
-          </Stack>
-        </Alert>
-      </Stack>
-    );
-  }
-
-  const { detail } = load;
   const { client } = detail;
   return (
-    <Stack data-testid="page-client">
-      {back}
+    <>
       <Group justify="space-between" align="flex-start">
         <Stack gap={4}>
           <Group gap="sm">
@@ -239,7 +199,7 @@ export function ClientPage() {
           navigate("/clients");
         }}
       />
-    </Stack>
+    </>
   );
 }
 
@@ -285,22 +245,15 @@ export function UsageBar({ kind, used, limit }: { kind: QuotaKind; used: number;
 
 function Overview({ detail }: { detail: ClientDetail }) {
   const { client } = detail;
-  const [total, setTotal] = useState<{ kind: "loading" } | { kind: "ready"; money: Money | null }>({ kind: "loading" });
-
-  useEffect(() => {
-    let live = true;
-    commands
-      .listClients({ ...ALL_CLIENTS, search: client.company_name })
-      .then((rows) => {
-        if (live) setTotal({ kind: "ready", money: rows.find((r) => r.id === client.id)?.monthly_total ?? null });
-      })
-      .catch(() => {
-        if (live) setTotal({ kind: "ready", money: null });
-      });
-    return () => {
-      live = false;
-    };
-  }, [client.id, client.company_name]);
+  // The month to date, from the client's row of the list (null when it cannot be had).
+  const total = useCommand(
+    () =>
+      commands
+        .listClients({ ...ALL_CLIENTS, search: client.company_name })
+        .then((rows) => rows.find((r) => r.id === client.id)?.monthly_total ?? null)
+        .catch(() => null),
+    [client.id, client.company_name],
+  );
 
   return (
     <SimpleGrid cols={{ base: 1, md: 2 }} data-testid="overview">
@@ -334,7 +287,7 @@ function Overview({ detail }: { detail: ClientDetail }) {
             <Table.Tr>
               <Table.Th>Month to date</Table.Th>
               <Table.Td data-testid="overview-total">
-                {total.kind === "loading" ? <Loader size="xs" /> : formatMoney(total.money)}
+                {total.data === undefined ? <Loader size="xs" /> : formatMoney(total.data)}
               </Table.Td>
             </Table.Tr>
             <Table.Tr>
@@ -356,47 +309,29 @@ function Overview({ detail }: { detail: ClientDetail }) {
   );
 }
 
-type Costs =
-  | { kind: "idle" }
-  | { kind: "loading" }
-  | { kind: "ready"; currency: string; lines: Map<string, BillingLine> }
-  | { kind: "failed"; message: string };
-
 /** This month's bill lines of the client, by server id (loaded when the tab is shown). */
-function useMonthCosts(clientId: string, active: boolean, version: unknown): Costs {
-  const [costs, setCosts] = useState<Costs>({ kind: "idle" });
-  useEffect(() => {
-    if (!active) return;
-    let live = true;
-    setCosts((c) => (c.kind === "ready" ? c : { kind: "loading" }));
-    commands
-      .billingReport(monthKey(), clientId)
-      .then((report) => {
-        if (!live) return;
+function useMonthCosts(clientId: string, active: boolean) {
+  return useCommand(
+    () =>
+      commands.billingReport(monthKey(), clientId).then((report) => {
         const lines = new Map<string, BillingLine>();
         for (const bill of report.clients) {
           if (bill.client_id !== clientId) continue;
           for (const line of bill.lines) lines.set(line.instance_id, line);
         }
-        setCosts({ kind: "ready", currency: report.currency, lines });
-      })
-      .catch((e: unknown) => {
-        if (live) setCosts({ kind: "failed", message: errorMessage(e) });
-      });
-    return () => {
-      live = false;
-    };
-  }, [clientId, active, version]);
-  return costs;
+        return { currency: report.currency, lines };
+      }),
+    [clientId],
+    { enabled: active },
+  );
 }
 
 function ServersTab({ detail, active }: { detail: ClientDetail; active: boolean }) {
-  const costs = useMonthCosts(detail.client.id, active && detail.servers.length > 0, detail);
+  const costs = useMonthCosts(detail.client.id, active && detail.servers.length > 0);
   const cost = (serverId: string) => {
-    if (costs.kind === "loading") return <Loader size="xs" />;
-    if (costs.kind !== "ready") return "—";
-    const line = costs.lines.get(serverId);
-    return line ? formatMoney({ amount: line.total, currency: costs.currency }) : "—";
+    if (costs.data === undefined) return costs.loading ? <Loader size="xs" /> : "—";
+    const line = costs.data.lines.get(serverId);
+    return line ? formatMoney({ amount: line.total, currency: costs.data.currency }) : "—";
   };
   if (detail.servers.length === 0) {
     return (
@@ -407,9 +342,9 @@ function ServersTab({ detail, active }: { detail: ClientDetail; active: boolean 
   }
   return (
     <Stack gap="sm">
-    {costs.kind === "failed" && (
+    {costs.error && (
       <Alert color="orange" icon={<IconAlertTriangle size={18} />} data-testid="servers-cost-error">
-        This month's costs are not available: {costs.message}
+        This month's costs are not available: {costs.error.message}
       </Alert>
     )}
     <Table.ScrollContainer minWidth={600}>
@@ -479,55 +414,26 @@ export function actionLabel(action: string): string {
   return ACTIONS[action] ?? action;
 }
 
-type Activity =
-  | { kind: "loading" }
-  | { kind: "ready"; entries: AuditEntry[] }
-  | { kind: "failed"; code: string; message: string };
-
 function ActivityTab({ clientId }: { clientId: string }) {
-  const dataVersion = useDataVersion();
-  const [state, setState] = useState<Activity>({ kind: "loading" });
-  const [attempt, setAttempt] = useState(0);
+  const activity = useCommand(() => commands.clientActivity(clientId), [clientId]);
+  return (
+    <CommandResult
+      command={activity}
+      testId="activity"
+      loading="Loading the activity…"
+      failure={(e) =>
+        e.code === "offline"
+          ? { message: "Activity needs the Control Panel: you are offline.", color: "gray" }
+          : {}
+      }
+    >
+      {(entries) => <ActivityTable entries={entries} />}
+    </CommandResult>
+  );
+}
 
-  useEffect(() => {
-    let live = true;
-    setState({ kind: "loading" });
-    commands
-      .clientActivity(clientId)
-      .then((entries) => {
-        if (live) setState({ kind: "ready", entries });
-      })
-      .catch((e: unknown) => {
-        if (live) setState({ kind: "failed", code: (e as { code?: string }).code ?? "", message: errorMessage(e) });
-      });
-    return () => {
-      live = false;
-    };
-  }, [clientId, dataVersion, attempt]);
-
-  if (state.kind === "loading") {
-    return (
-      <Group justify="center" py="md" data-testid="activity-loading">
-        <Loader size="sm" />
-        <Text size="sm">Loading the activity…</Text>
-      </Group>
-    );
-  }
-  if (state.kind === "failed") {
-    return (
-      <Alert color={state.code === "offline" ? "gray" : "red"} icon={<IconAlertTriangle size={18} />} data-testid="activity-error">
-        <Stack gap="xs" align="flex-start">
-          <Text size="sm">
-            {state.code === "offline" ? "Activity needs the Control Panel: you are offline." : state.message}
-          </Text>
-          <Button size="xs" variant="light" onClick={() => setAttempt((a) => a + 1)} data-testid="activity-retry">
-            Try again
-          </Button>
-        </Stack>
-      </Alert>
-    );
-  }
-  if (state.entries.length === 0) {
+function ActivityTable({ entries }: { entries: AuditEntry[] }) {
+  if (entries.length === 0) {
     return (
       <Text c="dimmed" py="md" data-testid="activity-empty">
         No activity recorded for this client yet.
@@ -544,7 +450,7 @@ function ActivityTab({ clientId }: { clientId: string }) {
         </Table.Tr>
       </Table.Thead>
       <Table.Tbody>
-        {state.entries.map((e) => (
+        {entries.map((e) => (
           <Table.Tr key={e.id} data-testid={`activity-row-${e.id}`}>
             <Table.Td>{formatDateTime(e.at)}</Table.Td>
             <Table.Td title={e.action}>{actionLabel(e.action)}</Table.Td>

@@ -4,7 +4,6 @@ import {
   Box,
   Button,
   Group,
-  Loader,
   Stack,
   Table,
   Tabs,
@@ -14,7 +13,6 @@ import {
   UnstyledButton,
 } from "@mantine/core";
 import {
-  IconAlertTriangle,
   IconArrowDown,
   IconArrowUp,
   IconArrowsSort,
@@ -41,16 +39,18 @@ import {
 } from "react";
 import { useLocation, useNavigate } from "react-router";
 
-import { ALL_CLIENTS, commands, errorMessage } from "../api/commands";
+import { ALL_CLIENTS, commands } from "../api/commands";
 import { benchOn, markPaint, markSince } from "../bench";
 import type { ClientQuery } from "../bindings/ClientQuery";
 import type { ClientRow } from "../bindings/ClientRow";
 import type { ComplianceStatus } from "../bindings/ComplianceStatus";
 import type { CreateOutcome } from "../bindings/CreateOutcome";
 import type { QueuedClient } from "../bindings/QueuedClient";
+import { CommandResult } from "../components/CommandResult";
 import { ComplianceBadge } from "../components/ComplianceBadge";
 import { formatMoney } from "../format";
-import { useDataVersion, useRefresh } from "../state/AppState";
+import { useCommand } from "../hooks/useCommand";
+import { useRefresh } from "../state/AppState";
 import type { PaletteIntent } from "../components/CommandPalette";
 import { AddClientDialog } from "./AddClientDialog";
 import { EmptyState } from "./EmptyState";
@@ -109,23 +109,15 @@ function matches(search: string, ...texts: string[]): boolean {
   return search === "" || texts.some((t) => t.toLowerCase().includes(search));
 }
 
-type Load =
-  | { kind: "loading" }
-  | { kind: "ready"; rows: ClientRow[]; queued: QueuedClient[] }
-  | { kind: "failed"; message: string };
-
 type Item = { pending: QueuedClient } | { row: ClientRow };
 
 export function ClientsPage() {
   const navigate = useNavigate();
-  const dataVersion = useDataVersion();
   const refreshApp = useRefresh();
   const [view, setView] = useState<ViewId>("all");
   const [search, setSearch] = useState("");
   const deferredSearch = useDeferredValue(search.trim().toLowerCase());
   const [sorting, setSorting] = useState<SortingState>([]);
-  const [load, setLoad] = useState<Load>({ kind: "loading" });
-  const [attempt, setAttempt] = useState(0);
   const [selected, setSelected] = useState(0);
   const [adding, setAdding] = useState(false);
   // "New client" from the command palette.
@@ -140,21 +132,18 @@ export function ClientsPage() {
   const searchRef = useRef<HTMLInputElement>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
 
-  useEffect(() => {
-    let live = true;
-    setLoad((l) => (l.kind === "ready" ? l : { kind: "loading" }));
-    const query = { ...ALL_CLIENTS, ...VIEWS.find((v) => v.id === view)?.query };
-    Promise.all([commands.listClients(query), commands.queuedClients()])
-      .then(([rows, queued]) => {
-        if (live) setLoad({ kind: "ready", rows, queued });
-      })
-      .catch((e: unknown) => {
-        if (live) setLoad({ kind: "failed", message: errorMessage(e) });
-      });
-    return () => {
-      live = false;
-    };
-  }, [view, dataVersion, attempt]);
+  // Another view keeps the list on screen until its rows arrive.
+  const load = useCommand(
+    () => {
+      const query = { ...ALL_CLIENTS, ...VIEWS.find((v) => v.id === view)?.query };
+      return Promise.all([commands.listClients(query), commands.queuedClients()]).then(([rows, queued]) => ({
+        rows,
+        queued,
+      }));
+    },
+    [view],
+    { keepPrevious: true },
+  );
 
   // "/" focuses the search box from anywhere on the page.
   useEffect(() => {
@@ -172,7 +161,7 @@ export function ClientsPage() {
     return () => document.removeEventListener("keydown", onKey);
   }, []);
 
-  const rows = load.kind === "ready" ? load.rows : EMPTY_ROWS;
+  const rows = load.data?.rows ?? EMPTY_ROWS;
   const filtered = useMemo(
     () =>
       deferredSearch === ""
@@ -199,12 +188,15 @@ export function ClientsPage() {
 
   const pending = useMemo(
     () =>
-      load.kind === "ready" && view === "all"
-        ? load.queued.filter((q) => matches(deferredSearch, q.company_name, q.contact_email))
-        : [],
-    [load, view, deferredSearch],
+      load.data && view === "all"
+        ? load.data.queued.filter((q) => matches(deferredSearch, q.company_name, q.contact_email))
+        : EMPTY_QUEUE,
+    [load.data, view, deferredSearch],
   );
 
+  // Not compiled by the React Compiler (this app does not use it), so nothing is memoized
+  // behind the table's back.
+  // eslint-disable-next-line react-hooks/incompatible-library
   const table = useReactTable({
     data: filtered,
     columns,
@@ -244,7 +236,7 @@ export function ClientsPage() {
 
   function onListKey(e: KeyboardEvent<HTMLDivElement>) {
     if (items.length === 0) return;
-    let next = selected;
+    let next: number;
     if (e.key === "ArrowDown") next = Math.min(selected + 1, items.length - 1);
     else if (e.key === "ArrowUp") next = Math.max(selected - 1, 0);
     else if (e.key === "Home") next = 0;
@@ -270,7 +262,7 @@ export function ClientsPage() {
     } else {
       setNotice(`${outcome.client.company_name} was created.`);
     }
-    setAttempt((a) => a + 1);
+    load.reload();
     refreshApp();
   }
 
@@ -280,7 +272,7 @@ export function ClientsPage() {
   const padTop = first ? first.start : 0;
   const padBottom = last ? virtualizer.getTotalSize() - last.end : 0;
   const nothingAtAll =
-    load.kind === "ready" && view === "all" && load.rows.length === 0 && load.queued.length === 0;
+    load.data !== undefined && view === "all" && load.data.rows.length === 0 && load.data.queued.length === 0;
 
   return (
     <Stack data-testid="page-clients" h="100%">
@@ -335,183 +327,168 @@ export function ClientsPage() {
         />
       </Group>
 
-      {load.kind === "loading" && (
-        <Group justify="center" py="xl" data-testid="clients-loading">
-          <Loader />
-          <Text>Loading clients…</Text>
-        </Group>
-      )}
-
-      {load.kind === "failed" && (
-        <Alert
-          color="red"
-          icon={<IconAlertTriangle size={18} />}
-          title="Could not load the clients"
-          data-testid="clients-error"
-        >
-          <Stack gap="xs" align="flex-start">
-            <Text size="sm">{load.message}</Text>
-            <Button size="xs" variant="light" onClick={() => setAttempt((a) => a + 1)} data-testid="clients-retry">
-              Try again
-            </Button>
-          </Stack>
-        </Alert>
-      )}
-
-      {nothingAtAll && (
-        <EmptyState icon={<IconBuildingSkyscraper size={28} />} title="No clients yet" testId="clients-empty">
-          Your client companies appear here, with their servers, users, plan, compliance status and
-          monthly total. Add one with “Add client”, or sync to fetch them from your Control Panel.
-        </EmptyState>
-      )}
-
-      {load.kind === "ready" && !nothingAtAll && (
-        <Box
-          ref={scrollRef}
-          tabIndex={0}
-          role="region"
-          aria-label="Client list: arrow keys to move, Enter to open"
-          onKeyDown={onListKey}
-          data-testid="clients-list"
-          style={{
-            height: "calc(100vh - 290px)",
-            minHeight: 240,
-            overflow: "auto",
-            border: "1px solid var(--mantine-color-default-border)",
-            borderRadius: "var(--mantine-radius-md)",
-          }}
-        >
-          <Table layout="fixed" highlightOnHover stickyHeader verticalSpacing={8}>
-            <Table.Thead>
-              <Table.Tr>
-                {table.getFlatHeaders().map((header) => {
-                  const dir = header.column.getIsSorted();
-                  const Icon = dir === "asc" ? IconArrowUp : dir === "desc" ? IconArrowDown : IconArrowsSort;
-                  return (
-                    <Table.Th
-                      key={header.id}
-                      w={WIDTHS[header.id]}
-                      aria-sort={dir === "asc" ? "ascending" : dir === "desc" ? "descending" : "none"}
-                      ta={NUMERIC.has(header.id) ? "right" : undefined}
-                    >
-                      <UnstyledButton
-                        onClick={header.column.getToggleSortingHandler()}
-                        data-testid={`sort-${header.id}`}
-                        fw={600}
-                        fz="sm"
-                      >
-                        <Group gap={4} wrap="nowrap" display="inline-flex">
-                          {String(header.column.columnDef.header)}
-                          <Icon size={14} opacity={dir ? 1 : 0.4} />
-                        </Group>
-                      </UnstyledButton>
-                    </Table.Th>
-                  );
-                })}
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {padTop > 0 && (
-                <tr aria-hidden>
-                  <td colSpan={columns.length} style={{ height: padTop, padding: 0, border: 0 }} />
-                </tr>
-              )}
-              {virtualItems.map((v) => {
-                const item = items[v.index];
-                if (!item) return null;
-                const isSelected = v.index === selected;
-                const bg = isSelected ? "var(--mantine-color-blue-light)" : undefined;
-                if ("pending" in item) {
-                  const q = item.pending;
-                  return (
-                    <Table.Tr
-                      key={`pending-${q.id}`}
-                      h={ROW_HEIGHT}
-                      bg={bg}
-                      aria-selected={isSelected}
-                      onClick={() => setSelected(v.index)}
-                      data-testid={`client-pending-${q.id}`}
-                    >
-                      <Table.Td>
-                        <Group gap="xs" wrap="nowrap">
-                          <Text size="sm" truncate>
-                            {q.company_name}
-                          </Text>
-                          <Badge color="gray" variant="outline" size="sm" title={q.last_error ?? undefined}>
-                            pending
-                          </Badge>
-                        </Group>
-                      </Table.Td>
-                      <Table.Td colSpan={columns.length - 1}>
-                        <Text size="xs" c="dimmed" truncate>
-                          {q.contact_email} — waiting to be sent at the next sync
-                          {q.last_error ? ` (last try: ${q.last_error})` : ""}
-                        </Text>
-                      </Table.Td>
-                    </Table.Tr>
-                  );
-                }
-                const r = item.row;
-                return (
-                  <Table.Tr
-                    key={r.id}
-                    h={ROW_HEIGHT}
-                    bg={bg}
-                    style={{ cursor: "pointer" }}
-                    aria-selected={isSelected}
-                    onClick={() => {
-                      setSelected(v.index);
-                      open(item);
-                    }}
-                    data-testid={`client-row-${r.id}`}
-                  >
-                    <Table.Td>
-                      <Group gap="xs" wrap="nowrap">
-                        <Text size="sm" truncate fw={500}>
-                          {r.company_name}
-                        </Text>
-                        {r.drafts.length > 0 && (
-                          <Badge size="xs" variant="light" color="blue">
-                            draft
-                          </Badge>
-                        )}
-                        {r.conflicts.length > 0 && (
-                          <Badge size="xs" variant="light" color="orange">
-                            conflict
-                          </Badge>
-                        )}
-                      </Group>
-                    </Table.Td>
-                    <Table.Td ta="right">{r.server_count}</Table.Td>
-                    <Table.Td ta="right">{r.user_count}</Table.Td>
-                    <Table.Td>
-                      <Text size="sm" truncate>
-                        {r.plan_name}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <ComplianceBadge status={r.compliance.status} />
-                    </Table.Td>
-                    <Table.Td ta="right" data-testid={`client-total-${r.id}`}>
-                      {formatMoney(r.monthly_total)}
-                    </Table.Td>
+      <CommandResult
+        command={load}
+        testId="clients"
+        size="page"
+        loading="Loading clients…"
+        failure="Could not load the clients"
+      >
+        {() =>
+          nothingAtAll ? (
+            <EmptyState icon={<IconBuildingSkyscraper size={28} />} title="No clients yet" testId="clients-empty">
+              Your client companies appear here, with their servers, users, plan, compliance status and
+              monthly total. Add one with “Add client”, or sync to fetch them from your Control Panel.
+            </EmptyState>
+          ) : (
+            <Box
+              ref={scrollRef}
+              tabIndex={0}
+              role="region"
+              aria-label="Client list: arrow keys to move, Enter to open"
+              onKeyDown={onListKey}
+              data-testid="clients-list"
+              style={{
+                height: "calc(100vh - 290px)",
+                minHeight: 240,
+                overflow: "auto",
+                border: "1px solid var(--mantine-color-default-border)",
+                borderRadius: "var(--mantine-radius-md)",
+              }}
+            >
+              <Table layout="fixed" highlightOnHover stickyHeader verticalSpacing={8}>
+                <Table.Thead>
+                  <Table.Tr>
+                    {table.getFlatHeaders().map((header) => {
+                      const dir = header.column.getIsSorted();
+                      const Icon = dir === "asc" ? IconArrowUp : dir === "desc" ? IconArrowDown : IconArrowsSort;
+                      return (
+                        <Table.Th
+                          key={header.id}
+                          w={WIDTHS[header.id]}
+                          aria-sort={dir === "asc" ? "ascending" : dir === "desc" ? "descending" : "none"}
+                          ta={NUMERIC.has(header.id) ? "right" : undefined}
+                        >
+                          <UnstyledButton
+                            onClick={header.column.getToggleSortingHandler()}
+                            data-testid={`sort-${header.id}`}
+                            fw={600}
+                            fz="sm"
+                          >
+                            <Group gap={4} wrap="nowrap" display="inline-flex">
+                              {String(header.column.columnDef.header)}
+                              <Icon size={14} opacity={dir ? 1 : 0.4} />
+                            </Group>
+                          </UnstyledButton>
+                        </Table.Th>
+                      );
+                    })}
                   </Table.Tr>
-                );
-              })}
-              {padBottom > 0 && (
-                <tr aria-hidden>
-                  <td colSpan={columns.length} style={{ height: padBottom, padding: 0, border: 0 }} />
-                </tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {padTop > 0 && (
+                    <tr aria-hidden>
+                      <td colSpan={columns.length} style={{ height: padTop, padding: 0, border: 0 }} />
+                    </tr>
+                  )}
+                  {virtualItems.map((v) => {
+                    const item = items[v.index];
+                    if (!item) return null;
+                    const isSelected = v.index === selected;
+                    const bg = isSelected ? "var(--mantine-color-blue-light)" : undefined;
+                    if ("pending" in item) {
+                      const q = item.pending;
+                      return (
+                        <Table.Tr
+                          key={`pending-${q.id}`}
+                          h={ROW_HEIGHT}
+                          bg={bg}
+                          aria-selected={isSelected}
+                          onClick={() => setSelected(v.index)}
+                          data-testid={`client-pending-${q.id}`}
+                        >
+                          <Table.Td>
+                            <Group gap="xs" wrap="nowrap">
+                              <Text size="sm" truncate>
+                                {q.company_name}
+                              </Text>
+                              <Badge color="gray" variant="outline" size="sm" title={q.last_error ?? undefined}>
+                                pending
+                              </Badge>
+                            </Group>
+                          </Table.Td>
+                          <Table.Td colSpan={columns.length - 1}>
+                            <Text size="xs" c="dimmed" truncate>
+                              {q.contact_email} — waiting to be sent at the next sync
+                              {q.last_error ? ` (last try: ${q.last_error})` : ""}
+                            </Text>
+                          </Table.Td>
+                        </Table.Tr>
+                      );
+                    }
+                    const r = item.row;
+                    return (
+                      <Table.Tr
+                        key={r.id}
+                        h={ROW_HEIGHT}
+                        bg={bg}
+                        style={{ cursor: "pointer" }}
+                        aria-selected={isSelected}
+                        onClick={() => {
+                          setSelected(v.index);
+                          open(item);
+                        }}
+                        data-testid={`client-row-${r.id}`}
+                      >
+                        <Table.Td>
+                          <Group gap="xs" wrap="nowrap">
+                            <Text size="sm" truncate fw={500}>
+                              {r.company_name}
+                            </Text>
+                            {r.drafts.length > 0 && (
+                              <Badge size="xs" variant="light" color="blue">
+                                draft
+                              </Badge>
+                            )}
+                            {r.conflicts.length > 0 && (
+                              <Badge size="xs" variant="light" color="orange">
+                                conflict
+                              </Badge>
+                            )}
+                          </Group>
+                        </Table.Td>
+                        <Table.Td ta="right">{r.server_count}</Table.Td>
+                        <Table.Td ta="right">{r.user_count}</Table.Td>
+                        <Table.Td>
+                          <Text size="sm" truncate>
+                            {r.plan_name}
+                          </Text>
+                        </Table.Td>
+                        <Table.Td>
+                          <ComplianceBadge status={r.compliance.status} />
+                        </Table.Td>
+                        <Table.Td ta="right" data-testid={`client-total-${r.id}`}>
+                          {formatMoney(r.monthly_total)}
+                        </Table.Td>
+                      </Table.Tr>
+                    );
+                  })}
+                  {padBottom > 0 && (
+                    <tr aria-hidden>
+                      <td colSpan={columns.length} style={{ height: padBottom, padding: 0, border: 0 }} />
+                    </tr>
+                  )}
+                </Table.Tbody>
+              </Table>
+              {items.length === 0 && (
+                <Text c="dimmed" ta="center" py="xl" data-testid="clients-no-match">
+                  {deferredSearch ? "No client matches this search." : "No clients in this view."}
+                </Text>
               )}
-            </Table.Tbody>
-          </Table>
-          {items.length === 0 && (
-            <Text c="dimmed" ta="center" py="xl" data-testid="clients-no-match">
-              {deferredSearch ? "No client matches this search." : "No clients in this view."}
-            </Text>
-          )}
-        </Box>
-      )}
+            </Box>
+          )
+        }
+      </CommandResult>
 
       <AddClientDialog opened={adding} onClose={() => setAdding(false)} onDone={created} />
     </Stack>
@@ -519,3 +496,4 @@ export function ClientsPage() {
 }
 
 const EMPTY_ROWS: ClientRow[] = [];
+const EMPTY_QUEUE: QueuedClient[] = [];
