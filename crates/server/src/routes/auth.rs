@@ -74,7 +74,7 @@ pub async fn login(
             let tenant =
                 TenantId::try_from(tenant).map_err(|e| AppError::Internal(e.to_string()))?;
             let failed = Actor { tenant, actor: id };
-            mutate(&state, failed, Action::SignInFailed, async |_| {
+            mutate(&state, failed, Action::OperatorSignInFailed, async |_| {
                 Ok(((), id.to_string()))
             })
             .await?;
@@ -118,7 +118,7 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> AppResul
         actor: claims.sub,
     };
     let jti = claims.jti;
-    mutate(&state, who, Action::SignOut, async |_| {
+    mutate(&state, who, Action::SessionLogout, async |_| {
         Ok(((), jti.to_string()))
     })
     .await?;

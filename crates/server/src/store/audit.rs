@@ -8,96 +8,8 @@ use uuid::Uuid;
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
 
-/// What an audit row says was done: stored as `action` (`target.verb`) and `target_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    ClientCreate,
-    ClientUpdate,
-    ClientQuotas,
-    ClientDelete,
-    ClientToken,
-    PriceUpdate,
-    FxUpdate,
-    ServerCreate,
-    ServerDelete,
-    UserCreate,
-    UserDelete,
-    /// An invitation link to the client portal was issued.
-    UserInvite,
-    /// A portal user set a password through an invitation (the user is the actor).
-    UserPassword,
-    CatalogUpdate,
-    AppCreate,
-    AppDelete,
-    BrandingUpdate,
-    BrandingAsset,
-    /// A check of the custom domain's TXT record (target: the domain).
-    BrandingDomainVerify,
-    /// A sign-in with a wrong password for this operator (the operator is the actor).
-    SignInFailed,
-    /// A portal sign-in with a wrong password for this user (the user is the actor).
-    UserSignInFailed,
-    /// A token was revoked by `POST /auth/logout` (target: its `jti`).
-    SignOut,
-}
-
-impl Action {
-    /// The stored action, e.g. `client.create`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Action::ClientCreate => "client.create",
-            Action::ClientUpdate => "client.update",
-            Action::ClientQuotas => "client.quotas",
-            Action::ClientDelete => "client.delete",
-            Action::ClientToken => "client.token",
-            Action::PriceUpdate => "price.update",
-            Action::FxUpdate => "fx.update",
-            Action::ServerCreate => "server.create",
-            Action::ServerDelete => "server.delete",
-            Action::UserCreate => "user.create",
-            Action::UserDelete => "user.delete",
-            Action::UserInvite => "user.invite",
-            Action::UserPassword => "user.password",
-            Action::CatalogUpdate => "catalog.update",
-            Action::AppCreate => "app.create",
-            Action::AppDelete => "app.delete",
-            Action::BrandingUpdate => "branding.update",
-            Action::BrandingAsset => "branding.asset",
-            Action::BrandingDomainVerify => "branding.domain_verify",
-            Action::SignInFailed => "operator.sign_in_failed",
-            Action::UserSignInFailed => "user.sign_in_failed",
-            Action::SignOut => "session.logout",
-        }
-    }
-
-    /// The kind of thing acted on, e.g. `client`.
-    #[must_use]
-    pub const fn target_type(self) -> &'static str {
-        match self {
-            Action::ClientCreate
-            | Action::ClientUpdate
-            | Action::ClientQuotas
-            | Action::ClientDelete
-            | Action::ClientToken => "client",
-            Action::PriceUpdate => "price",
-            Action::FxUpdate => "fx",
-            Action::ServerCreate | Action::ServerDelete => "server",
-            Action::UserCreate
-            | Action::UserDelete
-            | Action::UserInvite
-            | Action::UserPassword
-            | Action::UserSignInFailed => "user",
-            Action::CatalogUpdate => "catalog",
-            Action::AppCreate | Action::AppDelete => "app",
-            Action::BrandingUpdate | Action::BrandingAsset | Action::BrandingDomainVerify => {
-                "branding"
-            }
-            Action::SignInFailed => "operator",
-            Action::SignOut => "session",
-        }
-    }
-}
+/// What an audit row says was done: the API's [`AuditAction`], stored by its name.
+pub use mspdesk_api::types::AuditAction as Action;
 
 /// Records that `actor` did `action` to `target_id` in the transaction's tenant.
 pub async fn record(
@@ -114,7 +26,7 @@ pub async fn record(
     .bind(Uuid::now_v7())
     .bind(actor)
     .bind(action.as_str())
-    .bind(action.target_type())
+    .bind(action.target().as_str())
     .bind(target_id)
     .execute(tx.conn())
     .await?;
@@ -154,13 +66,18 @@ pub async fn list(
         .into_iter()
         .take(limit as usize)
         .filter_map(
-            |(tenant_id, id, actor_id, action, target_type, target_id, at)| {
+            |(tenant_id, id, actor_id, action, _target_type, target_id, at)| {
+                let action = Action::from_name(&action);
+                if action.is_none() {
+                    tracing::warn!(%id, "an audit row with an unknown action is left out");
+                }
+                let action = action?;
                 Some(AuditEntry {
                     id,
                     tenant_id: TenantId::try_from(tenant_id).ok()?,
                     actor_id,
+                    target_type: action.target(),
                     action,
-                    target_type,
                     target_id,
                     at,
                 })

@@ -831,7 +831,7 @@ async fn usage_imports_and_audit() {
     let op = audit
         .items
         .iter()
-        .find(|e| e.action == "server.create")
+        .find(|e| e.action.as_str() == "server.create")
         .unwrap();
     assert_eq!(op.tenant_id, tenant.id.into());
     // Paging.

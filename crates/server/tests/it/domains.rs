@@ -249,7 +249,8 @@ async fn verify_fails_with_a_reason_until_the_record_exists() {
     assert!(audit
         .items
         .iter()
-        .any(|e| e.action == "branding.domain_verify" && e.target_id == "portal.verify.example"));
+        .any(|e| e.action.as_str() == "branding.domain_verify"
+            && e.target_id == "portal.verify.example"));
 
     // The record removed and checked again: failed, and the domain is released.
     dns.set(&v.record_name, &[]);

@@ -308,8 +308,11 @@ async fn invitation_sets_a_password_once_and_signs_in() {
     assert!(audit
         .items
         .iter()
-        .any(|e| e.action == "user.password" && e.actor_id == user.id));
-    assert!(audit.items.iter().any(|e| e.action == "user.invite"));
+        .any(|e| e.action.as_str() == "user.password" && e.actor_id == user.id));
+    assert!(audit
+        .items
+        .iter()
+        .any(|e| e.action.as_str() == "user.invite"));
 }
 
 #[tokio::test]
