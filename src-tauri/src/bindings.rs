@@ -54,6 +54,9 @@ fn ui_bindings_are_current() {
     checker.visit::<crate::IpcError>();
     checker.visit::<crate::SyncStatus>();
     checker.visit::<mspdesk_desk::Account>();
+    checker.visit::<mspdesk_desk::UnsentWork>();
+    checker.visit::<mspdesk_desk::SignOut>();
+    checker.visit::<mspdesk_api::types::AuditAction>();
     checker.visit::<mspdesk_desk::ClientQuery>();
     checker.visit::<mspdesk_desk::ClientRow>();
     checker.visit::<mspdesk_desk::ClientDetail>();

@@ -178,7 +178,7 @@ impl From<DeskError> for IpcError {
             | DeskError::NotSynced(_)
             | DeskError::NoDraft(_)
             | DeskError::NoConflict(_) => Self::new(IpcErrorCode::NotFound, capitalise(&e.to_string())),
-            DeskError::ConflictPending(_) | DeskError::PendingChanges { .. } => {
+            DeskError::ConflictPending(_) | DeskError::PendingChanges(_) | DeskError::Unsent(_) => {
                 Self::new(IpcErrorCode::Conflict, capitalise(&e.to_string()))
             }
             DeskError::Billing(_) => Self::new(IpcErrorCode::Validation, capitalise(&e.to_string())),

@@ -34,8 +34,23 @@ pub(crate) enum Command {
         #[arg(long)]
         insecure_http: bool,
     },
-    /// Sign out: delete this server's tokens from the keyring and the local data.
-    Logout,
+    /// Sign out: delete this server's tokens from the keyring and the local data. With unsent
+    /// work (drafts, queued clients, conflicts) it refuses and names it, unless told to keep
+    /// it for the next sign-in or to discard it.
+    Logout {
+        /// Keep the unsent work (and the synced data) for the next sign-in to this account.
+        #[arg(long, conflicts_with = "discard_unsent")]
+        keep_unsent: bool,
+        /// Discard the unsent work.
+        #[arg(long)]
+        discard_unsent: bool,
+    },
+    /// What the server has not accepted yet; `--export FILE` writes it with its bodies (JSON).
+    /// Works signed out too, for work a sign-out kept.
+    Unsent {
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
+    },
     /// Which Control Panel and operator are signed in, and when they last synced.
     Whoami,
     /// Send drafts and queued creates, then fetch everything from the Control Panel.

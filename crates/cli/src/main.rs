@@ -13,9 +13,9 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use mspdesk_api::types::CreateClient;
 use mspdesk_desk::{
-    BrandingChanges, CancellationToken, CatalogChange, ClientQuery, CreateOutcome, Desk, DraftKind,
-    ExportRequest, OsKeyring, PlainHttp, PublishOutcome, QuotaChanges, ReportFormat, ReportScope,
-    Resolution, SecretStore, SecretString,
+    BrandingChanges, CancellationToken, CatalogChange, ClientQuery, CreateOutcome, Desk, DeskError,
+    DraftKind, ExportRequest, OsKeyring, PlainHttp, PublishOutcome, QuotaChanges, ReportFormat,
+    ReportScope, Resolution, SecretStore, SecretString, SignOut,
 };
 use mspdesk_domain::Period;
 
@@ -75,9 +75,46 @@ async fn run(cli: Cli) -> Result<()> {
                 desk.account().server
             );
         }
-        Command::Logout => {
-            open().await?.logout().await?;
-            println!("signed out; tokens deleted from the keyring");
+        Command::Logout {
+            keep_unsent,
+            discard_unsent,
+        } => {
+            let choice = match (keep_unsent, discard_unsent) {
+                (true, _) => SignOut::KeepUnsent,
+                (_, true) => SignOut::DiscardUnsent,
+                _ => SignOut::IfNothingUnsent,
+            };
+            let desk = open().await?;
+            let unsent = desk.unsent_work().await?;
+            desk.logout(choice).await?;
+            if choice == SignOut::KeepUnsent && !unsent.is_empty() {
+                println!(
+                    "signed out; tokens deleted from the keyring; {} unsent change(s) kept for the next sign-in as {}",
+                    unsent.items.len(),
+                    unsent.email
+                );
+            } else {
+                println!("signed out; tokens deleted from the keyring");
+            }
+        }
+        Command::Unsent { export } => {
+            let unsent = match Desk::open(&data_dir, secrets()).await {
+                Ok(desk) => Some(desk.unsent_work().await?),
+                Err(DeskError::NotSignedIn) => Desk::kept_work(&data_dir).await?,
+                Err(e) => return Err(e.into()),
+            };
+            let Some(unsent) = unsent.filter(|u| !u.is_empty()) else {
+                println!("nothing unsent");
+                return Ok(());
+            };
+            println!("{} on {}:", unsent.email, unsent.server);
+            for line in unsent.lines() {
+                println!("  {line}");
+            }
+            if let Some(path) = export {
+                let count = Desk::export_unsent_in(&data_dir, &path).await?;
+                println!("{count} item(s) written to {}", path.display());
+            }
         }
         Command::Whoami => {
             let account = open().await?.whoami().await?;

@@ -7,6 +7,7 @@ use mspdesk_domain::BillingError;
 
 use crate::kinds::DraftKind;
 use crate::store::StoreError;
+use crate::unsent::UnsentWork;
 use crate::vault::VaultError;
 
 #[derive(Debug, thiserror::Error)]
@@ -48,8 +49,12 @@ pub enum DeskError {
     /// refused, nothing stored.
     #[error("the Control Panel answered for another tenant: {0}; nothing was stored")]
     Foreign(String),
-    #[error("this desk has {count} unsent change(s) for {server}: sync them (or sign out to drop them) before signing in to another account")]
-    PendingChanges { server: String, count: usize },
+    /// Signing in to another account while this desk keeps unsent work of an earlier one.
+    #[error("this desk keeps {} unsent change(s) of {} on {}: {}. Sign in to that account to publish them, or export or discard them first", .0.items.len(), .0.email, .0.server, .0.lines().join("; "))]
+    PendingChanges(Box<UnsentWork>),
+    /// A sign-out that would lose unsent work: the user must choose to keep or discard it.
+    #[error("{} unsent change(s) would be lost by signing out: {}. Publish them first, or choose to keep them for the next sign-in, export them, or discard them", .0.items.len(), .0.lines().join("; "))]
+    Unsent(Box<UnsentWork>),
 }
 
 impl DeskError {

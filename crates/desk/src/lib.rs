@@ -8,6 +8,8 @@
 //! - [`branding`]: the Branding studio: checks, the live preview from the portal's template,
 //!   images from files, custom-domain verification;
 //! - [`conflicts`]: drafts the server refused as stale, and settling them;
+//! - [`unsent`]: what the server has not accepted yet, listed, exported or kept over a
+//!   sign-out;
 //! - [`sync`]: push drafts and the outbox, then pull, with progress and cancellation;
 //! - [`reports`]: billing reports from the synced data, written as CSV or PDF;
 //! - [`store`]: the local SQLite store (WAL) the desk reads from, so it works offline;
@@ -25,6 +27,7 @@ pub mod reports;
 pub mod session;
 pub mod store;
 pub mod sync;
+pub mod unsent;
 pub mod vault;
 
 pub use branding::{BrandingCheck, BrandingIssue, BrandingView, PendingAsset, PreviewTheme};
@@ -39,6 +42,7 @@ pub use session::{Desk, PlainHttp, STORE_FILE};
 pub use store::{Account, Conflict, Draft, Notice, Store, StoreError};
 pub use sync::{Progress, SyncSummary};
 pub use tokio_util::sync::CancellationToken;
+pub use unsent::{SignOut, UnsentItem, UnsentWork};
 pub use vault::{OsKeyring, SecretStore, Vault, VaultError};
 
 /// The folder the desktop app and the CLI keep their data in, unless told otherwise.

@@ -63,7 +63,7 @@ fn read_file(path: &Path) -> Result<Vec<u8>, DeskError> {
 }
 
 /// Writes next to the target and renames, so a crash never leaves half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DeskError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DeskError> {
     let tmp = path.with_extension("partial");
     let fail = |source| DeskError::File {
         path: path.display().to_string(),

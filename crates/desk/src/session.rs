@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{invalid, DeskError};
 use crate::kinds::MirrorKind;
 use crate::store::{Account, Store};
+use crate::unsent::{self, SignOut, UnsentWork};
 use crate::vault::{SecretStore, Vault};
 
 /// The store's file name inside the data folder.
@@ -179,12 +180,8 @@ impl Desk {
             if old.server != origin || old.msp_tenant != login.tenant_id {
                 // Another account: its unsent work is not silently dropped, and its tokens do
                 // not outlive it in the keyring.
-                let pending = store.drafts().await?.len() + store.outbox().await?.len();
-                if pending > 0 {
-                    return Err(DeskError::PendingChanges {
-                        server: old.server,
-                        count: pending,
-                    });
+                if let Some(unsent) = unsent::list(&store).await?.filter(|u| !u.is_empty()) {
+                    return Err(DeskError::PendingChanges(Box::new(unsent)));
                 }
                 forget_tokens(
                     &store,
@@ -204,6 +201,9 @@ impl Desk {
     /// Opens the desk of the account signed in on this machine.
     pub async fn open(data_dir: &Path, secrets: Arc<dyn SecretStore>) -> Result<Self, DeskError> {
         let store = Store::open(&store_path(data_dir)).await?;
+        if !store.signed_in().await? {
+            return Err(DeskError::NotSignedIn);
+        }
         let account = store.account().await?.ok_or(DeskError::NotSignedIn)?;
         let vault = Vault::new(secrets, &account.server);
         let api = ApiClient::new(&account.server)?;
@@ -242,10 +242,32 @@ impl Desk {
         self.account.msp_tenant
     }
 
+    /// What the server has not accepted yet: drafts, conflicts, queued creates and kept
+    /// notices, named for a confirmation before signing out.
+    pub async fn unsent_work(&self) -> Result<UnsentWork, DeskError> {
+        Ok(unsent::list(&self.store).await?.unwrap_or(UnsentWork {
+            server: self.account.server.clone(),
+            email: self.account.email.clone(),
+            items: Vec::new(),
+        }))
+    }
+
+    /// Writes the unsent work with its bodies to `path` (JSON, atomically); returns how many
+    /// items it holds.
+    pub async fn export_unsent(&self, path: &Path) -> Result<usize, DeskError> {
+        unsent::export(&self.store, path).await
+    }
+
     /// Signs out: deletes every token of this account from the keyring (the MSP's and every
-    /// client's, including clients deleted since) and forgets the local data.
+    /// client's, including clients deleted since) and, as `choice` says, forgets the local
+    /// data or keeps it with its unsent work for the next sign-in to this account. With
+    /// [`SignOut::IfNothingUnsent`] and unsent work, nothing happens and the error names it.
     #[tracing::instrument(skip(self), err)]
-    pub async fn logout(&self) -> Result<(), DeskError> {
+    pub async fn logout(&self, choice: SignOut) -> Result<(), DeskError> {
+        let unsent = self.unsent_work().await?;
+        if choice == SignOut::IfNothingUnsent && !unsent.is_empty() {
+            return Err(DeskError::Unsent(Box::new(unsent)));
+        }
         // The server forgets the session too (on every instance); offline, the token simply
         // expires there.
         if let Ok(api) = self.msp_api() {
@@ -254,8 +276,44 @@ impl Desk {
             }
         }
         forget_tokens(&self.store, &self.vault, self.msp()).await?;
-        self.store.clear().await?;
-        tracing::info!("signed out");
+        if choice == SignOut::KeepUnsent && !unsent.is_empty() {
+            self.store.keep_signed_out().await?;
+            tracing::info!(items = unsent.items.len(), "signed out, unsent work kept");
+        } else {
+            self.store.clear().await?;
+            tracing::info!("signed out");
+        }
+        Ok(())
+    }
+
+    /// The unsent work an earlier sign-out kept in the store at `data_dir` (None when there
+    /// is none), so the sign-in screen can say whose it is.
+    pub async fn kept_work(data_dir: &Path) -> Result<Option<UnsentWork>, DeskError> {
+        let store = Store::open(&store_path(data_dir)).await?;
+        if store.signed_in().await? {
+            return Ok(None);
+        }
+        Ok(unsent::list(&store).await?.filter(|u| !u.is_empty()))
+    }
+
+    /// Exports the unsent work in the store at `data_dir`, signed in or not (see
+    /// [`Desk::export_unsent`]).
+    pub async fn export_unsent_in(data_dir: &Path, path: &Path) -> Result<usize, DeskError> {
+        let store = Store::open(&store_path(data_dir)).await?;
+        unsent::export(&store, path).await
+    }
+
+    /// Forgets the work an earlier sign-out kept (the user confirmed losing it). Refused while
+    /// an account is signed in: its sign-out decides.
+    pub async fn discard_kept_work(data_dir: &Path) -> Result<(), DeskError> {
+        let store = Store::open(&store_path(data_dir)).await?;
+        if store.signed_in().await? {
+            return Err(invalid(
+                "unsent",
+                "an account is signed in: sign out and choose there what happens to its work",
+            ));
+        }
+        store.clear().await?;
         Ok(())
     }
 

@@ -55,6 +55,39 @@ pub struct ExportInput {
 pub enum ExportFormat {
     Csv,
     Pdf,
+    /// Unsent work (drafts, queued clients, conflicts) with its bodies.
+    Json,
+}
+
+impl ExportFormat {
+    const fn filter(self) -> (&'static str, &'static str) {
+        match self {
+            ExportFormat::Csv => ("CSV", "csv"),
+            ExportFormat::Pdf => ("PDF", "pdf"),
+            ExportFormat::Json => ("JSON", "json"),
+        }
+    }
+}
+
+/// `path` as a place to write a file of `format`: only where the user chose, in the save
+/// dialog, to write this kind of file (taken once).
+pub(crate) fn chosen_path(
+    state: &DeskState,
+    path: &str,
+    format: ExportFormat,
+) -> Result<PathBuf, IpcError> {
+    let output = PathBuf::from(path);
+    let (_, extension) = format.filter();
+    if !output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(extension))
+    {
+        return Err(invalid("path", &format!("must end in .{extension}")));
+    }
+    if !state.take_choice(&output) {
+        return Err(invalid("path", "was not chosen in the save dialog"));
+    }
+    Ok(output)
 }
 
 /// Export progress: the step being done.
@@ -71,28 +104,16 @@ pub async fn export_report(
     on_progress: Channel<ExportProgress>,
 ) -> Result<ExportSummary, IpcError> {
     let desk = state.desk()?;
-    // Only where the user chose, in the save dialog, to write this kind of file.
-    let output = PathBuf::from(&input.path);
-    let extension = match input.format {
-        ExportFormat::Csv => "csv",
-        ExportFormat::Pdf => "pdf",
+    let format = match input.format {
+        ExportFormat::Csv => ReportFormat::Csv,
+        ExportFormat::Pdf => ReportFormat::Pdf,
+        ExportFormat::Json => return Err(invalid("format", "a report is CSV or PDF")),
     };
-    if !output
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case(extension))
-    {
-        return Err(invalid("path", &format!("must end in .{extension}")));
-    }
-    if !state.take_choice(&output) {
-        return Err(invalid("path", "was not chosen in the save dialog"));
-    }
+    let output = chosen_path(&state, &input.path, input.format)?;
     let request = ExportRequest {
         period: period(&input.period)?,
         scope: input.client.map_or(ReportScope::All, ReportScope::Client),
-        format: match input.format {
-            ExportFormat::Csv => ReportFormat::Csv,
-            ExportFormat::Pdf => ReportFormat::Pdf,
-        },
+        format,
         output,
         msp_name: input.msp_name,
         logo: None,
@@ -160,10 +181,7 @@ pub async fn choose_export_path(
             return Ok(Some(path.display().to_string()));
         }
     }
-    let (name, extension) = match format {
-        ExportFormat::Csv => ("CSV", "csv"),
-        ExportFormat::Pdf => ("PDF", "pdf"),
-    };
+    let (name, extension) = format.filter();
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use mspdesk_desk::{Account, Desk, PlainHttp, SecretString};
+use mspdesk_desk::{Account, Desk, PlainHttp, SecretString, SignOut, UnsentWork};
 use tauri::State;
 
+use crate::commands::billing::{chosen_path, ExportFormat};
 use crate::error::IpcError;
 use crate::state::DeskState;
 
@@ -50,9 +51,11 @@ pub async fn sign_in(
     Ok(account)
 }
 
-/// Signs out: every token of the account leaves the keyring, and the local data goes.
+/// Signs out: every token of the account leaves the keyring; the local data goes, or, as
+/// `choice` says, stays with its unsent work for the next sign-in to this account. With
+/// `if_nothing_unsent` and unsent work, nothing happens and the error names it.
 #[tauri::command]
-pub async fn sign_out(state: State<'_, DeskState>) -> Result<(), IpcError> {
+pub async fn sign_out(state: State<'_, DeskState>, choice: SignOut) -> Result<(), IpcError> {
     // A running sync stops first, so it writes nothing after the local data is gone.
     state.cancel_sync();
     for _ in 0..100 {
@@ -63,10 +66,35 @@ pub async fn sign_out(state: State<'_, DeskState>) -> Result<(), IpcError> {
     }
     let desk = state.desk()?;
     // The desk leaves the app only once its tokens and data are gone: a failure (a locked
-    // keyring) keeps the user signed in, with the error to act on.
-    desk.logout().await?;
+    // keyring, unsent work not chosen for) keeps the user signed in, with the error to act on.
+    desk.logout(choice).await?;
     state.set_desk(None)?;
     Ok(())
+}
+
+/// What the server has not accepted yet: the signed-in account's, or what an earlier sign-out
+/// kept (null when there is none).
+#[tauri::command]
+pub async fn unsent_work(state: State<'_, DeskState>) -> Result<Option<UnsentWork>, IpcError> {
+    match state.desk() {
+        Ok(desk) => Ok(Some(desk.unsent_work().await?)),
+        Err(_) => Ok(Desk::kept_work(&state.data_dir).await?),
+    }
+}
+
+/// Writes the unsent work with its bodies to a JSON file the user chose in the save dialog.
+#[tauri::command]
+pub async fn export_unsent(state: State<'_, DeskState>, path: String) -> Result<u64, IpcError> {
+    let output = chosen_path(&state, &path, ExportFormat::Json)?;
+    let count = Desk::export_unsent_in(&state.data_dir, &output).await?;
+    state.remember_export(&output);
+    Ok(u64::try_from(count).unwrap_or(u64::MAX))
+}
+
+/// Forgets the work an earlier sign-out kept (the user confirmed it by name).
+#[tauri::command]
+pub async fn discard_kept_work(state: State<'_, DeskState>) -> Result<(), IpcError> {
+    Ok(Desk::discard_kept_work(&state.data_dir).await?)
 }
 
 /// The server the sign-in form starts with: `MSPDESK_SERVER_URL` (set by `cargo xtask run` to

@@ -231,7 +231,7 @@ impl Store {
     }
 
     /// Records the signed-in account; signing in to another server or tenant forgets the
-    /// previous one's data.
+    /// previous one's data (the caller has made sure none of it is unsent).
     pub async fn set_account(
         &self,
         server: &str,
@@ -244,14 +244,39 @@ impl Store {
             }
         }
         sqlx::query(
-            "INSERT INTO account (id, server, email, msp_tenant) VALUES (1, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET server = excluded.server, email = excluded.email, msp_tenant = excluded.msp_tenant",
+            "INSERT INTO account (id, server, email, msp_tenant, signed_in) VALUES (1, ?, ?, ?, 1)
+             ON CONFLICT (id) DO UPDATE SET server = excluded.server, email = excluded.email,
+                 msp_tenant = excluded.msp_tenant, signed_in = 1",
         )
         .bind(server)
         .bind(email)
         .bind(msp_tenant.to_string())
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Whether the account in the store is signed in (false: none, or signed out with its
+    /// unsent work kept).
+    pub async fn signed_in(&self) -> Result<bool, StoreError> {
+        let row: Option<bool> = sqlx::query_scalar("SELECT signed_in FROM account WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.unwrap_or(false))
+    }
+
+    /// Signs the account out but keeps its data (drafts, queued creates, conflicts, notices
+    /// and the synced mirror they are based on); the record of keyring entries goes, since
+    /// the caller has just deleted them.
+    pub async fn keep_signed_out(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE account SET signed_in = 0 WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM keyring_entries")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

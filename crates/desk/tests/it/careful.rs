@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use mspdesk_api::client::ApiError;
-use mspdesk_desk::{Desk, DeskError, PlainHttp};
+use mspdesk_desk::{Desk, DeskError, PlainHttp, SignOut};
 use mspdesk_domain::TenantId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -213,7 +213,7 @@ async fn a_client_token_for_another_tenant_is_refused() {
         .await
         .unwrap_err();
     assert!(matches!(err, DeskError::Foreign(_)), "{err}");
-    desk.logout().await.unwrap();
+    desk.logout(SignOut::IfNothingUnsent).await.unwrap();
 }
 
 #[tokio::test]
@@ -242,7 +242,7 @@ async fn a_feed_that_never_ends_is_stopped() {
     );
     // It stopped after the page that did not move the cursor, not after thousands.
     assert!(hits.load(Ordering::SeqCst) - before < 10);
-    desk.logout().await.unwrap();
+    desk.logout(SignOut::IfNothingUnsent).await.unwrap();
 }
 
 #[cfg(unix)]
@@ -264,5 +264,5 @@ async fn the_store_is_private_to_its_user() {
         }
     }
     assert!(files >= 1);
-    desk.logout().await.unwrap();
+    desk.logout(SignOut::IfNothingUnsent).await.unwrap();
 }

@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use mspdesk_api::types::{CreateClient, QuotasInput, UpdateBranding};
-use mspdesk_desk::{Desk, DeskError, DraftKind, MirrorKind, Resolution};
+use mspdesk_desk::{Desk, DeskError, DraftKind, MirrorKind, Resolution, SignOut};
 use mspdesk_testkit::*;
 
 use crate::support::*;
@@ -354,7 +354,7 @@ async fn tokens_live_only_in_the_keyring() {
     assert!(files >= 1);
     // Signing out deletes the tokens.
     let desk = Desk::open(&w.data, keyring()).await.unwrap();
-    desk.logout().await.unwrap();
+    desk.logout(SignOut::IfNothingUnsent).await.unwrap();
     let after = std::process::Command::new("secret-tool")
         .args(["lookup", "service", "mspdesk", "username", &msp_account])
         .output()

@@ -9,4 +9,5 @@ mod careful;
 mod crash;
 mod desk;
 mod feed;
+mod sign_out;
 mod support;

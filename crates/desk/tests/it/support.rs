@@ -181,3 +181,18 @@ pub async fn assert_mirror_matches_server(desk: &Desk, w: &World) {
         assert_eq!(branding.unwrap(), tenant.branding().await.unwrap());
     }
 }
+
+/// The keyring entries of the `mspdesk` service whose names start with `prefix`.
+pub fn keyring_accounts(prefix: &str) -> Vec<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["search", "--all", "service", "mspdesk"])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("attribute.username = "))
+        .filter(|a| a.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
