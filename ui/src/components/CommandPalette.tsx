@@ -9,11 +9,11 @@ import {
   IconRefresh,
   IconSearch,
 } from "@tabler/icons-react";
-import { useEffect, useMemo, useState, type ReactNode } from "react";
+import { useMemo, useState, type ReactNode } from "react";
 import { useNavigate } from "react-router";
 
 import { ALL_CLIENTS, commands } from "../api/commands";
-import type { ClientRow } from "../bindings/ClientRow";
+import { useCommand } from "../hooks/useCommand";
 import { useAppState } from "../state/AppState";
 
 interface Action {
@@ -39,30 +39,22 @@ export function CommandPalette({
   setOpened: (update: (opened: boolean) => boolean) => void;
 }) {
   const navigate = useNavigate();
-  const { syncNow, dataVersion } = useAppState();
+  const { syncNow } = useAppState();
   const [query, setQuery] = useState("");
   const [active, setActive] = useState(0);
-  const [clients, setClients] = useState<ClientRow[] | null>(null);
+  const clients = useCommand(() => commands.listClients(ALL_CLIENTS).catch(() => []), [], { enabled: opened }).data;
 
   useHotkeys([["mod+K", () => setOpened((o) => !o)]], []);
 
-  useEffect(() => {
-    if (!opened) return;
-    let live = true;
-    setQuery("");
-    setActive(0);
-    commands
-      .listClients(ALL_CLIENTS)
-      .then((rows) => {
-        if (live) setClients(rows);
-      })
-      .catch(() => {
-        if (live) setClients([]);
-      });
-    return () => {
-      live = false;
-    };
-  }, [opened, dataVersion]);
+  // Each opening starts with an empty search.
+  const [wasOpened, setWasOpened] = useState(opened);
+  if (opened !== wasOpened) {
+    setWasOpened(opened);
+    if (opened) {
+      setQuery("");
+      setActive(0);
+    }
+  }
 
   const close = () => setOpened(() => false);
 

@@ -7,24 +7,20 @@ import {
   Card,
   Drawer,
   Group,
-  Loader,
   SegmentedControl,
   Stack,
   Table,
   Text,
 } from "@mantine/core";
 import { IconAlertTriangle, IconCheck } from "@tabler/icons-react";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 
 import { ALL_CLIENTS, commands, errorMessage } from "../api/commands";
 import type { Conflict } from "../bindings/Conflict";
 import type { Resolution } from "../bindings/Resolution";
+import { useCommand } from "../hooks/useCommand";
 import { useRefresh } from "../state/AppState";
-
-type Load =
-  | { kind: "loading" }
-  | { kind: "ready"; conflicts: Conflict[]; names: Record<string, string> }
-  | { kind: "failed"; message: string };
+import { CommandResult } from "./CommandResult";
 
 const KIND_LABELS: Record<string, string> = { quotas: "Quotas", catalog: "App Catalog", branding: "Branding" };
 
@@ -60,37 +56,29 @@ export function ConflictsDialog({
   /** Only this client's conflicts. */
   clientId?: string;
 }) {
+  return (
+    <Drawer opened={opened} onClose={onClose} position="right" size="xl" title="Conflicts" data-testid="conflicts-dialog">
+      {/* Mounted while open: every opening loads afresh, without the last notice. */}
+      <ConflictList clientId={clientId} />
+    </Drawer>
+  );
+}
+
+function ConflictList({ clientId }: { clientId?: string }) {
   const refresh = useRefresh();
-  const [load, setLoad] = useState<Load>({ kind: "loading" });
-  const [attempt, setAttempt] = useState(0);
   const [notice, setNotice] = useState<{ color: string; text: string } | null>(null);
-
-  useEffect(() => {
-    if (!opened) return;
-    let live = true;
-    setLoad({ kind: "loading" });
-    Promise.all([commands.conflicts(), commands.listClients(ALL_CLIENTS).catch(() => [])])
-      .then(([conflicts, rows]) => {
-        if (!live) return;
-        const names: Record<string, string> = {};
-        for (const r of rows) names[r.id] = r.company_name;
-        setLoad({
-          kind: "ready",
-          conflicts: clientId ? conflicts.filter((c) => c.client === clientId) : conflicts,
-          names,
-        });
-      })
-      .catch((e: unknown) => {
-        if (live) setLoad({ kind: "failed", message: errorMessage(e) });
-      });
-    return () => {
-      live = false;
-    };
-  }, [opened, attempt, clientId]);
-
-  useEffect(() => {
-    if (opened) setNotice(null);
-  }, [opened]);
+  const load = useCommand(
+    () =>
+      Promise.all([commands.conflicts(), commands.listClients(ALL_CLIENTS).catch(() => [])]).then(
+        ([conflicts, rows]) => {
+          const names: Record<string, string> = {};
+          for (const r of rows) names[r.id] = r.company_name;
+          return { conflicts: clientId ? conflicts.filter((c) => c.client === clientId) : conflicts, names };
+        },
+      ),
+    [clientId],
+  );
+  const reload = load.reload;
 
   const resolved = useCallback(
     (name: string, outcome: string) => {
@@ -99,52 +87,39 @@ export function ConflictsDialog({
           ? { color: "green", text: `${name}: resolved and published.` }
           : { color: "orange", text: `${name}: the server changed again, so the conflict is still there.` },
       );
-      setAttempt((a) => a + 1);
+      reload();
       refresh();
     },
-    [refresh],
+    [reload, refresh],
   );
 
   return (
-    <Drawer opened={opened} onClose={onClose} position="right" size="xl" title="Conflicts" data-testid="conflicts-dialog">
-      <Stack>
-        {notice && (
-          <Alert color={notice.color} icon={notice.color === "green" ? <IconCheck size={18} /> : <IconAlertTriangle size={18} />} data-testid="conflicts-notice">
-            {notice.text}
-          </Alert>
-        )}
-        {load.kind === "loading" && (
-          <Group justify="center" py="xl" data-testid="conflicts-loading">
-            <Loader size="sm" />
-            <Text size="sm">Loading the conflicts…</Text>
-          </Group>
-        )}
-        {load.kind === "failed" && (
-          <Alert color="red" icon={<IconAlertTriangle size={18} />} title="Could not load the conflicts" data-testid="conflicts-error">
-            <Stack gap="xs" align="flex-start">
-              <Text size="sm">{load.message}</Text>
-              <Button size="xs" variant="light" onClick={() => setAttempt((a) => a + 1)} data-testid="conflicts-retry">
-                Try again
-              </Button>
-            </Stack>
-          </Alert>
-        )}
-        {load.kind === "ready" && load.conflicts.length === 0 && (
-          <Text c="dimmed" py="md" data-testid="conflicts-empty">
-            No conflicts: every draft is in line with the server.
-          </Text>
-        )}
-        {load.kind === "ready" &&
-          load.conflicts.map((c) => (
-            <ConflictCard
-              key={`${c.client}-${c.kind}`}
-              conflict={c}
-              name={load.names[c.client] ?? c.client}
-              onResolved={resolved}
-            />
-          ))}
-      </Stack>
-    </Drawer>
+    <Stack>
+      {notice && (
+        <Alert color={notice.color} icon={notice.color === "green" ? <IconCheck size={18} /> : <IconAlertTriangle size={18} />} data-testid="conflicts-notice">
+          {notice.text}
+        </Alert>
+      )}
+      <CommandResult command={load} testId="conflicts" loading="Loading the conflicts…" failure="Could not load the conflicts">
+        {({ conflicts, names }) =>
+          conflicts.length === 0 ? (
+            <Text c="dimmed" py="md" data-testid="conflicts-empty">
+              No conflicts: every draft is in line with the server.
+            </Text>
+          ) : (
+            conflicts.map((c) => (
+              <ConflictCard
+                // A conflict the server changed again is a new card: its choices start afresh.
+                key={`${c.client}-${c.kind}-${c.server_version}`}
+                conflict={c}
+                name={names[c.client] ?? c.client}
+                onResolved={resolved}
+              />
+            ))
+          )
+        }
+      </CommandResult>
+    </Stack>
   );
 }
 

@@ -62,9 +62,14 @@ export default function CssEditor({ value, onChange, problems, dark, label, plac
   const view = useRef<EditorView | null>(null);
   const scheme = useRef(new Compartment());
   const onChangeRef = useRef(onChange);
-  onChangeRef.current = onChange;
   // The first values, for the view created once; later ones arrive through the effects below.
   const initial = useRef({ value, dark, label, placeholder });
+
+  // The latest onChange, for the editor's listener (first of the effects, so it is current when
+  // the ones below change the text).
+  useEffect(() => {
+    onChangeRef.current = onChange;
+  });
 
   useEffect(() => {
     if (!host.current) return;

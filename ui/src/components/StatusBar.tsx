@@ -3,6 +3,7 @@ import { IconCloudOff, IconPlugConnected, IconRefresh, IconX } from "@tabler/ico
 import { useEffect, useState } from "react";
 
 import { ALL_CLIENTS, commands } from "../api/commands";
+import { useCommand } from "../hooks/useCommand";
 import { useAppState } from "../state/AppState";
 import { ConflictsDialog } from "./ConflictsDialog";
 import { formatDateTime, formatRelative } from "../format";
@@ -13,33 +14,24 @@ interface Counts {
   queued: number;
 }
 
+/** The drafts, conflicts and queued creates on this desk. */
+async function pendingCounts(): Promise<Counts> {
+  const [rows, queued] = await Promise.all([commands.listClients(ALL_CLIENTS), commands.queuedClients()]);
+  let drafts = 0;
+  let conflicts = 0;
+  for (const row of rows) {
+    drafts += row.drafts.length;
+    conflicts += row.conflicts.length;
+  }
+  return { drafts, conflicts, queued: queued.length };
+}
+
 /** The footer: reachability, last sync, what is pending, and Sync now / Cancel. */
 export function StatusBar() {
-  const { account, sync, syncNow, cancelSync, dataVersion } = useAppState();
-  const [counts, setCounts] = useState<Counts | null>(null);
+  const { account, sync, syncNow, cancelSync } = useAppState();
   const [, setTick] = useState(0);
   const [conflictsOpen, setConflictsOpen] = useState(false);
-
-  useEffect(() => {
-    let live = true;
-    Promise.all([commands.listClients(ALL_CLIENTS), commands.queuedClients()])
-      .then(([rows, queued]) => {
-        if (!live) return;
-        let drafts = 0;
-        let conflicts = 0;
-        for (const row of rows) {
-          drafts += row.drafts.length;
-          conflicts += row.conflicts.length;
-        }
-        setCounts({ drafts, conflicts, queued: queued.length });
-      })
-      .catch(() => {
-        if (live) setCounts(null);
-      });
-    return () => {
-      live = false;
-    };
-  }, [dataVersion]);
+  const counts = useCommand(pendingCounts, []).data ?? null;
 
   // Keep "5 minutes ago" current.
   useEffect(() => {
