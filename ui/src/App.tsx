@@ -1,12 +1,13 @@
 import { AppShell, Button, Center, Group, Kbd, Loader, NavLink, ScrollArea, Text, Title } from "@mantine/core";
 import { IconBuildingSkyscraper, IconReceipt2, IconSearch, IconSettings } from "@tabler/icons-react";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router";
 
 import { commands } from "./api/commands";
 import type { Account } from "./bindings/Account";
 import { CommandPalette } from "./components/CommandPalette";
 import { StatusBar } from "./components/StatusBar";
+import { useCommand } from "./hooks/useCommand";
 import { BillingPage } from "./pages/BillingPage";
 import { ClientPage } from "./pages/ClientPage";
 import { ClientsPage } from "./pages/ClientsPage";
@@ -119,29 +120,22 @@ type SessionState =
 
 /** The app: the sign-in screen until there is a session, then the shell. */
 export function App() {
-  const [state, setState] = useState<SessionState>({ kind: "loading" });
+  // The stored session at start; then what signing in and out made of it.
+  const stored = useCommand(() => commands.session().catch(() => null), []).data;
+  const [changed, setChanged] = useState<SessionState | null>(null);
   const navigate = useNavigate();
+  const state: SessionState =
+    changed ??
+    (stored === undefined
+      ? { kind: "loading" }
+      : stored
+        ? { kind: "signed-in", account: stored, firstSync: null }
+        : { kind: "signed-out" });
 
-  useEffect(() => {
-    let live = true;
-    commands
-      .session()
-      .then((account) => {
-        if (!live) return;
-        setState(account ? { kind: "signed-in", account, firstSync: null } : { kind: "signed-out" });
-      })
-      .catch(() => {
-        if (live) setState({ kind: "signed-out" });
-      });
-    return () => {
-      live = false;
-    };
-  }, []);
-
-  const signedOut = useCallback(() => setState({ kind: "signed-out" }), []);
+  const signedOut = useCallback(() => setChanged({ kind: "signed-out" }), []);
   const signedIn = useCallback(
     (account: Account, firstSync: FirstSync) => {
-      setState({ kind: "signed-in", account, firstSync });
+      setChanged({ kind: "signed-in", account, firstSync });
       navigate("/clients", { replace: true });
     },
     [navigate],

@@ -4,7 +4,6 @@ import {
   Card,
   Code,
   Group,
-  Loader,
   Select,
   Stack,
   Table,
@@ -25,21 +24,17 @@ import {
   IconSun,
   IconUserCircle,
 } from "@tabler/icons-react";
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 
 import { commands, errorMessage } from "../api/commands";
-import type { AppInfo } from "../bindings/AppInfo";
+import { CommandResult } from "../components/CommandResult";
 import { formatDateTime } from "../format";
+import { useCommand } from "../hooks/useCommand";
 import { useOptionalAppState } from "../state/AppState";
 import { SYNC_INTERVALS, setSyncIntervalMinutes, useSyncIntervalMinutes } from "../state/syncInterval";
 
-type State =
-  | { kind: "loading" }
-  | { kind: "ready"; info: AppInfo }
-  | { kind: "failed"; message: string };
-
 export function AboutPanel() {
-  const [state, setState] = useState<State>({ kind: "loading" });
+  const info = useCommand(() => commands.appInfo(), [], { followDataVersion: false });
   const [opening, setOpening] = useState<"data" | "log" | null>(null);
   const [openError, setOpenError] = useState<string | null>(null);
 
@@ -55,69 +50,46 @@ export function AboutPanel() {
     }
   }
 
-  const load = useCallback(() => {
-    setState({ kind: "loading" });
-    commands
-      .appInfo()
-      .then((info) => setState({ kind: "ready", info }))
-      .catch((error: unknown) =>
-        setState({
-          kind: "failed",
-          message: error instanceof Error ? error.message : String(error),
-        }),
-      );
-  }, []);
-
-  useEffect(load, [load]);
-
   return (
     <Card withBorder padding="lg" data-testid="about-panel">
       <Group gap="xs" mb="md">
         <IconInfoCircle size={20} />
         <Title order={3}>About</Title>
       </Group>
-      {state.kind === "loading" && <Loader size="sm" data-testid="about-loading" />}
-      {state.kind === "failed" && (
-        <Alert
-          color="red"
-          icon={<IconAlertTriangle size={18} />}
-          title="Could not read the app's details"
-          data-testid="about-error"
-        >
-          <Stack gap="xs" align="flex-start">
-            <Text size="sm">{state.message}</Text>
-            <Button size="xs" variant="light" onClick={load}>
-              Try again
-            </Button>
-          </Stack>
-        </Alert>
-      )}
-      {state.kind === "ready" && (
-        <Table variant="vertical" layout="fixed" withTableBorder={false}>
-          <Table.Tbody>
-            <Table.Tr>
-              <Table.Th w={160}>Application</Table.Th>
-              <Table.Td data-testid="about-name">{state.info.name}</Table.Td>
-            </Table.Tr>
-            <Table.Tr>
-              <Table.Th>Version</Table.Th>
-              <Table.Td data-testid="about-version">{state.info.version}</Table.Td>
-            </Table.Tr>
-            <Table.Tr>
-              <Table.Th>Data folder</Table.Th>
-              <Table.Td>
-                <Code data-testid="about-data-dir">{state.info.data_dir}</Code>
-              </Table.Td>
-            </Table.Tr>
-            <Table.Tr>
-              <Table.Th>Log files</Table.Th>
-              <Table.Td>
-                <Code data-testid="about-log-dir">{state.info.log_dir}</Code>
-              </Table.Td>
-            </Table.Tr>
-          </Table.Tbody>
-        </Table>
-      )}
+      <CommandResult
+        command={info}
+        testId="about"
+        size="inline"
+        loading="Reading the app's details…"
+        failure="Could not read the app's details"
+      >
+        {(info) => (
+          <Table variant="vertical" layout="fixed" withTableBorder={false}>
+            <Table.Tbody>
+              <Table.Tr>
+                <Table.Th w={160}>Application</Table.Th>
+                <Table.Td data-testid="about-name">{info.name}</Table.Td>
+              </Table.Tr>
+              <Table.Tr>
+                <Table.Th>Version</Table.Th>
+                <Table.Td data-testid="about-version">{info.version}</Table.Td>
+              </Table.Tr>
+              <Table.Tr>
+                <Table.Th>Data folder</Table.Th>
+                <Table.Td>
+                  <Code data-testid="about-data-dir">{info.data_dir}</Code>
+                </Table.Td>
+              </Table.Tr>
+              <Table.Tr>
+                <Table.Th>Log files</Table.Th>
+                <Table.Td>
+                  <Code data-testid="about-log-dir">{info.log_dir}</Code>
+                </Table.Td>
+              </Table.Tr>
+            </Table.Tbody>
+          </Table>
+        )}
+      </CommandResult>
       {openError && (
         <Alert color="red" mt="sm" icon={<IconAlertTriangle size={18} />} data-testid="open-dir-error">
           {openError}

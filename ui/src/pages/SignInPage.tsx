@@ -12,11 +12,12 @@ import {
   Title,
 } from "@mantine/core";
 import { IconAlertTriangle, IconLock } from "@tabler/icons-react";
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 
 import { commands, errorMessage, fieldErrors, toCommandError } from "../api/commands";
 import type { Account } from "../bindings/Account";
 import type { Progress } from "../bindings/Progress";
+import { useCommand } from "../hooks/useCommand";
 import type { FirstSync } from "../state/AppState";
 
 const SERVERS_KEY = "mspdesk.servers";
@@ -73,7 +74,8 @@ export function SignInPage({
 }: {
   onSignedIn: (account: Account, firstSync: FirstSync) => void;
 }) {
-  const [server, setServer] = useState("");
+  /** What the user typed; until then the app's default server, else the last one used. */
+  const [typedServer, setServer] = useState<string | null>(null);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [touchedServer, setTouchedServer] = useState(false);
@@ -82,20 +84,8 @@ export function SignInPage({
   const [fields, setFields] = useState<Record<string, string>>({});
   const [servers] = useState(rememberedServers);
 
-  useEffect(() => {
-    let live = true;
-    commands
-      .defaultServer()
-      .then((s) => {
-        if (live) setServer((current) => current || s || servers[0] || "");
-      })
-      .catch(() => {
-        if (live) setServer((current) => current || servers[0] || "");
-      });
-    return () => {
-      live = false;
-    };
-  }, [servers]);
+  const defaultServer = useCommand(() => commands.defaultServer().catch(() => null), []).data;
+  const server = typedServer ?? (defaultServer === undefined ? "" : defaultServer || servers[0] || "");
 
   const check = checkServerUrl(server);
   const serverError =
