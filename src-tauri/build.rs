@@ -16,6 +16,7 @@ fn main() {
         "discard_kept_work",
         "default_server",
         "list_clients",
+        "search_key",
         "client_detail",
         "plans",
         "create_client",

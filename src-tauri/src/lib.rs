@@ -63,6 +63,7 @@ pub fn run() -> Result<(), StartError> {
             commands::session::discard_kept_work,
             commands::session::default_server,
             commands::clients::list_clients,
+            commands::clients::search_key,
             commands::clients::client_detail,
             commands::clients::plans,
             commands::clients::create_client,

@@ -12,7 +12,7 @@ use mspdesk_api::types::{
     UpdateBranding, UpdateCatalog, UpdateClient, User, UserState,
 };
 use mspdesk_domain::{
-    billing_report, company_order_key, ClientId, Compliance, ComplianceStatus, Money, Period,
+    billing_report, company_order_key, fold, ClientId, Compliance, ComplianceStatus, Money, Period,
     TenantId,
 };
 use serde::{Deserialize, Serialize};
@@ -40,12 +40,24 @@ pub enum ClientSort {
     MonthlyTotal,
 }
 
+impl ClientSort {
+    pub const ALL: [ClientSort; 6] = [
+        ClientSort::CompanyName,
+        ClientSort::Servers,
+        ClientSort::Users,
+        ClientSort::Plan,
+        ClientSort::Compliance,
+        ClientSort::MonthlyTotal,
+    ];
+}
+
 /// What the client list shows: a search, a sort, and filters (all optional).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClientQuery {
-    /// Case-insensitive; matches the company name, contact e-mail or plan name.
+    /// Matches the company name, contact e-mail, plan name or id, folded as the domain folds
+    /// text (`fold`: "lodz" finds "Łódź").
     pub search: Option<String>,
     pub sort: ClientSort,
     pub descending: bool,
@@ -55,6 +67,46 @@ pub struct ClientQuery {
     pub has_drafts: bool,
     /// Only clients with at least one conflict.
     pub has_conflicts: bool,
+}
+
+/// Where a row stands in each column's ascending order (0 first; ties broken by the company
+/// order, so no two rows share a place). The window sorts by these and compares no names or
+/// amounts of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ClientOrder {
+    pub company_name: u32,
+    pub servers: u32,
+    pub users: u32,
+    pub plan: u32,
+    pub compliance: u32,
+    pub monthly_total: u32,
+}
+
+impl ClientOrder {
+    #[must_use]
+    pub const fn of(&self, sort: ClientSort) -> u32 {
+        match sort {
+            ClientSort::CompanyName => self.company_name,
+            ClientSort::Servers => self.servers,
+            ClientSort::Users => self.users,
+            ClientSort::Plan => self.plan,
+            ClientSort::Compliance => self.compliance,
+            ClientSort::MonthlyTotal => self.monthly_total,
+        }
+    }
+
+    fn set(&mut self, sort: ClientSort, place: u32) {
+        let slot = match sort {
+            ClientSort::CompanyName => &mut self.company_name,
+            ClientSort::Servers => &mut self.servers,
+            ClientSort::Users => &mut self.users,
+            ClientSort::Plan => &mut self.plan,
+            ClientSort::Compliance => &mut self.compliance,
+            ClientSort::MonthlyTotal => &mut self.monthly_total,
+        };
+        *slot = place;
+    }
 }
 
 /// A row of the client list.
@@ -74,6 +126,17 @@ pub struct ClientRow {
     pub monthly_total: Option<Money>,
     pub drafts: Vec<DraftKind>,
     pub conflicts: Vec<DraftKind>,
+    /// This row's place in each column's order.
+    pub order: ClientOrder,
+    /// The company name, contact e-mail, plan name and id, folded (`fold`) and joined: a
+    /// search matches when this contains the folded search (`search_key`).
+    pub search_text: String,
+}
+
+/// A search as the client list matches it: trimmed and folded; empty matches everything.
+#[must_use]
+pub fn search_key(search: &str) -> String {
+    fold(search.trim())
 }
 
 /// One client, as it would be with its drafts applied, plus what is pending.
@@ -94,6 +157,9 @@ pub struct ClientDetail {
     pub branding: UpdateBranding,
     pub drafts: Vec<Draft>,
     pub conflicts: Vec<Conflict>,
+    /// The month to date in the billing currency, as in the client list (null when it cannot
+    /// be computed).
+    pub monthly_total: Option<Money>,
 }
 
 /// A create waiting in the outbox.
@@ -145,73 +211,74 @@ fn holds_changes(current: &Client, changes: &UpdateClient) -> bool {
         && wanted.plan_id.is_none_or(|p| p == current.plan_id)
 }
 
-fn compliance_rank(s: ComplianceStatus) -> u8 {
-    match s {
-        ComplianceStatus::Compliant => 0,
-        ComplianceStatus::Approaching => 1,
-        ComplianceStatus::OverQuota => 2,
-    }
-}
-
 impl ClientQuery {
     fn matches(&self, row: &ClientRow) -> bool {
-        if let Some(needle) = self
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            let needle = needle.to_lowercase();
-            let hit = [&row.company_name, &row.contact_email, &row.plan_name]
-                .iter()
-                .any(|f| f.to_lowercase().contains(&needle))
-                || row.id.to_string() == needle;
-            if !hit {
-                return false;
-            }
-        }
-        self.compliance.is_none_or(|c| row.compliance.status == c)
+        let needle = search_key(self.search.as_deref().unwrap_or_default());
+        row.search_text.contains(&needle)
+            && self.compliance.is_none_or(|c| row.compliance.status == c)
             && self.plan.is_none_or(|p| row.plan_id == p)
             && (!self.has_drafts || !row.drafts.is_empty())
             && (!self.has_conflicts || !row.conflicts.is_empty())
     }
 
-    /// The order of the sorted column; ties (and the company-name column itself) fall back
-    /// to the domain's company order.
-    fn primary(&self, a: &ClientRow, b: &ClientRow) -> Ordering {
-        match self.sort {
-            ClientSort::CompanyName => Ordering::Equal,
-            ClientSort::Servers => a.server_count.cmp(&b.server_count),
-            ClientSort::Users => a.user_count.cmp(&b.user_count),
-            ClientSort::Plan => a.plan_name.to_lowercase().cmp(&b.plan_name.to_lowercase()),
-            ClientSort::Compliance => {
-                compliance_rank(a.compliance.status).cmp(&compliance_rank(b.compliance.status))
-            }
-            // Unknown totals sort before every known one.
-            ClientSort::MonthlyTotal => a
-                .monthly_total
-                .map(|m| m.amount())
-                .cmp(&b.monthly_total.map(|m| m.amount())),
+    /// Sorts rows by their place in the asked column's order, reversed when descending.
+    fn sort(&self, mut rows: Vec<ClientRow>) -> Vec<ClientRow> {
+        rows.sort_by_key(|r| r.order.of(self.sort));
+        if self.descending {
+            rows.reverse();
+        }
+        rows
+    }
+}
+
+/// The order of a column before the company order breaks its ties.
+fn column_order(sort: ClientSort, a: &ClientRow, b: &ClientRow) -> Ordering {
+    match sort {
+        ClientSort::CompanyName => Ordering::Equal,
+        ClientSort::Servers => a.server_count.cmp(&b.server_count),
+        ClientSort::Users => a.user_count.cmp(&b.user_count),
+        ClientSort::Plan => fold(&a.plan_name).cmp(&fold(&b.plan_name)),
+        ClientSort::Compliance => a
+            .compliance
+            .status
+            .severity()
+            .cmp(&b.compliance.status.severity()),
+        // Unknown totals sort before every known one.
+        ClientSort::MonthlyTotal => a
+            .monthly_total
+            .map(|m| m.amount())
+            .cmp(&b.monthly_total.map(|m| m.amount())),
+    }
+}
+
+/// Fills every row's place in each column's order.
+fn place_rows(rows: &mut [ClientRow]) {
+    let keys: Vec<_> = rows
+        .iter()
+        .map(|r| company_order_key(&r.company_name, r.id.as_uuid()))
+        .collect();
+    let mut by_company: Vec<usize> = (0..rows.len()).collect();
+    by_company.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    for sort in ClientSort::ALL {
+        let mut order = by_company.clone();
+        // Stable: equal columns keep the company order.
+        order.sort_by(|&a, &b| column_order(sort, &rows[a], &rows[b]));
+        for (place, &i) in order.iter().enumerate() {
+            rows[i]
+                .order
+                .set(sort, u32::try_from(place).unwrap_or(u32::MAX));
         }
     }
+}
 
-    /// Sorts rows as asked: the column, then the company order, all reversed when
-    /// descending.
-    fn sort(&self, rows: Vec<ClientRow>) -> Vec<ClientRow> {
-        let mut keyed: Vec<_> = rows
-            .into_iter()
-            .map(|r| (company_order_key(&r.company_name, r.id.as_uuid()), r))
-            .collect();
-        keyed.sort_by(|(ka, a), (kb, b)| {
-            let ordered = self.primary(a, b).then_with(|| ka.cmp(kb));
-            if self.descending {
-                ordered.reverse()
-            } else {
-                ordered
-            }
-        });
-        keyed.into_iter().map(|(_, r)| r).collect()
-    }
+fn search_text(s: &ClientSummary) -> String {
+    [
+        fold(&s.company_name),
+        fold(&s.contact_email),
+        fold(&s.plan_name),
+        s.id.to_string(),
+    ]
+    .join("\n")
 }
 
 impl Desk {
@@ -239,7 +306,7 @@ impl Desk {
         for c in self.store.conflicts().await? {
             conflicts.entry(c.client).or_default().push(c.kind);
         }
-        let totals = self.month_to_date(now).await;
+        let totals = self.month_to_date(None, now).await;
         let rows: Vec<ClientRow> = records
             .iter()
             .map(summary_of)
@@ -249,6 +316,8 @@ impl Desk {
                 let mut c = conflicts.remove(&s.id).unwrap_or_default();
                 c.sort();
                 ClientRow {
+                    search_text: search_text(&s),
+                    order: ClientOrder::default(),
                     monthly_total: totals.as_ref().and_then(|t| t.get(&s.id).copied()),
                     id: s.id,
                     company_name: s.company_name,
@@ -264,13 +333,19 @@ impl Desk {
             })
             .filter(|r| query.matches(r))
             .collect();
+        let mut rows = rows;
+        place_rows(&mut rows);
         Ok(query.sort(rows))
     }
 
     /// Every client's month-to-date total from the mirror, or None when it cannot be
     /// computed (nothing synced, or a missing exchange rate).
-    async fn month_to_date(&self, now: DateTime<Utc>) -> Option<BTreeMap<ClientId, Money>> {
-        let (fx, inputs) = self.billing_inputs(None).await.ok()?;
+    async fn month_to_date(
+        &self,
+        only: Option<ClientId>,
+        now: DateTime<Utc>,
+    ) -> Option<BTreeMap<ClientId, Money>> {
+        let (fx, inputs) = self.billing_inputs(only).await.ok()?;
         let report = billing_report(&inputs, Period::containing(now), now, &fx).ok()?;
         let currency = report.currency;
         Some(
@@ -294,7 +369,7 @@ impl Desk {
             .store
             .mirror_all(MirrorKind::Client, self.msp())
             .await?;
-        let totals = self.month_to_date(Utc::now()).await;
+        let totals = self.month_to_date(None, Utc::now()).await;
         Ok(records
             .iter()
             .map(|c| ClientSummary {
@@ -338,7 +413,12 @@ impl Desk {
             Err(_) => record.compliance.clone(),
         };
         let (branding, _) = self.branding(client).await?;
+        let monthly_total = self
+            .month_to_date(Some(client), Utc::now())
+            .await
+            .and_then(|t| t.get(&client).copied());
         Ok(ClientDetail {
+            monthly_total,
             quotas,
             compliance,
             servers: self.store.mirror_all(MirrorKind::Server, tenant).await?,

@@ -31,7 +31,10 @@ pub mod unsent;
 pub mod vault;
 
 pub use branding::{BrandingCheck, BrandingIssue, BrandingView, PendingAsset, PreviewTheme};
-pub use clients::{ClientDetail, ClientQuery, ClientRow, ClientSort, CreateOutcome, QueuedClient};
+pub use clients::{
+    search_key, ClientDetail, ClientOrder, ClientQuery, ClientRow, ClientSort, CreateOutcome,
+    QueuedClient,
+};
 pub use conflicts::Resolution;
 pub use drafts::{BrandingChanges, CatalogChange, PublishOutcome, QuotaChanges};
 pub use error::DeskError;

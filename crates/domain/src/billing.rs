@@ -189,7 +189,7 @@ pub fn license_fee(
 #[must_use]
 pub fn company_order_key(company_name: &str, client_id: Uuid) -> (String, String, String, Uuid) {
     (
-        deunicode::deunicode(company_name).to_lowercase(),
+        crate::text::fold(company_name),
         company_name.to_lowercase(),
         company_name.to_owned(),
         client_id,

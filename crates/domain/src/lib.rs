@@ -49,5 +49,5 @@ pub use period::{Period, PeriodError};
 pub use plans::{DefaultPlan, DEFAULT_PLANS};
 pub use prices::{check_list_price, ListPrice, ListPriceError, Provider, DEFAULT_PRICES};
 pub use quotas::{Compliance, ComplianceStatus, QuotaExceeded, QuotaKind, Quotas, Usage};
-pub use text::{CompanyName, CompanyNameError, Email, EmailError, Label, LabelError};
+pub use text::{fold, CompanyName, CompanyNameError, Email, EmailError, Label, LabelError};
 pub use url::{HttpsUrl, HttpsUrlError};

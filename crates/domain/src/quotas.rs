@@ -157,6 +157,18 @@ pub enum ComplianceStatus {
     OverQuota,
 }
 
+impl ComplianceStatus {
+    /// How bad it is, for ordering: compliant, then approaching, then over quota.
+    #[must_use]
+    pub const fn severity(self) -> u8 {
+        match self {
+            ComplianceStatus::Compliant => 0,
+            ComplianceStatus::Approaching => 1,
+            ComplianceStatus::OverQuota => 2,
+        }
+    }
+}
+
 /// A client's compliance with its quotas, with the quotas behind the status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -4,6 +4,15 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// Text folded for matching and ordering names as a reader expects, the same on every machine:
+/// transliterated to ASCII and lower-cased ("Łódź" is "lodz", "Émile" is "emile", "Straße" is
+/// "strasse"). The client list's search, the company order and the uniqueness of names that
+/// users type (plans) all fold with this, never with a locale's or a database's rules.
+#[must_use]
+pub fn fold(text: &str) -> String {
+    deunicode::deunicode(text).to_lowercase()
+}
+
 /// The longest company name we accept, in characters (not bytes).
 pub const COMPANY_NAME_MAX_CHARS: usize = 200;
 
@@ -136,6 +145,14 @@ impl fmt::Display for Email {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn folding_puts_letters_with_their_base_letter() {
+        assert_eq!(fold("Łódź Hosting"), "lodz hosting");
+        assert_eq!(fold("Société Générale"), "societe generale");
+        assert_eq!(fold("STRASSE"), fold("Straße"));
+        assert!(fold("Łódź") < fold("Société"));
+    }
 
     #[test]
     fn company_name_accepts_and_trims() {

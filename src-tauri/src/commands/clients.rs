@@ -20,6 +20,13 @@ pub async fn list_clients(
     Ok(state.desk()?.list_clients(&query).await?)
 }
 
+/// A search as the client list matches it (`ClientRow::search_text` contains it): the window
+/// filters its rows with this, never with a folding of its own.
+#[tauri::command]
+pub fn search_key(search: String) -> String {
+    mspdesk_desk::search_key(&search)
+}
+
 #[tauri::command]
 pub async fn client_detail(
     state: State<'_, DeskState>,

@@ -3,6 +3,7 @@ import type { Client } from "./Client";
 import type { Compliance } from "./Compliance";
 import type { Conflict } from "./Conflict";
 import type { Draft } from "./Draft";
+import type { Money } from "./Money";
 import type { QuotasInput } from "./QuotasInput";
 import type { Server } from "./Server";
 import type { UpdateBranding } from "./UpdateBranding";
@@ -32,4 +33,9 @@ catalog: UpdateCatalog,
 /**
  * The branding as drafted, else as synced.
  */
-branding: UpdateBranding, drafts: Array<Draft>, conflicts: Array<Conflict>, };
+branding: UpdateBranding, drafts: Array<Draft>, conflicts: Array<Conflict>, 
+/**
+ * The month to date in the billing currency, as in the client list (null when it cannot
+ * be computed).
+ */
+monthly_total: Money | null, };

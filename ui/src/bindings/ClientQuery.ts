@@ -7,7 +7,8 @@ import type { ComplianceStatus } from "./ComplianceStatus";
  */
 export type ClientQuery = { 
 /**
- * Case-insensitive; matches the company name, contact e-mail or plan name.
+ * Matches the company name, contact e-mail, plan name or id, folded as the domain folds
+ * text (`fold`: "lodz" finds "Łódź").
  */
 search: string | null, sort: ClientSort, descending: boolean, compliance: ComplianceStatus | null, plan: string | null, 
 /**

@@ -65,6 +65,10 @@ async fn the_client_list_searches_sorts_and_filters() {
         let mut reversed = names(&down);
         reversed.reverse();
         assert_eq!(names(&up), reversed, "{sort:?}");
+        // Each row carries its place in the column's order: the window sorts by these alone.
+        for (place, row) in up.iter().enumerate() {
+            assert_eq!(row.order.of(sort) as usize, place, "{sort:?}");
+        }
         match sort {
             ClientSort::Servers => {
                 assert!(up
@@ -99,6 +103,19 @@ async fn the_client_list_searches_sorts_and_filters() {
         .await
         .unwrap();
     assert_eq!(by_mail.len(), 1);
+    // Folded as the domain folds names: "Lodz Hosting" finds "Łódź Hosting".
+    let folded = desk
+        .list_clients(&ClientQuery {
+            search: Some(" Lodz Hosting".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(names(&folded), ["Łódź Hosting Sp. z o.o."]);
+    assert_eq!(mspdesk_desk::search_key(" Łódź "), "lodz");
+    assert!(folded[0]
+        .search_text
+        .contains(&mspdesk_desk::search_key("ŁÓDŹ")));
 
     // Filters: plan, compliance, drafts, conflicts.
     let muller = &found[0];
@@ -170,6 +187,16 @@ async fn client_detail_and_drafts_of_quotas_and_catalog() {
     assert_eq!(detail.servers.len() as u64, detail.client.usage.servers);
     assert_eq!(detail.users.len() as u64, detail.client.usage.users);
     assert!(detail.drafts.is_empty() && detail.conflicts.is_empty());
+    // The month to date, as the list has it (the client page needs no list to show it).
+    let row = desk
+        .list_clients(&ClientQuery::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == client.id)
+        .unwrap();
+    assert!(detail.monthly_total.is_some());
+    assert_eq!(detail.monthly_total, row.monthly_total);
 
     // A quota lowered to exactly the usage: the detail shows the drafted quotas and the
     // compliance they would give.
