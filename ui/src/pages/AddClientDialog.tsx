@@ -1,10 +1,10 @@
-import { Alert, Button, Group, Loader, Modal, Select, Stack, Text, TextInput } from "@mantine/core";
+import { Alert, Button, Group, Modal, Select, Stack, Text, TextInput } from "@mantine/core";
 import { IconAlertTriangle } from "@tabler/icons-react";
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useMemo, useState, type FormEvent } from "react";
 
 import { commands, errorMessage, fieldErrors } from "../api/commands";
+import { CommandResult } from "../components/CommandResult";
 import type { CreateOutcome } from "../bindings/CreateOutcome";
-import type { Plan } from "../bindings/Plan";
 import {
   QUOTA_KINDS,
   QuotaInputs,
@@ -13,6 +13,7 @@ import {
   quotasFromForm,
   type QuotaForm,
 } from "../components/QuotaInputs";
+import { useCommand } from "../hooks/useCommand";
 
 const NO_QUOTAS: QuotaForm = quotaForm({
   max_servers: null,
@@ -20,8 +21,6 @@ const NO_QUOTAS: QuotaForm = quotaForm({
   max_apps_per_server: null,
   storage_quota_gb: null,
 });
-
-type PlansState = { kind: "loading" } | { kind: "ready"; plans: Plan[] } | { kind: "failed"; message: string };
 
 /** MSP > Clients > Add Client. */
 export function AddClientDialog({
@@ -33,62 +32,39 @@ export function AddClientDialog({
   onClose: () => void;
   onDone: (outcome: CreateOutcome) => void;
 }) {
-  const [plans, setPlans] = useState<PlansState>({ kind: "loading" });
-  const [attempt, setAttempt] = useState(0);
+  const plans = useCommand(() => commands.plans(), [], { enabled: opened });
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
+  /** The plan chosen; until then the first. */
   const [planId, setPlanId] = useState<string | null>(null);
-  const [quotas, setQuotas] = useState<QuotaForm>(NO_QUOTAS);
+  /** The quotas as edited; until then the plan's defaults. */
+  const [editedQuotas, setQuotas] = useState<QuotaForm | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
-  const planIdRef = useRef(planId);
-  planIdRef.current = planId;
-
-  useEffect(() => {
-    if (!opened) return;
-    let live = true;
-    setPlans({ kind: "loading" });
-    commands
-      .plans()
-      .then((list) => {
-        if (!live) return;
-        setPlans({ kind: "ready", plans: list });
-        // Preselect the first plan, with its default quotas, unless one is chosen already.
-        const chosen = list.find((p) => p.id === planIdRef.current) ?? list[0];
-        if (chosen && chosen.id !== planIdRef.current) {
-          setPlanId(chosen.id);
-          setQuotas(quotaForm(chosen.default_quotas));
-        }
-      })
-      .catch((e: unknown) => {
-        if (live) setPlans({ kind: "failed", message: errorMessage(e) });
-      });
-    return () => {
-      live = false;
-    };
-  }, [opened, attempt]);
+  const plan = plans.data?.find((p) => p.id === planId) ?? plans.data?.[0];
+  const planQuotas = useMemo(() => (plan ? quotaForm(plan.default_quotas) : NO_QUOTAS), [plan]);
+  const quotas = editedQuotas ?? planQuotas;
 
   function reset() {
     setName("");
     setEmail("");
     setPlanId(null);
-    setQuotas(NO_QUOTAS);
+    setQuotas(null);
     setErrors({});
     setError(null);
   }
 
   function choosePlan(id: string | null) {
     setPlanId(id);
-    const plan = plans.kind === "ready" ? plans.plans.find((p) => p.id === id) : undefined;
-    if (plan) setQuotas(quotaForm(plan.default_quotas));
+    setQuotas(null);
   }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
     const local = quotaFormErrors(quotas);
-    if (!planId) local.plan_id = "Choose a plan.";
+    if (!plan) local.plan_id = "Choose a plan.";
     setErrors(local);
     if (Object.keys(local).length > 0) return;
     setSaving(true);
@@ -96,7 +72,7 @@ export function AddClientDialog({
       const outcome = await commands.createClient({
         company_name: name.trim(),
         contact_email: email.trim(),
-        plan_id: planId ?? "",
+        plan_id: plan?.id ?? "",
         quotas: quotasFromForm(quotas),
       });
       reset();
@@ -149,39 +125,31 @@ export function AddClientDialog({
             error={errors.contact_email}
             data-testid="add-client-email"
           />
-          {plans.kind === "loading" && (
-            <Group gap="xs" data-testid="add-client-plans-loading">
-              <Loader size="xs" />
-              <Text size="sm">Loading plans…</Text>
-            </Group>
-          )}
-          {plans.kind === "failed" && (
-            <Alert color="red" title="Could not load the plans" data-testid="add-client-plans-error">
-              <Stack gap="xs" align="flex-start">
-                <Text size="sm">{plans.message}</Text>
-                <Button size="xs" variant="light" onClick={() => setAttempt((a) => a + 1)} data-testid="add-client-plans-retry">
-                  Try again
-                </Button>
-              </Stack>
-            </Alert>
-          )}
-          {plans.kind === "ready" && (
-            <Select
-              label="Plan"
-              required
-              data={plans.plans.map((p) => ({
-                value: p.id,
-                label: `${p.name} (${p.license_fee_per_instance} ${p.currency} per instance)`,
-              }))}
-              value={planId}
-              onChange={choosePlan}
-              allowDeselect={false}
-              error={errors.plan_id}
-              nothingFoundMessage="No plans"
-              comboboxProps={{ withinPortal: false }}
-              data-testid="add-client-plan"
-            />
-          )}
+          <CommandResult
+            command={plans}
+            testId="add-client-plans"
+            size="inline"
+            loading="Loading plans…"
+            failure="Could not load the plans"
+          >
+            {(list) => (
+              <Select
+                label="Plan"
+                required
+                data={list.map((p) => ({
+                  value: p.id,
+                  label: `${p.name} (${p.license_fee_per_instance} ${p.currency} per instance)`,
+                }))}
+                value={plan?.id ?? null}
+                onChange={choosePlan}
+                allowDeselect={false}
+                error={errors.plan_id}
+                nothingFoundMessage="No plans"
+                comboboxProps={{ withinPortal: false }}
+                data-testid="add-client-plan"
+              />
+            )}
+          </CommandResult>
           <Text size="sm" fw={500}>
             Quotas
           </Text>
@@ -190,7 +158,7 @@ export function AddClientDialog({
             <Button variant="default" onClick={onClose} data-testid="add-client-cancel">
               Cancel
             </Button>
-            <Button type="submit" loading={saving} disabled={plans.kind !== "ready"} data-testid="add-client-submit">
+            <Button type="submit" loading={saving} disabled={plans.data === undefined} data-testid="add-client-submit">
               Create
             </Button>
           </Group>
