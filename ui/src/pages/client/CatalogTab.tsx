@@ -6,7 +6,6 @@ import {
   Button,
   Card,
   Group,
-  Loader,
   SegmentedControl,
   Select,
   Stack,
@@ -15,21 +14,19 @@ import {
   Text,
   TextInput,
 } from "@mantine/core";
-import { IconAlertTriangle, IconSearch } from "@tabler/icons-react";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { IconSearch } from "@tabler/icons-react";
+import { useMemo, useState } from "react";
 
 import { commands, errorMessage } from "../../api/commands";
 import type { CatalogChange } from "../../bindings/CatalogChange";
 import type { ClientDetail } from "../../bindings/ClientDetail";
 import type { TemplateInfo } from "../../bindings/TemplateInfo";
 import type { UpdateCatalog } from "../../bindings/UpdateCatalog";
+import { CommandResult } from "../../components/CommandResult";
 import { DraftAlerts, DraftButtons, discardedNotice, publishedNotice, type Notice } from "../../components/DraftActions";
+import { useCommand } from "../../hooks/useCommand";
 
-type Templates =
-  | { kind: "loading" }
-  | { kind: "ready"; templates: TemplateInfo[] }
-  | { kind: "failed"; message: string };
-
+const NO_TEMPLATES: TemplateInfo[] = [];
 
 /** The ids of the apps a catalog allows (in mode all, every app of the library). */
 export function allowedApps(catalog: UpdateCatalog, templates: TemplateInfo[]): Set<string> {
@@ -47,8 +44,7 @@ export function CatalogTab({
   onOpenConflicts?: () => void;
 }) {
   const id = detail.client.id;
-  const [templates, setTemplates] = useState<Templates>({ kind: "loading" });
-  const [attempt, setAttempt] = useState(0);
+  const templates = useCommand(() => commands.templates(), []);
   const [catalog, setCatalog] = useState<UpdateCatalog>(detail.catalog);
   const [search, setSearch] = useState("");
   const [category, setCategory] = useState<string | null>(null);
@@ -58,33 +54,21 @@ export function CatalogTab({
   const conflict = detail.conflicts.some((c) => c.kind === "catalog");
 
   // The catalog as loaded before the first change of this session: what a publish changes.
-  const baseline = useRef<{ catalog: UpdateCatalog; hadDraft: boolean }>({ catalog: detail.catalog, hadDraft: hasDraft });
+  const [baseline, setBaseline] = useState<{ catalog: UpdateCatalog; hadDraft: boolean }>({
+    catalog: detail.catalog,
+    hadDraft: hasDraft,
+  });
 
   // Follow the stored catalog when it changes (after a change, a publish, a discard or a sync).
   const stored = JSON.stringify(detail.catalog);
-  useEffect(() => {
-    const next = JSON.parse(stored) as UpdateCatalog;
-    setCatalog(next);
-    if (!hasDraft) baseline.current = { catalog: next, hadDraft: false };
-  }, [stored, hasDraft]);
+  const [followed, setFollowed] = useState({ stored, hasDraft });
+  if (followed.stored !== stored || followed.hasDraft !== hasDraft) {
+    setFollowed({ stored, hasDraft });
+    setCatalog(detail.catalog);
+    if (!hasDraft) setBaseline({ catalog: detail.catalog, hadDraft: false });
+  }
 
-  useEffect(() => {
-    let live = true;
-    setTemplates({ kind: "loading" });
-    commands
-      .templates()
-      .then((t) => {
-        if (live) setTemplates({ kind: "ready", templates: t });
-      })
-      .catch((e: unknown) => {
-        if (live) setTemplates({ kind: "failed", message: errorMessage(e) });
-      });
-    return () => {
-      live = false;
-    };
-  }, [attempt]);
-
-  const all = templates.kind === "ready" ? templates.templates : [];
+  const all = templates.data ?? NO_TEMPLATES;
   const categories = useMemo(() => [...new Set(all.map((t) => t.category))].sort(), [all]);
   const filtered = useMemo(() => {
     const q = search.trim().toLowerCase();
@@ -95,10 +79,10 @@ export function CatalogTab({
     );
   }, [all, search, category]);
   const allowed = allowedApps(catalog, all);
-  const before = allowedApps(baseline.current.catalog, all);
+  const before = allowedApps(baseline.catalog, all);
   const added = all.filter((t) => allowed.has(t.id) && !before.has(t.id));
   const removed = all.filter((t) => !allowed.has(t.id) && before.has(t.id));
-  const modeChanged = catalog.mode !== baseline.current.catalog.mode;
+  const modeChanged = catalog.mode !== baseline.catalog.mode;
 
   async function change(what: CatalogChange, key: string) {
     setNotice(null);
@@ -159,15 +143,15 @@ export function CatalogTab({
 
         <DraftAlerts tab="catalog" conflict={conflict} onOpenConflicts={onOpenConflicts} notice={notice} />
         {/* What publishing would change, above the list it summarises (the list is long). */}
-        {templates.kind === "ready" && (
+        {templates.data && (
           <Alert color={added.length + removed.length > 0 || modeChanged ? "blue" : "gray"} variant="light" data-testid="catalog-diff">
             {added.length + removed.length === 0 && !modeChanged ? (
-              <Text size="sm">No change to the apps allowed since the last sync{baseline.current.hadDraft ? " (and the draft already saved)" : ""}.</Text>
+              <Text size="sm">No change to the apps allowed since the last sync{baseline.hadDraft ? " (and the draft already saved)" : ""}.</Text>
             ) : (
               <Stack gap={4}>
                 <Text size="sm" fw={500}>
                   Publishing changes this client's catalog since the last sync
-                  {baseline.current.hadDraft ? " (and the draft already saved)" : ""}:
+                  {baseline.hadDraft ? " (and the draft already saved)" : ""}:
                 </Text>
                 {modeChanged && (
                   <Text size="sm" data-testid="catalog-diff-mode">
@@ -208,119 +192,110 @@ export function CatalogTab({
             : `Only the ${allowed.size} apps turned on below can be installed; apps added to the library later are not.`}
         </Text>
 
-        {templates.kind === "loading" && (
-          <Group justify="center" py="md" data-testid="catalog-loading">
-            <Loader size="sm" />
-            <Text size="sm">Loading the app library…</Text>
-          </Group>
-        )}
-        {templates.kind === "failed" && (
-          <Alert color="red" icon={<IconAlertTriangle size={18} />} title="Could not load the app library" data-testid="catalog-load-error">
-            <Stack gap="xs" align="flex-start">
-              <Text size="sm">{templates.message}</Text>
-              <Button size="xs" variant="light" onClick={() => setAttempt((a) => a + 1)} data-testid="catalog-retry">
-                Try again
-              </Button>
-            </Stack>
-          </Alert>
-        )}
-
-        {templates.kind === "ready" && (
-          <>
-            <Group align="flex-end">
-              <TextInput
-                label="Search"
-                placeholder="App name"
-                leftSection={<IconSearch size={14} />}
-                value={search}
-                onChange={(e) => setSearch(e.currentTarget.value)}
-                data-testid="catalog-search"
-                style={{ flex: 1 }}
-              />
-              <Select
-                label="Category"
-                placeholder="All categories"
-                data={categories}
-                value={category}
-                onChange={setCategory}
-                clearable
-                data-testid="catalog-category"
-              />
-              <Button
-                variant="default"
-                onClick={() => void change({ change: "enable", value: filteredIds }, "enable-all")}
-                disabled={busy !== null || filtered.every((t) => allowed.has(t.id))}
-                loading={busy === "enable-all"}
-                data-testid="catalog-enable-all"
-              >
-                Enable all{filtered.length !== all.length ? ` (${filtered.length})` : ""}
-              </Button>
-              <Button
-                variant="default"
-                onClick={() => void change({ change: "disable", value: filteredIds }, "disable-all")}
-                disabled={busy !== null || filtered.every((t) => !allowed.has(t.id))}
-                loading={busy === "disable-all"}
-                data-testid="catalog-disable-all"
-              >
-                Disable all{filtered.length !== all.length ? ` (${filtered.length})` : ""}
-              </Button>
-            </Group>
-
-            {all.length === 0 ? (
-              <Text c="dimmed" py="md" data-testid="catalog-empty">
-                The app library is empty. Sync to load it from the Control Panel.
-              </Text>
-            ) : filtered.length === 0 ? (
-              <Text c="dimmed" py="md" data-testid="catalog-no-match">
-                No app matches the search.
-              </Text>
-            ) : (
-              <Table.ScrollContainer minWidth={560}>
-                <Table striped data-testid="catalog-table">
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th w={80}>Allowed</Table.Th>
-                      <Table.Th>App</Table.Th>
-                      <Table.Th>Category</Table.Th>
-                      <Table.Th ta="right">Size (MB)</Table.Th>
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {filtered.map((t) => {
-                      const on = allowed.has(t.id);
-                      return (
-                        <Table.Tr key={t.id} data-testid={`catalog-row-${t.id}`}>
-                          <Table.Td>
-                            <Switch
-                              checked={on}
-                              disabled={busy !== null}
-                              onChange={() =>
-                                void change({ change: on ? "disable" : "enable", value: [t.id] }, `toggle-${t.id}`)
-                              }
-                              aria-label={`Allow ${t.name}`}
-                              data-testid={`catalog-toggle-${t.id}`}
-                            />
-                          </Table.Td>
-                          <Table.Td>
-                            <Text size="sm" fw={500}>
-                              {t.name}
-                            </Text>
-                            <Text size="xs" c="dimmed">
-                              {t.description}
-                            </Text>
-                          </Table.Td>
-                          <Table.Td>{t.category}</Table.Td>
-                          <Table.Td ta="right">{t.size_mb}</Table.Td>
-                        </Table.Tr>
-                      );
-                    })}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
-            )}
-
-          </>
-        )}
+        <CommandResult
+          command={templates}
+          testId="catalog"
+          errorTestId="catalog-load-error"
+          loading="Loading the app library…"
+          failure="Could not load the app library"
+        >
+          {() => (
+            <>
+              <Group align="flex-end">
+                <TextInput
+                  label="Search"
+                  placeholder="App name"
+                  leftSection={<IconSearch size={14} />}
+                  value={search}
+                  onChange={(e) => setSearch(e.currentTarget.value)}
+                  data-testid="catalog-search"
+                  style={{ flex: 1 }}
+                />
+                <Select
+                  label="Category"
+                  placeholder="All categories"
+                  data={categories}
+                  value={category}
+                  onChange={setCategory}
+                  clearable
+                  data-testid="catalog-category"
+                />
+                <Button
+                  variant="default"
+                  onClick={() => void change({ change: "enable", value: filteredIds }, "enable-all")}
+                  disabled={busy !== null || filtered.every((t) => allowed.has(t.id))}
+                  loading={busy === "enable-all"}
+                  data-testid="catalog-enable-all"
+                >
+                  Enable all{filtered.length !== all.length ? ` (${filtered.length})` : ""}
+                </Button>
+                <Button
+                  variant="default"
+                  onClick={() => void change({ change: "disable", value: filteredIds }, "disable-all")}
+                  disabled={busy !== null || filtered.every((t) => !allowed.has(t.id))}
+                  loading={busy === "disable-all"}
+                  data-testid="catalog-disable-all"
+                >
+                  Disable all{filtered.length !== all.length ? ` (${filtered.length})` : ""}
+                </Button>
+              </Group>
+  
+              {all.length === 0 ? (
+                <Text c="dimmed" py="md" data-testid="catalog-empty">
+                  The app library is empty. Sync to load it from the Control Panel.
+                </Text>
+              ) : filtered.length === 0 ? (
+                <Text c="dimmed" py="md" data-testid="catalog-no-match">
+                  No app matches the search.
+                </Text>
+              ) : (
+                <Table.ScrollContainer minWidth={560}>
+                  <Table striped data-testid="catalog-table">
+                    <Table.Thead>
+                      <Table.Tr>
+                        <Table.Th w={80}>Allowed</Table.Th>
+                        <Table.Th>App</Table.Th>
+                        <Table.Th>Category</Table.Th>
+                        <Table.Th ta="right">Size (MB)</Table.Th>
+                      </Table.Tr>
+                    </Table.Thead>
+                    <Table.Tbody>
+                      {filtered.map((t) => {
+                        const on = allowed.has(t.id);
+                        return (
+                          <Table.Tr key={t.id} data-testid={`catalog-row-${t.id}`}>
+                            <Table.Td>
+                              <Switch
+                                checked={on}
+                                disabled={busy !== null}
+                                onChange={() =>
+                                  void change({ change: on ? "disable" : "enable", value: [t.id] }, `toggle-${t.id}`)
+                                }
+                                aria-label={`Allow ${t.name}`}
+                                data-testid={`catalog-toggle-${t.id}`}
+                              />
+                            </Table.Td>
+                            <Table.Td>
+                              <Text size="sm" fw={500}>
+                                {t.name}
+                              </Text>
+                              <Text size="xs" c="dimmed">
+                                {t.description}
+                              </Text>
+                            </Table.Td>
+                            <Table.Td>{t.category}</Table.Td>
+                            <Table.Td ta="right">{t.size_mb}</Table.Td>
+                          </Table.Tr>
+                        );
+                      })}
+                    </Table.Tbody>
+                  </Table>
+                </Table.ScrollContainer>
+              )}
+  
+            </>
+          )}
+        </CommandResult>
       </Stack>
     </Card>
   );

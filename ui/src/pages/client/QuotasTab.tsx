@@ -12,7 +12,7 @@ import {
   IconAlertTriangle,
   IconCheck,
 } from "@tabler/icons-react";
-import { useEffect, useMemo, useState } from "react";
+import { useState } from "react";
 
 import { commands, errorMessage, fieldErrors } from "../../api/commands";
 import type { ClientDetail } from "../../bindings/ClientDetail";
@@ -44,10 +44,12 @@ export function QuotasTab({ detail, onChanged }: { detail: ClientDetail; onChang
   const conflict = detail.conflicts.find((c) => c.kind === "quotas");
 
   // Follow the stored quotas when they change (after a save, a sync or a discard).
-  const stored = useMemo(() => JSON.stringify(detail.quotas), [detail.quotas]);
-  useEffect(() => {
-    setForm(quotaForm(JSON.parse(stored) as QuotasInput));
-  }, [stored]);
+  const stored = JSON.stringify(detail.quotas);
+  const [followed, setFollowed] = useState(stored);
+  if (followed !== stored) {
+    setFollowed(stored);
+    setForm(quotaForm(detail.quotas));
+  }
 
   const dirty = !sameQuotas(quotasFromForm(form), detail.quotas) || Object.keys(quotaFormErrors(form)).length > 0;
 
