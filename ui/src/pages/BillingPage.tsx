@@ -36,7 +36,8 @@ import type { ClientRow } from "../bindings/ClientRow";
 import type { ExportFormat } from "../bindings/ExportFormat";
 import type { ExportSummary } from "../bindings/ExportSummary";
 import { formatDateTime, formatMoney, formatMonth, last12Months } from "../format";
-import { useDataVersion } from "../state/AppState";
+import { useCommand } from "../hooks/useCommand";
+import { CommandResult } from "../components/CommandResult";
 import type { PaletteIntent } from "../components/CommandPalette";
 import { EmptyState } from "./EmptyState";
 
@@ -76,12 +77,8 @@ export function slug(name: string): string {
   );
 }
 
-type Clients = { kind: "loading" } | { kind: "ready"; rows: ClientRow[] } | { kind: "failed"; message: string };
-type Report =
-  | { kind: "idle" }
-  | { kind: "loading" }
-  | { kind: "ready"; report: BillingReport; client: string | null }
-  | { kind: "failed"; message: string };
+/** A report asked for; `run` counts them, so asking again calls again (and reloads the history). */
+type Request = { period: string; client: string | null; run: number };
 type Export =
   | { kind: "idle" }
   | { kind: "running"; format: ExportFormat; step: string | null }
@@ -89,11 +86,15 @@ type Export =
   | { kind: "failed"; message: string };
 
 export function BillingPage() {
-  const dataVersion = useDataVersion();
-  const [clients, setClients] = useState<Clients>({ kind: "loading" });
+  const clients = useCommand(() => commands.listClients(ALL_CLIENTS), []);
   const [client, setClient] = useState<string>(ALL);
   const [period, setPeriod] = useState<string>(() => lastFullMonth());
-  const [report, setReport] = useState<Report>({ kind: "idle" });
+  const [request, setRequest] = useState<Request | null>(null);
+  const report = useCommand(
+    () => (request ? commands.billingReport(request.period, request.client) : Promise.resolve(null)),
+    [request],
+    { enabled: request !== null, followDataVersion: false },
+  );
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
   const [exporting, setExporting] = useState<Export>({ kind: "idle" });
   const [opening, setOpening] = useState<string | null>(null);
@@ -102,45 +103,28 @@ export function BillingPage() {
   const location = useLocation();
   const navigate = useNavigate();
   const intent = (location.state as PaletteIntent | null)?.intent;
-  useEffect(() => {
-    if (intent === "generate-report") {
-      void generate();
-      navigate(location.pathname, { replace: true, state: null });
-    }
-  }, [location.key, intent]);
 
-  useEffect(() => {
-    let live = true;
-    commands
-      .listClients(ALL_CLIENTS)
-      .then((rows) => {
-        if (live) setClients({ kind: "ready", rows });
-      })
-      .catch((e: unknown) => {
-        if (live) setClients({ kind: "failed", message: errorMessage(e) });
-      });
-    return () => {
-      live = false;
-    };
-  }, [dataVersion]);
-
-  async function generate() {
-    const chosen = client === ALL ? null : client;
-    setReport({ kind: "loading" });
+  function generate(asked: Omit<Request, "run">) {
+    setRequest((r) => ({ ...asked, run: (r?.run ?? 0) + 1 }));
     setExpanded(new Set());
     setExporting({ kind: "idle" });
-    try {
-      const r = await commands.billingReport(period, chosen);
-      setReport({ kind: "ready", report: r, client: chosen });
-    } catch (e) {
-      setReport({ kind: "failed", message: errorMessage(e) });
-    }
   }
+  const [arrival, setArrival] = useState<string | null>(null);
+  if (intent === "generate-report" && arrival !== location.key) {
+    setArrival(location.key);
+    setClient(ALL);
+    setPeriod(lastFullMonth());
+    generate({ period: lastFullMonth(), client: null });
+  }
+  useEffect(() => {
+    if (intent) navigate(location.pathname, { replace: true, state: null });
+  }, [intent, location.pathname, navigate]);
 
   async function exportAs(format: ExportFormat) {
-    if (report.kind !== "ready") return;
-    const { report: r, client: chosen } = report;
-    const name = chosen === null ? "all-clients" : slug(r.clients[0]?.company_name ?? nameOf(clients, chosen));
+    if (!report.data || !request) return;
+    const { data: r } = report;
+    const chosen = request.client;
+    const name = chosen === null ? "all-clients" : slug(r.clients[0]?.company_name ?? nameOf(clients.data, chosen));
     const path = await dialogs
       .saveFile(`billing-${r.period}-${name}.${format}`, format)
       .catch((e: unknown) => {
@@ -179,7 +163,7 @@ export function BillingPage() {
       return next;
     });
 
-  if (clients.kind === "ready" && clients.rows.length === 0) {
+  if (clients.data?.length === 0) {
     return (
       <Stack data-testid="page-billing">
         <Title order={2}>Billing</Title>
@@ -193,15 +177,15 @@ export function BillingPage() {
 
   const clientOptions = [
     { value: ALL, label: "All clients" },
-    ...(clients.kind === "ready" ? clients.rows.map((r) => ({ value: r.id, label: r.company_name })) : []),
+    ...(clients.data ?? []).map((r) => ({ value: r.id, label: r.company_name })),
   ];
 
   return (
     <Stack data-testid="page-billing">
       <Title order={2}>Billing</Title>
-      {clients.kind === "failed" && (
+      {clients.error && (
         <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="billing-clients-error">
-          Could not load the clients: {clients.message}
+          Could not load the clients: {clients.error.message}
         </Alert>
       )}
       <Group align="flex-end">
@@ -212,7 +196,7 @@ export function BillingPage() {
           onChange={(v) => setClient(v ?? ALL)}
           allowDeselect={false}
           searchable
-          rightSection={clients.kind === "loading" ? <Loader size="xs" /> : undefined}
+          rightSection={clients.loading ? <Loader size="xs" /> : undefined}
           w={260}
           data-testid="billing-client"
         />
@@ -226,52 +210,53 @@ export function BillingPage() {
           w={220}
           data-testid="billing-period"
         />
-        <Button onClick={() => void generate()} loading={report.kind === "loading"} data-testid="billing-generate">
+        <Button
+          onClick={() => generate({ period, client: client === ALL ? null : client })}
+          loading={report.loading}
+          data-testid="billing-generate"
+        >
           Generate report
         </Button>
       </Group>
 
-      {report.kind === "idle" && (
+      {request === null ? (
         <Text c="dimmed" data-testid="billing-idle">
           Choose a client and a month, then generate the report.
         </Text>
-      )}
-      {report.kind === "loading" && (
-        <Group justify="center" py="xl" data-testid="billing-loading">
-          <Loader />
-          <Text>Computing the report…</Text>
-        </Group>
-      )}
-      {report.kind === "failed" && (
-        <Alert color="red" icon={<IconAlertTriangle size={18} />} title="Could not generate the report" data-testid="billing-error">
-          {report.message}
-        </Alert>
-      )}
-      {report.kind === "ready" && (
-        <ReportView
-          report={report.report}
-          expanded={expanded}
-          onToggle={toggle}
-          exporting={exporting}
-          opening={opening}
-          onExport={(f) => void exportAs(f)}
-          onReveal={(how, path) => void reveal(how, path)}
-        />
-      )}
-      {report.kind === "ready" && report.client !== null && (
-        <ClientHistory
-          key={`${report.client}-${report.report.period}`}
-          clientId={report.client}
-          period={report.report.period}
-          version={report.report}
-        />
+      ) : (
+        <CommandResult
+          command={report}
+          testId="billing"
+          size="page"
+          loading="Computing the report…"
+          failure="Could not generate the report"
+        >
+          {(r) =>
+            r && (
+              <>
+                <ReportView
+                  report={r}
+                  expanded={expanded}
+                  onToggle={toggle}
+                  exporting={exporting}
+                  opening={opening}
+                  onExport={(f) => void exportAs(f)}
+                  onReveal={(how, path) => void reveal(how, path)}
+                />
+                {request.client !== null && (
+                  <ClientHistory key={request.run} clientId={request.client} period={r.period} />
+                )}
+              </>
+            )
+          }
+        </CommandResult>
       )}
     </Stack>
   );
 }
 
-function nameOf(clients: Clients, id: string): string {
-  return clients.kind === "ready" ? (clients.rows.find((r) => r.id === id)?.company_name ?? id) : id;
+function nameOf(clients: ClientRow[] | undefined, id: string): string {
+  return clients?.find((r) => r.id === id)?.company_name ?? id;
 }
 
 function ReportView({
@@ -540,34 +525,21 @@ function Legend({ color, label }: { color: string; label: string }) {
 }
 
 type MonthTotal = { period: string; total: string; currency: string } | { period: string; error: string };
-type History = { kind: "loading" } | { kind: "ready"; months: MonthTotal[] };
 
 /** One client's total per month for the 12 months ending at `period`, as bars. */
-function ClientHistory({ clientId, period, version }: { clientId: string; period: string; version: unknown }) {
-  const [history, setHistory] = useState<History>({ kind: "loading" });
-
-  useEffect(() => {
-    let live = true;
-    setHistory({ kind: "loading" });
+function ClientHistory({ clientId, period }: { clientId: string; period: string }) {
+  const history = useCommand(async (): Promise<MonthTotal[]> => {
     const months = last12Months(period);
-    void Promise.allSettled(months.map((m) => commands.billingReport(m, clientId))).then((results) => {
-      if (!live) return;
-      setHistory({
-        kind: "ready",
-        months: results.map((r, i) => {
-          const month = months[i]!;
-          if (r.status === "rejected") return { period: month, error: errorMessage(r.reason) };
-          const bill = r.value.clients.find((c) => c.client_id === clientId);
-          return { period: month, total: bill?.total ?? r.value.total, currency: r.value.currency };
-        }),
-      });
+    const results = await Promise.allSettled(months.map((m) => commands.billingReport(m, clientId)));
+    return results.map((r, i) => {
+      const month = months[i]!;
+      if (r.status === "rejected") return { period: month, error: errorMessage(r.reason) };
+      const bill = r.value.clients.find((c) => c.client_id === clientId);
+      return { period: month, total: bill?.total ?? r.value.total, currency: r.value.currency };
     });
-    return () => {
-      live = false;
-    };
-  }, [clientId, period, version]);
+  }, [clientId, period]);
 
-  if (history.kind === "loading") {
+  if (history.data === undefined) {
     return (
       <Card withBorder padding="lg" data-testid="billing-history">
         <Group gap="xs" data-testid="billing-history-loading">
@@ -577,8 +549,9 @@ function ClientHistory({ clientId, period, version }: { clientId: string; period
       </Card>
     );
   }
-  const failed = history.months.filter((m): m is { period: string; error: string } => "error" in m);
-  const max = Math.max(...history.months.map((m) => ("total" in m ? Number(m.total) : 0)), 0);
+  const months = history.data;
+  const failed = months.filter((m): m is { period: string; error: string } => "error" in m);
+  const max = Math.max(...months.map((m) => ("total" in m ? Number(m.total) : 0)), 0);
   return (
     <Card withBorder padding="lg" data-testid="billing-history">
       <Stack gap="sm">
@@ -589,7 +562,7 @@ function ClientHistory({ clientId, period, version }: { clientId: string; period
             {failed[0]!.error}
           </Alert>
         )}
-        {history.months.map((m) => (
+        {months.map((m) => (
           <Group key={m.period} wrap="nowrap" gap="sm" data-testid={`billing-history-${m.period}`}>
             <Text size="sm" w={90}>
               {formatMonth(m.period)}
