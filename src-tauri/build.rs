@@ -39,6 +39,7 @@ fn main() {
         "verify_custom_domain",
         "billing_report",
         "export_report",
+        "report_file_name",
         "open_exported",
         "show_exported",
         "choose_export_path",

@@ -88,6 +88,7 @@ pub fn run() -> Result<(), StartError> {
             commands::branding::verify_custom_domain,
             commands::billing::billing_report,
             commands::billing::export_report,
+            commands::billing::report_file_name,
             commands::billing::open_exported,
             commands::billing::show_exported,
             commands::billing::choose_export_path,

@@ -216,6 +216,11 @@ impl ApiClient {
 
     // --- MSP scope -------------------------------------------------------------------------
 
+    /// The signed-in operator's MSP.
+    pub async fn msp(&self) -> Result<MspProfile, ApiError> {
+        self.send(self.api(Method::GET, "/msp")).await
+    }
+
     pub async fn plans(&self) -> Result<List<Plan>, ApiError> {
         self.send(self.api(Method::GET, "/plans")).await
     }

@@ -43,7 +43,9 @@ async fn main() -> Result<()> {
     let mut render_csv = Vec::new();
     let mut bare_csv = Vec::new();
     for _ in 0..runs {
-        render_csv.push(per_render(|| to_csv(&report, Layout::Summary).len()));
+        render_csv.push(per_render(|| {
+            to_csv(&report, Layout::Summary, "Nordlicht IT-Service GmbH").len()
+        }));
         bare_csv.push(per_render(|| bare(&report).len()));
     }
     let html = work.join("summary.html");

@@ -227,10 +227,11 @@ pub(crate) struct ReportArgs {
     pub(crate) all: bool,
     #[arg(long, value_enum)]
     pub(crate) format: Format,
-    /// Output file.
+    /// Output file (default: "<MSP> - billing <period> - <client or all clients>.<format>" in
+    /// the current folder).
     #[arg(short = 'o', long)]
-    pub(crate) output: PathBuf,
-    /// The MSP's name in the PDF header (default: the Control Panel's host name).
+    pub(crate) output: Option<PathBuf>,
+    /// The issuer the report names (default: the MSP's name as synced).
     #[arg(long)]
     pub(crate) msp_name: Option<String>,
     /// A PNG logo for the PDF header.

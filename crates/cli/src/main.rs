@@ -6,6 +6,7 @@
 mod args;
 
 use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -438,14 +439,19 @@ async fn report(desk: &Desk, args: ReportArgs) -> Result<()> {
         Some(c) => ReportScope::Client(desk.find_client(c).await?.id),
         None => ReportScope::All,
     };
+    let format = match args.format {
+        Format::Csv => ReportFormat::Csv,
+        Format::Pdf => ReportFormat::Pdf,
+    };
+    let output = match args.output {
+        Some(path) => path,
+        None => PathBuf::from(desk.report_file_name(period, scope, format).await?),
+    };
     let request = ExportRequest {
         period,
         scope,
-        format: match args.format {
-            Format::Csv => ReportFormat::Csv,
-            Format::Pdf => ReportFormat::Pdf,
-        },
-        output: args.output,
+        format,
+        output,
         msp_name: args.msp_name,
         logo: args.logo,
     };

@@ -59,6 +59,8 @@ pub enum MirrorKind {
     Client,
     /// The app template library (tenant: the MSP).
     Template,
+    /// The MSP's own profile (tenant: the MSP; id: `msp`).
+    Msp,
     /// A client's server (tenant: the client).
     Server,
     /// A client's user (tenant: the client).
@@ -80,6 +82,7 @@ impl MirrorKind {
             MirrorKind::Fx => "fx",
             MirrorKind::Client => "client",
             MirrorKind::Template => "template",
+            MirrorKind::Msp => "msp",
             MirrorKind::Server => "server",
             MirrorKind::User => "user",
             MirrorKind::Catalog => "catalog",

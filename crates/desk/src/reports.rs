@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use mspdesk_api::types::{client_billing_input, Client, FxTableBody, Server};
+use mspdesk_api::types::{client_billing_input, Client, FxTableBody, MspProfile, Server};
 use mspdesk_domain::{
     billing_report, BillingReport, ClientBillingInput, ClientId, FxTable, Money, Period, TenantId,
 };
@@ -38,7 +38,8 @@ pub struct ExportRequest {
     pub scope: ReportScope,
     pub format: ReportFormat,
     pub output: PathBuf,
-    /// The MSP's name in the PDF header (default: the Control Panel's host name).
+    /// The issuer the report names (default: the MSP's name as synced, else the Control
+    /// Panel's host name).
     pub msp_name: Option<String>,
     /// A PNG logo for the PDF header.
     pub logo: Option<PathBuf>,
@@ -140,6 +141,46 @@ impl Desk {
         Ok((FxTable::from(&fx_body), inputs))
     }
 
+    /// Who issues this desk's reports: the MSP's name as last synced, else (never synced) the
+    /// Control Panel's host name.
+    pub async fn msp_name(&self) -> Result<String, DeskError> {
+        if let Some(profile) = self
+            .store
+            .mirror::<MspProfile>(MirrorKind::Msp, self.msp(), "msp")
+            .await?
+        {
+            return Ok(profile.name);
+        }
+        Ok(url::Url::parse(&self.account.server)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "MSP".into()))
+    }
+
+    /// The file name to offer for a report: the issuer, the period, and the one client it
+    /// covers or "all clients".
+    pub async fn report_file_name(
+        &self,
+        period: Period,
+        scope: ReportScope,
+        format: ReportFormat,
+    ) -> Result<String, DeskError> {
+        let client = match scope {
+            ReportScope::All => None,
+            ReportScope::Client(id) => Some(self.synced_client(id).await?.company_name),
+        };
+        let extension = match format {
+            ReportFormat::Csv => "csv",
+            ReportFormat::Pdf => "pdf",
+        };
+        Ok(mspdesk_reports::file_name(
+            &self.msp_name().await?,
+            client.as_deref(),
+            period,
+            extension,
+        ))
+    }
+
     /// Computes a report and writes it as CSV or PDF (atomically: a crash leaves no half
     /// file).
     #[tracing::instrument(skip(self), err)]
@@ -153,18 +194,15 @@ impl Desk {
             ReportScope::Client(id) => (Some(id), Layout::Lines),
         };
         let report = self.report(request.period, client, now).await?;
+        let issuer = match &request.msp_name {
+            Some(name) => name.clone(),
+            None => self.msp_name().await?,
+        };
         let bytes = match request.format {
-            ReportFormat::Csv => mspdesk_reports::to_csv(&report, layout),
+            ReportFormat::Csv => mspdesk_reports::to_csv(&report, layout, &issuer),
             ReportFormat::Pdf => {
-                let host = url::Url::parse(&self.account.server)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned));
                 let branding = ReportBranding {
-                    msp_name: request
-                        .msp_name
-                        .clone()
-                        .or(host)
-                        .unwrap_or_else(|| "MSP".into()),
+                    msp_name: issuer,
                     logo_png: request.logo.as_deref().map(read_file).transpose()?,
                 };
                 mspdesk_reports::to_pdf(&report, layout, &branding)

@@ -163,6 +163,10 @@ impl Desk {
             .await?;
         // After the feed: a snapshot it completed keeps only rows written since it began.
         cancellable(cancel, self.pull_templates(&msp)).await?;
+        let profile = cancellable(cancel, async { Ok(retry(|| msp.msp()).await?) }).await?;
+        self.store
+            .put_mirror(MirrorKind::Msp, self.msp(), "msp", &profile, None)
+            .await?;
         self.store.mark_synced().await?;
         summary.clients = self.store.count_mirror(MirrorKind::Client).await?;
         summary.rows = self.store.mirror_rows().await?;

@@ -69,13 +69,25 @@ fn bench(c: &mut Criterion) {
         b.iter(|| billing_report(black_box(&inputs), period, period.end(), &fx).unwrap())
     });
     group.bench_function("summary_csv", |b| {
-        b.iter(|| to_csv(black_box(&report), Layout::Summary))
+        b.iter(|| {
+            to_csv(
+                black_box(&report),
+                Layout::Summary,
+                "Nordlicht IT-Service GmbH",
+            )
+        })
     });
     group.bench_function("summary_pdf", |b| {
         b.iter(|| to_pdf(black_box(&report), Layout::Summary, &branding).unwrap())
     });
     group.bench_function("lines_csv", |b| {
-        b.iter(|| to_csv(black_box(&report), Layout::Lines))
+        b.iter(|| {
+            to_csv(
+                black_box(&report),
+                Layout::Lines,
+                "Nordlicht IT-Service GmbH",
+            )
+        })
     });
     group.finish();
 }

@@ -82,7 +82,11 @@ fn main() {
             to_pdf(&report, layout, &branding).unwrap(),
         )
         .unwrap();
-        std::fs::write(out.join(format!("{name}.csv")), to_csv(&report, layout)).unwrap();
+        std::fs::write(
+            out.join(format!("{name}.csv")),
+            to_csv(&report, layout, "Nordlicht IT-Service GmbH"),
+        )
+        .unwrap();
     }
     println!("wrote {} lines to {}", report.line_count(), out.display());
 }

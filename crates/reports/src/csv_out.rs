@@ -3,11 +3,14 @@
 //! Two layouts, each with a fixed header row (UTF-8, comma-separated, RFC 4180 quoting):
 //!
 //! `lines` — one row per instance line:
-//! `period,currency,client_id,company_name,instance_id,instance_name,provider,server_type,active_hours,hosting_cost,license_fee,total`
+//! `period,currency,client_id,company_name,instance_id,instance_name,provider,server_type,active_hours,hosting_cost,license_fee,total,issuer`
 //!
 //! `summary` — one row per client, then a grand-total row whose `company_name` is `TOTAL` and
 //! whose `client_id` is empty:
-//! `period,currency,client_id,company_name,plan,server_count,hosting_cost,license_fees,total`
+//! `period,currency,client_id,company_name,plan,server_count,hosting_cost,license_fees,total,issuer`
+//!
+//! `issuer` is the MSP that issues the report, on every row (a file stands on its own once it
+//! is imported or forwarded).
 //!
 //! Amounts are plain decimals with exactly the currency's minor-unit digits, never localised:
 //! `19.00` for EUR, `1000` for JPY, `1.234` for BHD (`BillingReport::plain_amount`, the format
@@ -27,7 +30,7 @@ pub enum Layout {
     Summary,
 }
 
-pub const LINES_HEADER: [&str; 12] = [
+pub const LINES_HEADER: [&str; 13] = [
     "period",
     "currency",
     "client_id",
@@ -40,9 +43,10 @@ pub const LINES_HEADER: [&str; 12] = [
     "hosting_cost",
     "license_fee",
     "total",
+    "issuer",
 ];
 
-pub const SUMMARY_HEADER: [&str; 9] = [
+pub const SUMMARY_HEADER: [&str; 10] = [
     "period",
     "currency",
     "client_id",
@@ -52,6 +56,7 @@ pub const SUMMARY_HEADER: [&str; 9] = [
     "hosting_cost",
     "license_fees",
     "total",
+    "issuer",
 ];
 
 /// Makes a text cell safe to open in a spreadsheet: a cell that starts with a formula trigger
@@ -64,14 +69,15 @@ pub fn neutralise(text: &str) -> String {
     }
 }
 
-/// Renders the report as CSV in `layout`.
+/// Renders the report as CSV in `layout`, issued by `issuer` (the MSP's name).
 #[must_use]
-pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
+pub fn to_csv(report: &BillingReport, layout: Layout, issuer: &str) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     let period = report.period.to_string();
     let currency = report.currency.code();
+    let issuer = neutralise(issuer);
     // Writing to a Vec cannot fail; a failed record would only mean a bug in this function.
     let mut row = |cells: &[&str]| {
         let _ = w.write_record(cells);
@@ -96,6 +102,7 @@ pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
                         &report.plain_amount(line.hosting_cost),
                         &report.plain_amount(line.license_fee),
                         &report.plain_amount(line.total),
+                        &issuer,
                     ]);
                 }
             }
@@ -113,6 +120,7 @@ pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
                     &report.plain_amount(client.hosting_cost),
                     &report.plain_amount(client.license_fees),
                     &report.plain_amount(client.total),
+                    &issuer,
                 ]);
             }
             let servers: u64 = report.clients.iter().map(|c| c.server_count).sum();
@@ -126,6 +134,7 @@ pub fn to_csv(report: &BillingReport, layout: Layout) -> Vec<u8> {
                 &report.plain_amount(report.hosting_cost),
                 &report.plain_amount(report.license_fees),
                 &report.plain_amount(report.total),
+                &issuer,
             ]);
         }
     }

@@ -409,7 +409,10 @@ pub fn to_pdf(
         (Layout::Lines, [one]) => format!("Billing report: {}", one.company_name),
         (Layout::Lines, _) => "Billing report: all clients".to_owned(),
     };
-    let mut doc = PdfDocument::new(&format!("{title}, {}", report.period));
+    let mut doc = PdfDocument::new(&format!(
+        "{}: {title}, {}",
+        branding.msp_name, report.period
+    ));
     let fonts = Fonts {
         regular_id: doc.add_font(&regular),
         bold_id: doc.add_font(&bold),

@@ -159,8 +159,14 @@ fn csv_matches_golden_files() {
     let report = fixture();
     // The old instance, deleted before November, is not billed.
     assert_eq!(report.line_count(), 4);
-    golden("lines.csv", &to_csv(&report, Layout::Lines));
-    golden("summary.csv", &to_csv(&report, Layout::Summary));
+    golden(
+        "lines.csv",
+        &to_csv(&report, Layout::Lines, "Nordlicht IT-Service GmbH"),
+    );
+    golden(
+        "summary.csv",
+        &to_csv(&report, Layout::Summary, "Nordlicht IT-Service GmbH"),
+    );
 }
 
 fn read_csv(bytes: &[u8]) -> Vec<csv::StringRecord> {
@@ -173,13 +179,17 @@ fn read_csv(bytes: &[u8]) -> Vec<csv::StringRecord> {
 #[test]
 fn csv_totals_equal_the_report() {
     let report = fixture();
-    let lines = read_csv(&to_csv(&report, Layout::Lines));
+    let lines = read_csv(&to_csv(&report, Layout::Lines, "Nordlicht IT-Service GmbH"));
     let total: Decimal = lines
         .iter()
         .map(|r| r[11].parse::<Decimal>().unwrap())
         .sum();
     assert_eq!(total, report.total);
-    let summary = read_csv(&to_csv(&report, Layout::Summary));
+    let summary = read_csv(&to_csv(
+        &report,
+        Layout::Summary,
+        "Nordlicht IT-Service GmbH",
+    ));
     let last = summary.last().unwrap();
     assert_eq!(&last[3], "TOTAL");
     assert_eq!(last[8].parse::<Decimal>().unwrap(), report.total);
@@ -188,8 +198,11 @@ fn csv_totals_equal_the_report() {
         .map(|r| r[8].parse::<Decimal>().unwrap())
         .sum();
     assert_eq!(per_client, report.total);
+    // Every row names the MSP that issues the report.
+    assert!(lines.iter().all(|r| &r[12] == "Nordlicht IT-Service GmbH"));
+    assert!(summary.iter().all(|r| &r[9] == "Nordlicht IT-Service GmbH"));
     assert_eq!(
-        csv::Reader::from_reader(&to_csv(&report, Layout::Lines)[..])
+        csv::Reader::from_reader(&to_csv(&report, Layout::Lines, "Nordlicht IT-Service GmbH")[..])
             .headers()
             .unwrap()
             .iter()
@@ -197,11 +210,13 @@ fn csv_totals_equal_the_report() {
         LINES_HEADER
     );
     assert_eq!(
-        csv::Reader::from_reader(&to_csv(&report, Layout::Summary)[..])
-            .headers()
-            .unwrap()
-            .iter()
-            .collect::<Vec<_>>(),
+        csv::Reader::from_reader(
+            &to_csv(&report, Layout::Summary, "Nordlicht IT-Service GmbH")[..]
+        )
+        .headers()
+        .unwrap()
+        .iter()
+        .collect::<Vec<_>>(),
         SUMMARY_HEADER
     );
 }
@@ -228,10 +243,10 @@ fn csv_neutralises_formula_injection_and_keeps_numbers() {
         report.clients[0].lines[0].instance_name = (*payload).to_owned();
         report.clients[0].lines[0].server_type = (*payload).to_owned();
         for layout in [Layout::Lines, Layout::Summary] {
-            let bytes = to_csv(&report, layout);
+            let bytes = to_csv(&report, layout, payload);
             let (text_columns, number_columns): (&[usize], &[usize]) = match layout {
-                Layout::Lines => (&[1, 3, 5, 7], &[8, 9, 10, 11]),
-                Layout::Summary => (&[1, 3, 4], &[5, 6, 7, 8]),
+                Layout::Lines => (&[1, 3, 5, 7, 12], &[8, 9, 10, 11]),
+                Layout::Summary => (&[1, 3, 4, 9], &[5, 6, 7, 8]),
             };
             let records = read_csv(&bytes);
             for record in &records {
@@ -495,7 +510,7 @@ fn amount_cells(csv: &[u8], layout: Layout) -> Vec<Vec<String>> {
 
 fn assert_minor_digits(report: &BillingReport, digits: usize) {
     for layout in [Layout::Lines, Layout::Summary] {
-        for row in amount_cells(&to_csv(report, layout), layout) {
+        for row in amount_cells(&to_csv(report, layout, "Nordlicht IT-Service GmbH"), layout) {
             for cell in row {
                 let frac = cell.split_once('.').map_or(0, |(_, f)| f.len());
                 assert_eq!(
@@ -514,11 +529,17 @@ fn csv_amounts_have_exactly_the_currency_minor_digits() {
     let eur = report_in(Currency::EUR, dec!(19), dec!(0.01), dec!(5));
     assert_minor_digits(&eur, 2);
     assert_eq!(
-        amount_cells(&to_csv(&eur, Layout::Lines), Layout::Lines)[..2],
+        amount_cells(
+            &to_csv(&eur, Layout::Lines, "Nordlicht IT-Service GmbH"),
+            Layout::Lines
+        )[..2],
         [["5.00", "19.00", "24.00"], ["3.60", "9.50", "13.10"]]
     );
     assert_eq!(
-        amount_cells(&to_csv(&eur, Layout::Summary), Layout::Summary),
+        amount_cells(
+            &to_csv(&eur, Layout::Summary, "Nordlicht IT-Service GmbH"),
+            Layout::Summary
+        ),
         [
             ["8.60", "28.50", "37.10"],
             ["8.60", "28.50", "37.10"],
@@ -530,11 +551,17 @@ fn csv_amounts_have_exactly_the_currency_minor_digits() {
     let jpy = report_in(Currency::JPY, dec!(1000), dec!(2), dec!(1000.00));
     assert_minor_digits(&jpy, 0);
     assert_eq!(
-        amount_cells(&to_csv(&jpy, Layout::Lines), Layout::Lines)[..2],
+        amount_cells(
+            &to_csv(&jpy, Layout::Lines, "Nordlicht IT-Service GmbH"),
+            Layout::Lines
+        )[..2],
         [["1000", "1000", "2000"], ["720", "500", "1220"]]
     );
     assert_eq!(
-        amount_cells(&to_csv(&jpy, Layout::Summary), Layout::Summary)[2],
+        amount_cells(
+            &to_csv(&jpy, Layout::Summary, "Nordlicht IT-Service GmbH"),
+            Layout::Summary
+        )[2],
         ["3440", "3000", "6440"]
     );
 
@@ -542,11 +569,17 @@ fn csv_amounts_have_exactly_the_currency_minor_digits() {
     let bhd = report_in(Currency::BHD, dec!(1.2), dec!(0.002), dec!(1));
     assert_minor_digits(&bhd, 3);
     assert_eq!(
-        amount_cells(&to_csv(&bhd, Layout::Lines), Layout::Lines)[..2],
+        amount_cells(
+            &to_csv(&bhd, Layout::Lines, "Nordlicht IT-Service GmbH"),
+            Layout::Lines
+        )[..2],
         [["1.000", "1.200", "2.200"], ["0.720", "0.600", "1.320"]]
     );
     assert_eq!(
-        amount_cells(&to_csv(&bhd, Layout::Summary), Layout::Summary)[2],
+        amount_cells(
+            &to_csv(&bhd, Layout::Summary, "Nordlicht IT-Service GmbH"),
+            Layout::Summary
+        )[2],
         ["3.440", "3.600", "7.040"]
     );
     assert_minor_digits(
@@ -574,7 +607,11 @@ fn pdf_amounts_match_the_csv_format() {
             "7.040",
         ),
     ] {
-        let summary = read_csv(&to_csv(&report, Layout::Summary));
+        let summary = read_csv(&to_csv(
+            &report,
+            Layout::Summary,
+            "Nordlicht IT-Service GmbH",
+        ));
         assert_eq!(&summary.last().unwrap()[8], plain_total);
         let text =
             pdftotext(&to_pdf(&report, Layout::Summary, &ReportBranding::default()).unwrap());

@@ -36,6 +36,23 @@ pub async fn billing_report(
     Ok(state.desk()?.report(period, client, Utc::now()).await?)
 }
 
+/// The file name to offer in the save dialog: the issuing MSP, the period, and the client or
+/// "all clients".
+#[tauri::command]
+pub async fn report_file_name(
+    state: State<'_, DeskState>,
+    period_text: String,
+    client: Option<ClientId>,
+    format: ExportFormat,
+) -> Result<String, IpcError> {
+    let format = format.report()?;
+    let scope = client.map_or(ReportScope::All, ReportScope::Client);
+    Ok(state
+        .desk()?
+        .report_file_name(period(&period_text)?, scope, format)
+        .await?)
+}
+
 /// What to export.
 #[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct ExportInput {
@@ -46,8 +63,6 @@ pub struct ExportInput {
     pub format: ExportFormat,
     /// Where to write (from the save dialog).
     pub path: String,
-    /// The MSP's name in the PDF header.
-    pub msp_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ts_rs::TS)]
@@ -60,6 +75,15 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
+    /// The report format this is, if it is one.
+    fn report(self) -> Result<ReportFormat, IpcError> {
+        match self {
+            ExportFormat::Csv => Ok(ReportFormat::Csv),
+            ExportFormat::Pdf => Ok(ReportFormat::Pdf),
+            ExportFormat::Json => Err(invalid("format", "a report is CSV or PDF")),
+        }
+    }
+
     const fn filter(self) -> (&'static str, &'static str) {
         match self {
             ExportFormat::Csv => ("CSV", "csv"),
@@ -104,18 +128,14 @@ pub async fn export_report(
     on_progress: Channel<ExportProgress>,
 ) -> Result<ExportSummary, IpcError> {
     let desk = state.desk()?;
-    let format = match input.format {
-        ExportFormat::Csv => ReportFormat::Csv,
-        ExportFormat::Pdf => ReportFormat::Pdf,
-        ExportFormat::Json => return Err(invalid("format", "a report is CSV or PDF")),
-    };
+    let format = input.format.report()?;
     let output = chosen_path(&state, &input.path, input.format)?;
     let request = ExportRequest {
         period: period(&input.period)?,
         scope: input.client.map_or(ReportScope::All, ReportScope::Client),
         format,
         output,
-        msp_name: input.msp_name,
+        msp_name: None,
         logo: None,
     };
     let _ = on_progress.send(ExportProgress {

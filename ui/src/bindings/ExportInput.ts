@@ -17,8 +17,4 @@ client: ClientId | null, format: ExportFormat,
 /**
  * Where to write (from the save dialog).
  */
-path: string, 
-/**
- * The MSP's name in the PDF header.
- */
-msp_name: string | null, };
+path: string, };

@@ -15,6 +15,7 @@ mod branding;
 mod catalog;
 mod changes;
 mod clients;
+mod msp;
 mod servers;
 mod users;
 
@@ -27,6 +28,7 @@ pub use branding::*;
 pub use catalog::*;
 pub use changes::*;
 pub use clients::*;
+pub use msp::*;
 pub use servers::*;
 pub use users::*;
 

@@ -187,8 +187,9 @@ impl Store {
             applied.notices += forget_client_in(&mut tx, msp, client, &name).await?;
             applied.removed.push((client, name));
         }
-        // The template library is not in the feed: each sync replaces it whole.
-        sqlx::query("DELETE FROM mirror WHERE gen < ? AND kind <> 'template'")
+        // The template library and the MSP's profile are not in the feed: each sync replaces
+        // them whole.
+        sqlx::query("DELETE FROM mirror WHERE gen < ? AND kind NOT IN ('template', 'msp')")
             .bind(gen)
             .execute(&mut *tx)
             .await?;

@@ -170,3 +170,85 @@ async fn the_desk_report_equals_the_servers_to_the_cent_and_in_order() {
         );
     }
 }
+
+#[tokio::test]
+async fn reports_name_the_msp_that_issues_them() {
+    use mspdesk_desk::{ExportRequest, ReportFormat, ReportScope};
+
+    let w = world().await;
+    let desk = signed_in(&w).await;
+    desk.sync(|_| {}, &never()).await.unwrap();
+    let period = Period::containing(Utc::now());
+    assert_eq!(desk.msp_name().await.unwrap(), "Demo MSP");
+    let all = desk
+        .report_file_name(period, ReportScope::All, ReportFormat::Pdf)
+        .await
+        .unwrap();
+    assert_eq!(
+        all,
+        format!("Demo MSP - billing {period} - all clients.pdf")
+    );
+    let client = desk.find_client("müller").await.unwrap();
+    let one = desk
+        .report_file_name(period, ReportScope::Client(client.id), ReportFormat::Csv)
+        .await
+        .unwrap();
+    assert_eq!(
+        one,
+        format!("Demo MSP - billing {period} - {}.csv", client.company_name)
+    );
+
+    let export = |scope, format, output: std::path::PathBuf| ExportRequest {
+        period,
+        scope,
+        format,
+        output,
+        msp_name: None,
+        logo: None,
+    };
+    let pdf = w.data.join(&all);
+    desk.export_report(
+        &export(ReportScope::All, ReportFormat::Pdf, pdf.clone()),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Demo MSP"), "{text}");
+    assert!(!text.contains("127.0.0.1"), "{text}");
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&info.stdout).contains("Demo MSP: Billing summary"),
+        "{}",
+        String::from_utf8_lossy(&info.stdout)
+    );
+
+    let csv = w.data.join(&one);
+    desk.export_report(
+        &export(
+            ReportScope::Client(client.id),
+            ReportFormat::Csv,
+            csv.clone(),
+        ),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let issuer = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "issuer")
+        .unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| &r[issuer] == "Demo MSP"));
+}

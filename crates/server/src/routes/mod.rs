@@ -17,6 +17,7 @@ mod catalog;
 mod changes;
 mod clients;
 mod contract;
+mod msp;
 mod plans;
 mod public;
 mod servers;
@@ -82,6 +83,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::client_token))
+        .routes(routes!(msp::profile))
         .routes(routes!(plans::plans))
         .routes(routes!(plans::prices))
         .routes(routes!(clients::create_client, clients::list_clients))

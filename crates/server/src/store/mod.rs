@@ -11,6 +11,7 @@ pub mod changes;
 pub mod clients;
 pub mod domains;
 pub mod idempotency;
+pub mod msp;
 pub mod plans;
 pub mod portal;
 pub mod servers;

@@ -867,6 +867,7 @@ async fn openapi_documents_every_route() {
         "POST /api/v1/auth/login",
         "POST /api/v1/auth/logout",
         "POST /api/v1/clients/{id}/token",
+        "GET /api/v1/msp",
         "GET /api/v1/plans",
         "GET /api/v1/prices",
         "POST /api/v1/clients",
@@ -1112,4 +1113,15 @@ async fn branding_svg_upload_is_served_as_its_png() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(ProblemCode::ValidationFailed));
+}
+
+#[tokio::test]
+async fn an_msp_reads_its_own_profile() {
+    let app = spawn_app().await;
+    let first = msp(&app).await;
+    let second = msp(&app).await;
+    let profile = first.api.msp().await.unwrap();
+    assert_eq!(profile.id, first.tenant);
+    assert_eq!(profile.name, "Test MSP");
+    assert_eq!(second.api.msp().await.unwrap().id, second.tenant);
 }

@@ -111,7 +111,7 @@ async fn report_prices_fx_and_exports_agree() {
     assert_eq!(one.total, ma.total);
 
     // CSV total = PDF total = API total, to the cent.
-    let csv = to_csv(&report, Layout::Lines);
+    let csv = to_csv(&report, Layout::Lines, "Nordlicht IT-Service GmbH");
     let csv_total: Decimal = csv::Reader::from_reader(&csv[..])
         .records()
         .map(|r| r.unwrap()[11].parse::<Decimal>().unwrap())

@@ -183,6 +183,7 @@ async fn roles_are_enforced() {
     let tenant = client(&msp, "Roles", unlimited()).await;
     // A client token on MSP routes: 403. An MSP token on tenant routes: 403.
     for path in [
+        "/api/v1/msp",
         "/api/v1/plans",
         "/api/v1/clients",
         "/api/v1/audit",
