@@ -15,7 +15,7 @@ import { ROWS, detail } from "../../test/fixtures";
 import { mockCommands } from "../../test/ipc";
 import { renderApp } from "../../test/render";
 import { ClientPage } from "../ClientPage";
-import { SAVE_DELAY_MS } from "./BrandingTab";
+import { SAVE_DELAY_MS } from "./useBrandingDraft";
 
 const SYNCED_BODY: UpdateBranding = {
   company_name: "Acme Portal",

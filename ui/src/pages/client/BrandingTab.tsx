@@ -23,11 +23,9 @@ import {
   useComputedColorScheme,
 } from "@mantine/core";
 import { IconAlertTriangle, IconCheck, IconCopy, IconPhoto, IconTrash } from "@tabler/icons-react";
-import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { lazy, Suspense, useMemo, useState, type ReactNode } from "react";
 
-import { CommandError, commands, errorMessage } from "../../api/commands";
 import type { AssetKind } from "../../bindings/AssetKind";
-import type { BrandingCheck } from "../../bindings/BrandingCheck";
 import type { BrandingIssue } from "../../bindings/BrandingIssue";
 import type { BrandingView } from "../../bindings/BrandingView";
 import type { BrandingWarning } from "../../bindings/BrandingWarning";
@@ -37,30 +35,25 @@ import type { PendingAsset } from "../../bindings/PendingAsset";
 import type { PreviewTheme } from "../../bindings/PreviewTheme";
 import type { UpdateBranding } from "../../bindings/UpdateBranding";
 import type { VerificationStatus } from "../../bindings/VerificationStatus";
-import { DraftAlerts, DraftButtons, discardedNotice, publishedNotice, type Notice } from "../../components/DraftActions";
+import { CommandResult } from "../../components/CommandResult";
+import { DraftAlerts, DraftButtons } from "../../components/DraftActions";
 import { formatBytes, formatDateTime, formatRelative } from "../../format";
-import { useDataVersion } from "../../state/AppState";
+import type { Command } from "../../hooks/useCommand";
+import {
+  FIELDS,
+  domainKey,
+  useBrandingDraft,
+  useBrandingPreview,
+  type BrandingDraft,
+  type Busy,
+  type SaveState,
+} from "./useBrandingDraft";
 
 // CodeMirror is only needed here: its own chunk, loaded when the tab is first shown.
 const CssEditor = lazy(() => import("../../components/CssEditor"));
 
-/** How long the form waits after the last keystroke before checking and previewing. */
-export const CHECK_DELAY_MS = 250;
-/** How long after the last keystroke a draft without errors is saved. */
-export const SAVE_DELAY_MS = 600;
 /** The WCAG 2.x AA contrast ratio for normal text. */
 const AA_RATIO = 4.5;
-
-const FIELDS: Array<keyof UpdateBranding> = [
-  "company_name",
-  "logo_url",
-  "favicon_url",
-  "primary_color",
-  "secondary_color",
-  "accent_color",
-  "custom_domain",
-  "custom_css",
-];
 
 type ColorField = "primary_color" | "secondary_color" | "accent_color";
 const COLORS: Array<{ field: ColorField; label: string; testId: string }> = [
@@ -69,24 +62,20 @@ const COLORS: Array<{ field: ColorField; label: string; testId: string }> = [
   { field: "accent_color", label: "Accent colour", testId: "branding-accent" },
 ];
 
-const URL_FIELD: Record<AssetKind, "logo_url" | "favicon_url"> = { logo: "logo_url", favicon: "favicon_url" };
-
 const STATUS: Record<VerificationStatus, { label: string; color: string }> = {
   pending: { label: "Pending", color: "yellow" },
   verified: { label: "Verified", color: "green" },
   failed: { label: "Failed", color: "red" },
 };
 
-/** Whether two bodies are the same branding, field by field. */
-export function sameBranding(a: UpdateBranding | null, b: UpdateBranding | null): boolean {
-  if (a === null || b === null) return a === b;
-  return FIELDS.every((f) => a[f] === b[f]);
-}
-
-/** A domain as compared: trimmed, lower case, without the final dot. */
-function domainKey(domain: string | null | undefined): string {
-  return (domain ?? "").trim().toLowerCase().replace(/\.$/, "");
-}
+const SAVE_STATES: Record<SaveState, { text: string; color: string }> = {
+  errors: { text: "Not saved: fix the errors below", color: "red" },
+  refused: { text: "Not saved", color: "red" },
+  saving: { text: "Saving…", color: "dimmed" },
+  unsaved: { text: "Changes not saved yet…", color: "dimmed" },
+  draft: { text: "Draft saved on this desk", color: "dimmed" },
+  synced: { text: "No changes since the last sync", color: "dimmed" },
+};
 
 /** "Line 3, column 5: message" (or just the message when it has no position). */
 export function issueText(issue: Pick<BrandingIssue, "line" | "column" | "message">): string {
@@ -105,19 +94,6 @@ function later(a: DomainVerification, b: DomainVerification | null | undefined):
   return b.reason && !a.reason ? b : a;
 }
 
-type Busy = null | "publish" | "discard" | "verify" | AssetKind;
-type SaveFailure = { body: UpdateBranding; message: string; fields: Record<string, string> };
-
-/** Messages by field name (`branding.custom_css` counts as `custom_css`). */
-function byField(list: Array<{ field: string; message: string }>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const { field, message } of list) {
-    const key = field.replace(/^branding\./, "");
-    out[key] = out[key] ? `${out[key]} ${message}` : message;
-  }
-  return out;
-}
-
 export function BrandingTab({
   detail,
   onChanged,
@@ -127,280 +103,67 @@ export function BrandingTab({
   onChanged: () => void;
   onOpenConflicts?: () => void;
 }) {
-  const id = detail.client.id;
-  const dataVersion = useDataVersion();
+  const branding = useBrandingDraft(detail, onChanged);
   const appScheme = useComputedColorScheme("light");
-  const [attempt, setAttempt] = useState(0);
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const [view, setView] = useState<BrandingView | null>(null);
-  const [draft, setDraft] = useState<UpdateBranding | null>(null);
-  /** The body the desk holds (the stored draft, else the synced branding). */
-  const [saved, setSaved] = useState<UpdateBranding | null>(null);
-  /** The latest check and the body it is of. */
-  const [checked, setChecked] = useState<{ body: UpdateBranding; check: BrandingCheck } | null>(null);
-  const [checkError, setCheckError] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
-  const [saveFailure, setSaveFailure] = useState<SaveFailure | null>(null);
   const [theme, setTheme] = useState<PreviewTheme>(appScheme);
-  const [preview, setPreview] = useState<{ html: string } | { error: string } | null>(null);
-  const [busy, setBusy] = useState<Busy>(null);
-  const [notice, setNotice] = useState<Notice>(null);
-  const [verification, setVerification] = useState<{ domain: string; value: DomainVerification } | null>(null);
-  const [verifyError, setVerifyError] = useState<string | null>(null);
+  const preview = useBrandingPreview(detail.client.id, branding.draft, theme);
   const conflict = detail.conflicts.some((c) => c.kind === "branding");
-
-  // The latest values, for callbacks that outlive a render (loads, the save queue, unmount).
-  const latest = useRef({ draft, saved, checked, view, onChanged });
-  latest.current = { draft, saved, checked, view, onChanged };
-  const saveQueue = useRef<Promise<unknown>>(Promise.resolve());
-  const mounted = useRef(true);
-  useEffect(() => {
-    mounted.current = true;
-    return () => {
-      mounted.current = false;
-    };
-  }, []);
-
-  /**
-   * Takes a view from the desk. `force` replaces the form (first load, publish, discard);
-   * otherwise the form follows only when it holds no unsaved edit, so a reload never
-   * swallows what the user is typing.
-   */
-  const adopt = useCallback((next: BrandingView, force: boolean) => {
-    const { draft: current, saved: stored } = latest.current;
-    setView(next);
-    setSaved(next.branding);
-    if (force || current === null || sameBranding(current, stored)) {
-      setDraft(next.branding);
-      setChecked({ body: next.branding, check: next.check });
-      setSaveFailure(null);
-    }
-  }, []);
-
-  const reload = useCallback(
-    async (force: boolean) => {
-      const next = await commands.brandingView(id);
-      if (mounted.current) adopt(next, force);
-    },
-    [id, adopt],
+  return (
+    <CommandResult
+      command={branding.load}
+      testId="branding"
+      errorTestId="branding-load-error"
+      loading="Loading the branding…"
+      failure="Could not load the branding"
+    >
+      {({ view, draft }) => (
+        <BrandingForm
+          branding={branding}
+          view={view}
+          draft={draft}
+          preview={preview}
+          theme={theme}
+          onTheme={setTheme}
+          dark={appScheme === "dark"}
+          conflict={conflict}
+          onOpenConflicts={onOpenConflicts}
+        />
+      )}
+    </CommandResult>
   );
+}
 
-  useEffect(() => {
-    let live = true;
-    commands
-      .brandingView(id)
-      .then((next) => {
-        if (!live) return;
-        setLoadError(null);
-        adopt(next, false);
-      })
-      .catch((e: unknown) => {
-        if (live && latest.current.view === null) setLoadError(errorMessage(e));
-      });
-    return () => {
-      live = false;
-    };
-  }, [id, dataVersion, attempt, adopt]);
-
-  // Check the draft with the server's rules (offline), debounced.
-  useEffect(() => {
-    if (draft === null || latest.current.checked?.body === draft) return;
-    let live = true;
-    const timer = setTimeout(() => {
-      commands
-        .checkBranding(id, draft)
-        .then((check) => {
-          if (!live) return;
-          setCheckError(null);
-          setChecked({ body: draft, check });
-        })
-        .catch((e: unknown) => {
-          if (live) setCheckError(errorMessage(e));
-        });
-    }, CHECK_DELAY_MS);
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [id, draft]);
-
-  // Render the preview from the draft (offline), debounced.
-  useEffect(() => {
-    if (draft === null) return;
-    let live = true;
-    const timer = setTimeout(() => {
-      commands
-        .brandingPreview(id, draft, theme)
-        .then((html) => {
-          if (live) setPreview({ html });
-        })
-        .catch((e: unknown) => {
-          if (live) setPreview({ error: errorMessage(e) });
-        });
-    }, CHECK_DELAY_MS);
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [id, draft, theme]);
-
-  /** Saves `body` after any save in flight (saves never overtake each other). */
-  const save = useCallback(
-    (body: UpdateBranding): Promise<void> => {
-      const run = async () => {
-        const hadDraft = latest.current.view?.has_draft ?? false;
-        if (mounted.current) setSaving(true);
-        try {
-          const next = await commands.saveBrandingDraft(id, body);
-          if (!mounted.current) return;
-          setView(next);
-          setSaved(body);
-          setSaveFailure(null);
-          if (!hadDraft && next.has_draft) latest.current.onChanged();
-        } catch (e) {
-          if (mounted.current) {
-            setSaveFailure({
-              body,
-              message: errorMessage(e),
-              fields: e instanceof CommandError && e.fields ? byField(e.fields) : {},
-            });
-          }
-          throw e;
-        } finally {
-          if (mounted.current) setSaving(false);
-        }
-      };
-      const result = saveQueue.current.then(run, run);
-      saveQueue.current = result.catch(() => undefined);
-      return result;
-    },
-    [id],
-  );
-
-  // Save a draft that passes the check, a moment after the last change.
-  const checkedOk = checked !== null && checked.body === draft && checked.check.errors.length === 0;
-  const failedBody = saveFailure?.body ?? null;
-  // Publishing and discarding save (or drop) the draft themselves; no save may slip in between.
-  const holding = busy === "publish" || busy === "discard";
-  useEffect(() => {
-    if (draft === null || holding || !checkedOk || sameBranding(draft, saved) || failedBody === draft) return;
-    const timer = setTimeout(() => {
-      save(draft).catch(() => undefined);
-    }, Math.max(SAVE_DELAY_MS - CHECK_DELAY_MS, 0));
-    return () => clearTimeout(timer);
-  }, [draft, saved, checkedOk, failedBody, holding, save]);
-
-  // Leaving the tab saves a valid edit that is still waiting for its turn.
-  useEffect(
-    () => () => {
-      const { draft: body, saved: stored, checked: last } = latest.current;
-      if (body && !sameBranding(body, stored) && last?.body === body && last.check.errors.length === 0) {
-        save(body).catch(() => undefined);
-      }
-    },
-    [save],
-  );
-
-  const check = checked?.check ?? view?.check ?? null;
+function BrandingForm({
+  branding,
+  view,
+  draft,
+  preview,
+  theme,
+  onTheme,
+  dark,
+  conflict,
+  onOpenConflicts,
+}: {
+  branding: BrandingDraft;
+  view: BrandingView;
+  draft: UpdateBranding;
+  preview: Command<string | null>;
+  theme: PreviewTheme;
+  onTheme: (theme: PreviewTheme) => void;
+  dark: boolean;
+  conflict: boolean;
+  onOpenConflicts?: () => void;
+}) {
+  const { check, checkError, fieldErrors, busy, notice, verification, verifyError, set } = branding;
   const cssProblems = useMemo(() => (check?.errors ?? []).filter((e) => e.field === "custom_css"), [check]);
-  const fieldErrors = useMemo(() => {
-    const errors = byField((check?.errors ?? []).filter((e) => e.field !== "custom_css"));
-    if (saveFailure && saveFailure.body === draft) {
-      for (const [field, message] of Object.entries(saveFailure.fields)) errors[field] ??= message;
-    }
-    return errors;
-  }, [check, saveFailure, draft]);
   const warnings = useMemo(() => {
     const out: Record<string, BrandingWarning> = {};
     for (const w of check?.warnings ?? []) out[w.field] ??= w;
     return out;
   }, [check]);
-
-  if (view === null || draft === null) {
-    if (loadError !== null) {
-      return (
-        <Alert color="red" icon={<IconAlertTriangle size={18} />} title="Could not load the branding" data-testid="branding-load-error">
-          <Stack gap="xs" align="flex-start">
-            <Text size="sm">{loadError}</Text>
-            <Button size="xs" variant="light" onClick={() => setAttempt((a) => a + 1)} data-testid="branding-retry">
-              Try again
-            </Button>
-          </Stack>
-        </Alert>
-      );
-    }
-    return (
-      <Group justify="center" py="md" data-testid="branding-loading">
-        <Loader size="sm" />
-        <Text size="sm">Loading the branding…</Text>
-      </Group>
-    );
-  }
-
   const errorCount = check?.errors.length ?? 0;
-  const unsaved = !sameBranding(draft, saved);
-  const set = (field: keyof UpdateBranding, value: string) => {
-    // Only an empty field is cleared: whitespace being typed stays in the form.
-    const next = value === "" ? null : value;
-    // Inputs echo values set from outside (the CSS editor when a published, sanitised sheet
-    // replaces its text): that is no edit, and must not clear the notice of what happened.
-    if (draft[field] === next) return;
-    setNotice(null);
-    setDraft((d) => (d === null ? d : { ...d, [field]: next }));
-  };
   const known = new Set<string>(FIELDS);
   const otherErrors = Object.entries(fieldErrors).filter(([field]) => !known.has(field));
-
-  async function publishOrDiscard(action: "publish" | "discard") {
-    setNotice(null);
-    setBusy(action);
-    try {
-      if (action === "discard") {
-        await saveQueue.current;
-        // Unsaved edits without a stored draft are only dropped from the form.
-        if (latest.current.view?.has_draft) await commands.discardDraft(id, "branding");
-        await reload(true);
-        setNotice(discardedNotice("branding"));
-      } else {
-        const { draft: body, saved: stored } = latest.current;
-        if (body && !sameBranding(body, stored)) await save(body);
-        else await saveQueue.current;
-        const outcome = await commands.publishDraft(id, "branding");
-        await reload(true);
-        setNotice(publishedNotice("branding", outcome));
-      }
-      onChanged();
-    } catch (e) {
-      const offline = e instanceof CommandError && e.code === "offline";
-      setNotice({
-        color: offline ? "gray" : "red",
-        text: offline ? "Publishing needs the Control Panel: you are offline. The draft is kept on this desk." : errorMessage(e),
-        testId: "branding-error",
-      });
-    } finally {
-      setBusy(null);
-    }
-  }
-
-  async function image(kind: AssetKind, action: "choose" | "clear") {
-    setNotice(null);
-    setBusy(kind);
-    const hadDraft = view?.has_draft ?? false;
-    try {
-      const next =
-        action === "choose" ? await commands.chooseBrandingImage(id, kind) : await commands.clearBrandingImage(id, kind);
-      if (next === null) return;
-      const field = URL_FIELD[kind];
-      setView(next);
-      setSaved(next.branding);
-      setDraft((d) => (d === null ? d : { ...d, [field]: next.branding[field] }));
-      if (!hadDraft && next.has_draft) onChanged();
-    } catch (e) {
-      setNotice({ color: "red", text: errorMessage(e), testId: `branding-${kind}-error` });
-    } finally {
-      setBusy(null);
-    }
-  }
 
   const synced = view.synced;
   const syncedDomain = domainKey(synced?.custom_domain);
@@ -413,32 +176,10 @@ export function BrandingTab({
         : syncedVerification
       : null;
 
-  async function verify() {
-    setVerifyError(null);
-    setBusy("verify");
-    try {
-      const value = await commands.verifyCustomDomain(id);
-      setVerification({ domain: syncedDomain, value });
-    } catch (e) {
-      const offline = e instanceof CommandError && e.code === "offline";
-      setVerifyError(offline ? "Verifying needs the Control Panel: you are offline." : errorMessage(e));
-    } finally {
-      setBusy(null);
-    }
-  }
-
   const saveState =
-    errorCount > 0
-      ? { text: "Not saved: fix the errors below", color: "red" }
-      : saveFailure && saveFailure.body === draft
-        ? { text: `Not saved: ${saveFailure.message}`, color: "red" }
-        : saving
-          ? { text: "Saving…", color: "dimmed" }
-          : unsaved
-            ? { text: "Changes not saved yet…", color: "dimmed" }
-            : view.has_draft
-              ? { text: "Draft saved on this desk", color: "dimmed" }
-              : { text: "No changes since the last sync", color: "dimmed" };
+    branding.saveState === "refused" && branding.saveFailure
+      ? { text: `Not saved: ${branding.saveFailure.message}`, color: "red" }
+      : SAVE_STATES[branding.saveState];
 
   return (
     <Card withBorder padding="lg" data-testid="branding-panel">
@@ -458,10 +199,10 @@ export function BrandingTab({
           <DraftButtons
             tab="branding"
             busy={busy}
-            canDiscard={view.has_draft || unsaved}
-            canPublish={errorCount === 0 && (view.has_draft || unsaved)}
-            onDiscard={() => void publishOrDiscard("discard")}
-            onPublish={() => void publishOrDiscard("publish")}
+            canDiscard={view.has_draft || branding.unsaved}
+            canPublish={errorCount === 0 && (view.has_draft || branding.unsaved)}
+            onDiscard={() => void branding.discard()}
+            onPublish={() => void branding.publish()}
           />
         </Group>
 
@@ -518,8 +259,8 @@ export function BrandingTab({
               asset={view.assets.find((a) => a.kind === "logo") ?? null}
               error={fieldErrors.logo_url}
               busy={busy}
-              onChoose={() => void image("logo", "choose")}
-              onRemove={() => void image("logo", "clear")}
+              onChoose={() => void branding.chooseImage("logo")}
+              onRemove={() => void branding.clearImage("logo")}
               onUrl={(value) => set("logo_url", value)}
             />
             <ImageField
@@ -530,8 +271,8 @@ export function BrandingTab({
               asset={view.assets.find((a) => a.kind === "favicon") ?? null}
               error={fieldErrors.favicon_url}
               busy={busy}
-              onChoose={() => void image("favicon", "choose")}
-              onRemove={() => void image("favicon", "clear")}
+              onChoose={() => void branding.chooseImage("favicon")}
+              onRemove={() => void branding.clearImage("favicon")}
               onUrl={(value) => set("favicon_url", value)}
             />
 
@@ -551,7 +292,7 @@ export function BrandingTab({
                   busy={busy === "verify"}
                   disabled={busy !== null}
                   error={verifyError}
-                  onVerify={() => void verify()}
+                  onVerify={() => void branding.verify()}
                 />
               ) : draftDomain !== "" && draftDomain === syncedDomain ? (
                 <Text size="sm" c="dimmed" data-testid="branding-domain-hint">
@@ -574,7 +315,7 @@ export function BrandingTab({
                   value={draft.custom_css ?? ""}
                   onChange={(value) => set("custom_css", value)}
                   problems={cssProblems}
-                  dark={appScheme === "dark"}
+                  dark={dark}
                   label="Custom CSS"
                   placeholder="/* e.g. .login-form { border-radius: 12px; } */"
                   testId="branding-css"
@@ -599,7 +340,7 @@ export function BrandingTab({
               <SegmentedControl
                 size="xs"
                 value={theme}
-                onChange={(v) => setTheme(v as PreviewTheme)}
+                onChange={(v) => onTheme(v as PreviewTheme)}
                 data={[
                   { value: "light", label: "Light" },
                   { value: "dark", label: "Dark" },
@@ -608,15 +349,15 @@ export function BrandingTab({
                 data-testid="preview-theme"
               />
             </Group>
-            {preview !== null && "error" in preview && (
+            {preview.error && (
               <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="branding-preview-error">
-                The preview could not be rendered: {preview.error}
+                The preview could not be rendered: {preview.error.message}
               </Alert>
             )}
             <iframe
               sandbox=""
               title="Portal preview"
-              srcDoc={preview !== null && "html" in preview ? preview.html : ""}
+              srcDoc={preview.data ?? ""}
               referrerPolicy="no-referrer"
               data-testid="branding-preview"
               style={{
