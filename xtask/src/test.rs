@@ -90,6 +90,11 @@ pub fn run(root: &Path, only: Option<String>) -> Result<bool> {
             proc::run(&mut ui_npm(root, &["run", "build"])).is_ok(),
         ))
     });
+    report.stage("ui lint (eslint)", || {
+        Ok(Tally::check(
+            proc::run(&mut ui_npm(root, &["run", "lint"])).is_ok(),
+        ))
+    });
     report.stage("cargo fmt --check", || {
         Ok(Tally::check(
             proc::run(&mut cmd("cargo", &["fmt", "--all", "--check"])).is_ok(),
