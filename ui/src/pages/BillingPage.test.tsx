@@ -8,8 +8,8 @@ import type { ExportProgress } from "../bindings/ExportProgress";
 import { ROWS } from "../test/fixtures";
 import { mockCommands } from "../test/ipc";
 import { renderApp } from "../test/render";
-import { formatMonth, last12Months } from "../format";
-import { BillingPage, lastFullMonth, slug, trimRate } from "./BillingPage";
+import { formatMonth, last12Months, lastFullMonth } from "../format";
+import { BillingPage, slug, trimRate } from "./BillingPage";
 
 
 const REPORT: BillingReport = {
@@ -67,8 +67,8 @@ const REPORT: BillingReport = {
 
 describe("billing", () => {
   it("defaults to the last full month and names helpers", () => {
-    expect(lastFullMonth(new Date(2026, 10, 29))).toBe("2026-10");
-    expect(lastFullMonth(new Date(2026, 0, 5))).toBe("2025-12");
+    expect(lastFullMonth(new Date(Date.UTC(2026, 10, 29)))).toBe("2026-10");
+    expect(lastFullMonth(new Date(Date.UTC(2026, 0, 5)))).toBe("2025-12");
     expect(slug("Acme Corp. & Söhne")).toBe("acme-corp-sohne");
   });
 

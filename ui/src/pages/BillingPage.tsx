@@ -35,7 +35,17 @@ import type { ClientBill } from "../bindings/ClientBill";
 import type { ClientRow } from "../bindings/ClientRow";
 import type { ExportFormat } from "../bindings/ExportFormat";
 import type { ExportSummary } from "../bindings/ExportSummary";
-import { formatDateTime, formatMoney, formatMonth, last12Months } from "../format";
+import {
+  addMonths,
+  formatDateTime,
+  formatDecimal,
+  formatMoney,
+  formatMonth,
+  formatNumber,
+  last12Months,
+  lastFullMonth,
+  monthKey,
+} from "../format";
 import { useCommand } from "../hooks/useCommand";
 import { CommandResult } from "../components/CommandResult";
 import type { PaletteIntent } from "../components/CommandPalette";
@@ -43,26 +53,14 @@ import { EmptyState } from "./EmptyState";
 
 const ALL = "__all__";
 
-function pad(n: number) {
-  return String(n).padStart(2, "0");
-}
-
-/** "YYYY-MM" of the last full month before `now`. */
-export function lastFullMonth(now: Date = new Date()): string {
-  const d = new Date(now.getFullYear(), now.getMonth() - 1, 1);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}`;
-}
-
-/** The current month and the 35 before it, newest first. */
+/** The current month (to date) and the 35 before it, newest first (months in UTC). */
 function periodOptions(now: Date = new Date()) {
-  const out: Array<{ value: string; label: string }> = [];
-  for (let i = 0; i < 36; i += 1) {
-    const d = new Date(now.getFullYear(), now.getMonth() - i, 1);
-    const value = `${d.getFullYear()}-${pad(d.getMonth() + 1)}`;
-    const name = d.toLocaleString("en", { month: "long", year: "numeric" });
-    out.push({ value, label: i === 0 ? `${name} (to date)` : name });
-  }
-  return out;
+  const current = monthKey(now);
+  return Array.from({ length: 36 }, (_, i) => {
+    const value = addMonths(current, -i);
+    const name = formatMonth(value, true);
+    return { value, label: i === 0 ? `${name} (to date)` : name };
+  });
 }
 
 /** "Acme Corp." → "acme-corp". */
@@ -284,7 +282,7 @@ function ReportView({
         <Text size="sm" c="dimmed" data-testid="billing-as-of">
           {report.period} · amounts in {report.currency} · activity up to {formatDateTime(report.as_of)}
           {report.fx_rates.length > 0 &&
-            ` · rates: ${report.fx_rates.map((r) => `1 ${r.currency} = ${trimRate(r.rate)} ${report.currency}`).join(", ")}`}
+            ` · rates: ${report.fx_rates.map((r) => `1 ${r.currency} = ${formatDecimal(trimRate(r.rate))} ${report.currency}`).join(", ")}`}
         </Text>
         <Group gap="xs">
           <Button
@@ -464,7 +462,7 @@ function Lines({ bill, money }: { bill: ClientBill; money: (amount: string) => s
             <Table.Td>{l.instance_name}</Table.Td>
             <Table.Td>{l.provider}</Table.Td>
             <Table.Td>{l.server_type}</Table.Td>
-            <Table.Td ta="right">{l.active_hours}</Table.Td>
+            <Table.Td ta="right">{formatNumber(l.active_hours, 2)}</Table.Td>
             <Table.Td ta="right">{money(l.hosting_cost)}</Table.Td>
             <Table.Td ta="right">{money(l.license_fee)}</Table.Td>
             <Table.Td ta="right">{money(l.total)}</Table.Td>
