@@ -13,6 +13,7 @@ import {
   quotasFromForm,
   type QuotaForm,
 } from "../components/QuotaInputs";
+import { formatDecimal } from "../format";
 import { useCommand } from "../hooks/useCommand";
 
 const NO_QUOTAS: QuotaForm = quotaForm({
@@ -138,7 +139,7 @@ export function AddClientDialog({
                 required
                 data={list.map((p) => ({
                   value: p.id,
-                  label: `${p.name} (${p.license_fee_per_instance} ${p.currency} per instance)`,
+                  label: `${p.name} (${formatDecimal(p.license_fee_per_instance)} ${p.currency} per instance)`,
                 }))}
                 value={plan?.id ?? null}
                 onChange={choosePlan}

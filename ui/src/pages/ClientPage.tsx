@@ -35,7 +35,7 @@ import {
   QUOTA_KINDS,
   QUOTA_LABELS,
 } from "../components/QuotaInputs";
-import { formatDate, formatDateTime, formatMoney, monthKey } from "../format";
+import { formatDate, formatDateTime, formatDecimal, formatMoney, formatNumber, monthKey } from "../format";
 import { CommandResult } from "../components/CommandResult";
 import { useCommand } from "../hooks/useCommand";
 import { useRefresh } from "../state/AppState";
@@ -215,7 +215,7 @@ export function UsageBar({ kind, used, limit }: { kind: QuotaKind; used: number;
           {QUOTA_LABELS[kind]}
         </Text>
         <Text size="sm" data-testid={`usage-${kind}-label`}>
-          {limit === null ? `${used} / unlimited` : `${used} / ${limit}`}
+          {`${formatNumber(used, 2)} / ${limit === null ? "unlimited" : formatNumber(limit, 2)}`}
         </Text>
       </Group>
       <Box pos="relative">
@@ -375,10 +375,10 @@ function ServersTab({ detail, active }: { detail: ClientDetail; active: boolean 
               </Table.Td>
               <Table.Td>{s.provider}</Table.Td>
               <Table.Td>{s.server_type}</Table.Td>
-              <Table.Td ta="right">{s.storage_gb}</Table.Td>
+              <Table.Td ta="right">{formatNumber(s.storage_gb, 2)}</Table.Td>
               <Table.Td>{formatDate(s.created_at)}</Table.Td>
               <Table.Td>
-                {s.price.monthly} {s.price.currency}
+                {formatDecimal(s.price.monthly)} {s.price.currency}
               </Table.Td>
               <Table.Td ta="right" data-testid={`server-cost-${s.id}`}>
                 {cost(s.id)}

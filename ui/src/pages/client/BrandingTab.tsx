@@ -37,7 +37,7 @@ import type { UpdateBranding } from "../../bindings/UpdateBranding";
 import type { VerificationStatus } from "../../bindings/VerificationStatus";
 import { CommandResult } from "../../components/CommandResult";
 import { DraftAlerts, DraftButtons } from "../../components/DraftActions";
-import { formatBytes, formatDateTime, formatRelative } from "../../format";
+import { formatBytes, formatDateTime, formatNumber, formatRelative } from "../../format";
 import type { Command } from "../../hooks/useCommand";
 import {
   FIELDS,
@@ -390,8 +390,8 @@ function ContrastWarning({ warning, onApply }: { warning: BrandingWarning; onApp
     >
       <Stack gap={6} align="flex-start">
         <Text size="sm" title={warning.message}>
-          Low contrast: white text on this colour reaches {warning.ratio.toFixed(2)}:1; WCAG AA
-          needs {AA_RATIO}:1.
+          Low contrast: white text on this colour reaches {formatNumber(warning.ratio, 2, true)}:1; WCAG AA
+          needs {formatNumber(AA_RATIO, 1)}:1.
         </Text>
         {warning.suggestion && (
           <Button

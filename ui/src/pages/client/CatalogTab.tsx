@@ -24,6 +24,7 @@ import type { TemplateInfo } from "../../bindings/TemplateInfo";
 import type { UpdateCatalog } from "../../bindings/UpdateCatalog";
 import { CommandResult } from "../../components/CommandResult";
 import { DraftAlerts, DraftButtons, discardedNotice, publishedNotice, type Notice } from "../../components/DraftActions";
+import { formatNumber } from "../../format";
 import { useCommand } from "../../hooks/useCommand";
 
 const NO_TEMPLATES: TemplateInfo[] = [];
@@ -284,7 +285,7 @@ export function CatalogTab({
                               </Text>
                             </Table.Td>
                             <Table.Td>{t.category}</Table.Td>
-                            <Table.Td ta="right">{t.size_mb}</Table.Td>
+                            <Table.Td ta="right">{formatNumber(t.size_mb, 1)}</Table.Td>
                           </Table.Tr>
                         );
                       })}
