@@ -1,13 +1,12 @@
 // Months are UTC whatever the desktop's time zone (the Rust `Period` counts them in UTC). This
 // file runs in a zone 14 hours ahead of UTC, where local months start 14 hours early.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 
 import { formatMonth, last12Months, lastFullMonth, monthKey } from "./format";
 
-const zone = process.env.TZ;
-process.env.TZ = "Pacific/Kiritimati";
+vi.stubEnv("TZ", "Pacific/Kiritimati");
 afterAll(() => {
-  process.env.TZ = zone;
+  vi.unstubAllEnvs();
 });
 
 describe("months away from UTC", () => {
