@@ -7,6 +7,7 @@
 //! - [`problem`]: the RFC 9457 `application/problem+json` error body and its stable codes.
 //! - `client` (feature `client`): a typed reqwest client with a method per route.
 
+pub mod openapi;
 pub mod problem;
 pub mod types;
 

@@ -39,9 +39,9 @@ pub use contrast::{
 pub use css::{
     sanitize_css, CssError, SafeCss, CUSTOM_CSS_MAX_BYTES, DATA_IMAGE_MAX_BYTES, PORTAL_ROOT_CLASS,
 };
-pub use domain_name::{DomainName, DomainNameError};
+pub use domain_name::{DomainName, DomainNameError, DOMAIN_MAX_LEN};
 pub use ids::{ClientId, IdError, TenantId};
-pub use money::{parse_currency, Currency, Money, MoneyError};
+pub use money::{currencies, parse_currency, Currency, Money, MoneyError};
 pub use password::{
     check_new_password, is_common_password, PasswordError, PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS,
 };
@@ -49,5 +49,8 @@ pub use period::{Period, PeriodError};
 pub use plans::{DefaultPlan, DEFAULT_PLANS};
 pub use prices::{check_list_price, ListPrice, ListPriceError, Provider, DEFAULT_PRICES};
 pub use quotas::{Compliance, ComplianceStatus, QuotaExceeded, QuotaKind, Quotas, Usage};
-pub use text::{fold, CompanyName, CompanyNameError, Email, EmailError, Label, LabelError};
-pub use url::{HttpsUrl, HttpsUrlError};
+pub use text::{
+    fold, CompanyName, CompanyNameError, Email, EmailError, Label, LabelError,
+    COMPANY_NAME_MAX_CHARS, EMAIL_MAX_CHARS, LABEL_MAX_CHARS,
+};
+pub use url::{HttpsUrl, HttpsUrlError, URL_MAX_LEN};

@@ -161,6 +161,12 @@ pub(crate) fn fixed_places(amount: Decimal, places: u32) -> String {
     }
 }
 
+/// Every ISO 4217 currency [`parse_currency`] knows.
+pub fn currencies() -> impl Iterator<Item = Currency> {
+    use iso_currency::IntoEnumIterator;
+    Currency::iter()
+}
+
 /// Parses an ISO 4217 code, case-insensitively.
 pub fn parse_currency(code: &str) -> Result<Currency, MoneyError> {
     let code = code.trim();

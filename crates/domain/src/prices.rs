@@ -18,6 +18,8 @@ pub enum Provider {
 }
 
 impl Provider {
+    pub const ALL: [Provider; 3] = [Provider::Hetzner, Provider::Digitalocean, Provider::Other];
+
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -158,7 +158,9 @@ impl AppState {
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let (_, doc) = routes::api();
-        let openapi = serde_json::to_value(&doc).map_err(std::io::Error::other)?;
+        let mut openapi = serde_json::to_value(&doc).map_err(std::io::Error::other)?;
+        // The bounds, patterns and value sets the validation enforces (crates/api).
+        mspdesk_api::openapi::constrain(&mut openapi);
         let settings = Settings::default();
         Ok(Self {
             pool,

@@ -45,6 +45,7 @@ use crate::extract::{json_response, respond, to_value, IdempotencyKey};
 use crate::store::audit::{self as audit_log, Action};
 use crate::store::idempotency::{self, Begun};
 use crate::AppState;
+use mspdesk_api::openapi::{PAGE_DEFAULT_LIMIT, PAGE_MAX_LIMIT};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -151,11 +152,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// The largest page of a list.
-pub(crate) const MAX_PAGE: u32 = 500;
-/// The page of a list when `limit` is not given.
-pub(crate) const DEFAULT_PAGE: u32 = 50;
-
 /// `limit` and `cursor` of a list (`GET /servers`, `/users`, `/servers/{id}/apps`, `/audit`,
 /// `/clients`).
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -181,7 +177,7 @@ impl PageQuery {
 /// A page size from the query: 1 to 500, 50 when absent; anything else is 422 naming `limit`
 /// (never clamped).
 pub(crate) fn page_size(limit: Option<i64>) -> AppResult<u32> {
-    page_size_within(limit, DEFAULT_PAGE, MAX_PAGE)
+    page_size_within(limit, PAGE_DEFAULT_LIMIT, PAGE_MAX_LIMIT)
 }
 
 /// A page size from the query: 1 to `max`, `default` when absent; anything else is 422

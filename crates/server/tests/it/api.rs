@@ -1125,3 +1125,49 @@ async fn an_msp_reads_its_own_profile() {
     assert_eq!(profile.name, "Test MSP");
     assert_eq!(second.api.msp().await.unwrap().id, second.tenant);
 }
+
+#[tokio::test]
+async fn openapi_states_what_the_validation_enforces() {
+    use mspdesk_api::openapi::{body_rules, query_rule, Rule};
+
+    let app = spawn_app().await;
+    let doc = app.api.openapi().await.unwrap();
+    // Every rule lands on a property that exists (a renamed field would lose its rule).
+    for (schema, property, rule) in body_rules() {
+        let at = format!("/components/schemas/{schema}/properties/{property}");
+        let target = doc
+            .pointer(&at)
+            .unwrap_or_else(|| panic!("{at} is not in the document"));
+        let target = match rule {
+            Rule::Items(_) => &target["items"],
+            _ => target,
+        };
+        let stated = ["maximum", "pattern", "enum"]
+            .iter()
+            .any(|k| target.get(k).is_some());
+        assert!(stated, "{at} states no bound: {target}");
+    }
+    assert_eq!(
+        doc.pointer("/components/schemas/QuotasInput/properties/max_servers/maximum"),
+        Some(&serde_json::json!(mspdesk_api::types::bounds::MAX_INTEGER))
+    );
+    // Query parameters too: every `limit` and `period` of every operation.
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for operation in item.as_object().unwrap().values() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                if parameter["in"] != "query" || query_rule(path, name).is_none() {
+                    continue;
+                }
+                seen += 1;
+                let schema = &parameter["schema"];
+                assert!(
+                    schema.get("maximum").is_some() || schema.get("pattern").is_some(),
+                    "{path} {name}: {schema}"
+                );
+            }
+        }
+    }
+    assert!(seen >= 7, "only {seen} constrained query parameters");
+}
