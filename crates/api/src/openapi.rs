@@ -88,6 +88,16 @@ fn positive_decimal(column: DecimalColumn) -> Rule {
     }
 }
 
+/// A UUID in its hyphenated form (which plan it names is for the server to say).
+fn uuid() -> Rule {
+    Rule::Text {
+        min_chars: 36,
+        max_chars: 36,
+        pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+            .into(),
+    }
+}
+
 fn quota() -> Rule {
     Rule::Integer {
         min: 0,
@@ -123,6 +133,7 @@ pub fn body_rules() -> Vec<(&'static str, &'static str, Rule)> {
     for schema in ["CreateClient", "UpdateClient"] {
         rules.push((schema, "company_name", single_line(COMPANY_NAME_MAX_CHARS)));
         rules.push((schema, "contact_email", email()));
+        rules.push((schema, "plan_id", uuid()));
     }
     rules.push((
         "CreateServer",
@@ -193,10 +204,22 @@ pub fn body_rules() -> Vec<(&'static str, &'static str, Rule)> {
     rules
 }
 
-/// The rule of the query parameter `name` of the operation at `path`, if it has one.
+/// The rule of the query or header parameter `name` of the operation at `path`, if it has
+/// one.
 #[must_use]
-pub fn query_rule(path: &str, name: &str) -> Option<Rule> {
+pub fn parameter_rule(path: &str, name: &str) -> Option<Rule> {
     match name {
+        // A version as the server's ETags name it.
+        "If-Match" => Some(Rule::Text {
+            min_chars: 3,
+            max_chars: 20,
+            pattern: r#"^"[0-9]{1,18}"$"#.into(),
+        }),
+        "Idempotency-Key" => Some(Rule::Text {
+            min_chars: 1,
+            max_chars: 200,
+            pattern: r"^[\x21-\x7e]{1,200}$".into(),
+        }),
         "limit" => Some(Rule::Integer {
             min: 1,
             max: i64::from(if path.ends_with("/changes") {
@@ -253,7 +276,8 @@ fn write(schema: &mut Value, rule: &Rule) {
 }
 
 /// Writes every rule into the OpenAPI document `doc` (as JSON): the request bodies' component
-/// schemas and the operations' query parameters.
+/// schemas and the operations' query and header parameters. (Cursors stay plain strings: they
+/// are opaque, valid only as a previous page handed them out.)
 pub fn constrain(doc: &mut Value) {
     for (schema, property, rule) in body_rules() {
         if let Some(target) = doc.pointer_mut(&format!(
@@ -277,13 +301,16 @@ pub fn constrain(doc: &mut Value) {
                 continue;
             };
             for parameter in parameters {
-                if parameter.get("in").and_then(Value::as_str) != Some("query") {
+                if !matches!(
+                    parameter.get("in").and_then(Value::as_str),
+                    Some("query" | "header")
+                ) {
                     continue;
                 }
                 let Some(rule) = parameter
                     .get("name")
                     .and_then(Value::as_str)
-                    .and_then(|name| query_rule(path, name))
+                    .and_then(|name| parameter_rule(path, name))
                 else {
                     continue;
                 };
@@ -475,7 +502,7 @@ mod tests {
             pattern,
             min_chars,
             max_chars,
-        }) = query_rule("/api/v1/billing/report", "period")
+        }) = parameter_rule("/api/v1/billing/report", "period")
         else {
             panic!("period has a pattern")
         };
@@ -495,7 +522,7 @@ mod tests {
             assert!(!regex_matches(&pattern, outside), "{outside}");
         }
         assert_eq!(
-            query_rule("/api/v1/servers", "limit"),
+            parameter_rule("/api/v1/servers", "limit"),
             Some(Rule::Integer {
                 min: 1,
                 max: i64::from(PAGE_MAX_LIMIT)
