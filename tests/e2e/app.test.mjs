@@ -392,7 +392,8 @@ describe("MSP Desk window", () => {
     await browser.keys(".portal-title { font-size: 23px; }");
     await browser.keys(["Enter"]);
     await browser.keys("@import url(/x.css);");
-    await waitForText("branding-css-errors", /Line 2/);
+    // The position is said once, as the desk words it.
+    await waitForText("branding-css-errors", /^line 2, column 1: (?![^]*line 2)/);
     await waitForText("branding-save-state", /fix the errors/i);
     // Fix it: the error goes, the draft is saved and the preview carries the scoped rule.
     await browser.keys(["Control", "a"]);
@@ -463,15 +464,16 @@ describe("MSP Desk window", () => {
     // The OS's save dialog cannot be clicked from here: the debug build answers it with a
     // path in MSPDESK_E2E_SAVE_DIR (set by `cargo xtask test`).
     const dir = env("MSPDESK_E2E_SAVE_DIR");
-    // The page's default period: the last full month.
+    // The page's default period: the last full month, in UTC like the app's periods.
     const now = new Date();
-    const last = new Date(now.getFullYear(), now.getMonth() - 1, 1);
-    const period = `${last.getFullYear()}-${String(last.getMonth() + 1).padStart(2, "0")}`;
+    const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+    const period = `${last.getUTCFullYear()}-${String(last.getUTCMonth() + 1).padStart(2, "0")}`;
     async function exportAs(format) {
-      const path = join(dir, `billing-${period}-all-clients.${format}`);
+      // Named by the desk after the MSP that issues it (not the server's host).
+      const path = join(dir, `Demo MSP - billing ${period} - all clients.${format}`);
       await (await byTestId(`billing-export-${format}`)).click();
       // The result names this file (not the previous export's).
-      await waitForText("billing-exported", new RegExp(`all-clients\\.${format}`));
+      await waitForText("billing-exported", new RegExp(`all clients\\.${format}`));
       await byTestId("billing-open");
       await browser.waitUntil(() => existsSync(path), { timeout: 10000, timeoutMsg: `${path} never appeared` });
       return path;
@@ -485,6 +487,8 @@ describe("MSP Desk window", () => {
     const text = execFileSync("pdftotext", ["-layout", pdf, "-"], { encoding: "utf8" });
     const grand = text.split("\n").find((line) => line.includes("Grand total"));
     assert.ok(grand && grand.includes(screenTotal.replace(/ EUR$/, "")), grand);
+    assert.match(text, /Demo MSP/, "the PDF names the MSP that issues it");
+    assert.doesNotMatch(text, /127\.0\.0\.1/);
 
     await (await byTestId("nav-clients")).click();
     await byTestId("page-clients");
@@ -532,8 +536,28 @@ describe("MSP Desk window", () => {
     assert.match(text, new RegExp(`version=${cargoVersion().replaceAll(".", "\\.")}`));
   });
 
-  it("signs out back to the sign-in form", async () => {
+  it("names an unsent draft before signing out, keeps it, and says so at sign-in", async () => {
+    const token = await operatorToken();
+    const societe = (await api(`/clients?q=${encodeURIComponent("Société")}`, { token })).body
+      .items[0];
+    await (await byTestId("nav-clients")).click();
+    await byTestId(`client-row-${societe.id}`);
+    await (await browser.$(`[data-testid="client-row-${societe.id}"] td`)).click();
+    await byTestId("page-client");
+    await (await byTestId("tab-quotas")).click();
+    await setValue("quotas-quota-max_users", "44");
+    await (await byTestId("quotas-save")).click();
+    await byTestId("quotas-draft-badge");
+
+    await (await byTestId("nav-settings")).click();
     await (await byTestId("sign-out")).click();
+    await byTestId("sign-out-dialog");
+    await waitForText("sign-out-unsent", /quotas draft of Société/);
+    await screenshot("sign-out-unsent");
+    await (await byTestId("sign-out-keep")).click();
     await byTestId("page-signin");
+    await waitForText("kept-work", /admin@demo-msp\.example/);
+    await waitForText("kept-work-items", /quotas draft of Société/);
+    await screenshot("sign-in-kept-work");
   });
 });

@@ -96,7 +96,7 @@ describe("session", () => {
   });
 
   it("signs out from Settings", async () => {
-    const ipc = mockCommands({ ...SIGNED_IN, sign_out: null, default_server: null });
+    const ipc = mockCommands({ ...SIGNED_IN, sign_out: null, default_server: null, unsent_work: null });
     const user = userEvent.setup();
     renderApp(<App />, "/settings");
     expect(await screen.findByTestId("account-server")).toHaveTextContent("https://cp.example.com");

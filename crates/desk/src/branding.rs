@@ -72,7 +72,11 @@ impl BrandingCheck {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BrandingIssue {
     pub field: String,
+    /// The whole sentence, position included where there is one ("line 2, column 1: @import
+    /// is not allowed"), as the server words it: shown as it is.
     pub message: String,
+    /// For `custom_css`: the reason alone, for a mark at `line` and `column` in the editor.
+    pub reason: Option<String>,
     pub line: Option<u32>,
     pub column: Option<u32>,
 }
@@ -123,6 +127,7 @@ pub fn check_branding(
             .map(|f| BrandingIssue {
                 field: f.field,
                 message: f.message,
+                reason: None,
                 line: None,
                 column: None,
             })
@@ -134,6 +139,7 @@ pub fn check_branding(
         .map(|css| sanitize_css(css, tenant))
     {
         for issue in errors.iter_mut().filter(|i| i.field == "custom_css") {
+            issue.reason = Some(e.message.clone());
             issue.line = Some(e.line);
             issue.column = Some(e.column);
         }
@@ -155,6 +161,7 @@ pub fn check_branding(
             errors.push(BrandingIssue {
                 field: refused.field,
                 message: refused.message,
+                reason: None,
                 line: None,
                 column: None,
             });

@@ -172,6 +172,8 @@ pub struct QueuedClient {
     /// Sends tried so far, and why the last one failed.
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// The company name and contact e-mail, folded, as [`ClientRow::search_text`].
+    pub search_text: String,
 }
 
 /// A definite "no" from the server (a 4xx other than a timeout or a throttle): retrying the
@@ -564,6 +566,7 @@ impl Desk {
             .map(|e| match e.op {
                 OutboxOp::CreateClient(body) => QueuedClient {
                     id: e.id,
+                    search_text: [fold(&body.company_name), fold(&body.contact_email)].join("\n"),
                     company_name: body.company_name,
                     contact_email: body.contact_email,
                     attempts: e.attempts,

@@ -23,6 +23,7 @@ pub mod conflicts;
 pub mod drafts;
 mod error;
 pub mod kinds;
+mod locale;
 pub mod reports;
 pub mod session;
 pub mod store;
@@ -39,13 +40,14 @@ pub use conflicts::Resolution;
 pub use drafts::{BrandingChanges, CatalogChange, PublishOutcome, QuotaChanges};
 pub use error::DeskError;
 pub use kinds::{DraftKind, MirrorKind, OutboxOp};
+pub use locale::format_locale;
 pub use reports::{ExportRequest, ExportSummary, ReportFormat, ReportScope};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use session::{Desk, PlainHttp, STORE_FILE};
 pub use store::{Account, Conflict, Draft, Notice, Store, StoreError};
 pub use sync::{Progress, SyncSummary};
 pub use tokio_util::sync::CancellationToken;
-pub use unsent::{SignOut, UnsentItem, UnsentWork};
+pub use unsent::{SignOut, UnsentItem, UnsentKind, UnsentWork};
 pub use vault::{OsKeyring, SecretStore, Vault, VaultError};
 
 /// The folder the desktop app and the CLI keep their data in, unless told otherwise.

@@ -16,32 +16,49 @@ use crate::kinds::{DraftKind, MirrorKind, OutboxOp};
 use crate::reports::write_atomically;
 use crate::store::{Account, Store};
 
+/// What kind of unsent work an item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum UnsentKind {
+    /// A saved draft not published yet.
+    Draft,
+    /// A draft the server refused as stale, waiting for the user's decision.
+    Conflict,
+    /// A new client waiting in the outbox.
+    QueuedClient,
+    /// A draft of a client deleted on the server, kept as a notice.
+    Notice,
+}
+
 /// One piece of unsent work, named as the user knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum UnsentItem {
-    /// A saved draft not published yet.
-    Draft {
-        draft: DraftKind,
-        client: ClientId,
-        company_name: String,
-        updated_at: DateTime<Utc>,
-    },
-    /// A draft the server refused as stale, waiting for the user's decision.
-    Conflict {
-        draft: DraftKind,
-        client: ClientId,
-        company_name: String,
-    },
-    /// A new client waiting in the outbox.
-    QueuedClient { id: Uuid, company_name: String },
-    /// A draft of a client deleted on the server, kept as a notice.
-    Notice {
-        id: Uuid,
-        company_name: String,
-        message: String,
-    },
+pub struct UnsentItem {
+    pub kind: UnsentKind,
+    /// The draft's kind, for drafts and conflicts.
+    pub draft: Option<DraftKind>,
+    /// The client it belongs to (for a queued client: the outbox entry's id).
+    pub id: Uuid,
+    pub company_name: String,
+    /// One line for a confirmation, e.g. "quotas draft of Acme GmbH".
+    pub summary: String,
+}
+
+impl UnsentItem {
+    fn draft(kind: UnsentKind, draft: DraftKind, client: ClientId, company_name: String) -> Self {
+        let summary = match kind {
+            UnsentKind::Conflict => format!("{draft} conflict of {company_name} (your side)"),
+            _ => format!("{draft} draft of {company_name}"),
+        };
+        Self {
+            kind,
+            draft: Some(draft),
+            id: client.as_uuid(),
+            company_name,
+            summary,
+        }
+    }
 }
 
 /// Everything unsent in the store, and whose it is.
@@ -61,30 +78,10 @@ impl UnsentWork {
         self.items.is_empty()
     }
 
-    /// One line per item, e.g. "quotas draft of Acme GmbH", for a confirmation or an error.
+    /// One line per item, for a confirmation or an error.
     #[must_use]
     pub fn lines(&self) -> Vec<String> {
-        self.items
-            .iter()
-            .map(|item| match item {
-                UnsentItem::Draft {
-                    draft,
-                    company_name,
-                    ..
-                } => format!("{draft} draft of {company_name}"),
-                UnsentItem::Conflict {
-                    draft,
-                    company_name,
-                    ..
-                } => format!("{draft} conflict of {company_name} (your side)"),
-                UnsentItem::QueuedClient { company_name, .. } => {
-                    format!("new client {company_name} (not created yet)")
-                }
-                UnsentItem::Notice { company_name, .. } => {
-                    format!("kept draft of deleted client {company_name}")
-                }
-            })
-            .collect()
+        self.items.iter().map(|i| i.summary.clone()).collect()
     }
 }
 
@@ -182,33 +179,36 @@ pub(crate) async fn list(store: &Store) -> Result<Option<UnsentWork>, DeskError>
     let names = company_names(store, &account).await?;
     let mut items = Vec::new();
     for d in store.drafts().await? {
-        items.push(UnsentItem::Draft {
-            draft: d.kind,
-            client: d.client,
-            company_name: name_of(&names, d.client),
-            updated_at: d.updated_at,
-        });
+        let name = name_of(&names, d.client);
+        items.push(UnsentItem::draft(UnsentKind::Draft, d.kind, d.client, name));
     }
     for c in store.conflicts().await? {
-        items.push(UnsentItem::Conflict {
-            draft: c.kind,
-            client: c.client,
-            company_name: name_of(&names, c.client),
-        });
+        let name = name_of(&names, c.client);
+        items.push(UnsentItem::draft(
+            UnsentKind::Conflict,
+            c.kind,
+            c.client,
+            name,
+        ));
     }
     for e in store.outbox().await? {
         let OutboxOp::CreateClient(body) = e.op;
-        items.push(UnsentItem::QueuedClient {
+        items.push(UnsentItem {
+            kind: UnsentKind::QueuedClient,
+            draft: None,
             id: e.id,
+            summary: format!("new client {} (not created yet)", body.company_name),
             company_name: body.company_name,
         });
     }
     for n in store.notices().await? {
         if n.body.is_some() {
-            items.push(UnsentItem::Notice {
-                id: n.id,
+            items.push(UnsentItem {
+                kind: UnsentKind::Notice,
+                draft: n.draft_kind,
+                id: n.client.as_uuid(),
+                summary: format!("kept draft of deleted client {}", n.company_name),
                 company_name: n.company_name,
-                message: n.message,
             });
         }
     }

@@ -16,6 +16,9 @@ pub struct AppInfo {
     pub data_dir: String,
     /// Where the rotating log files are.
     pub log_dir: String,
+    /// The system's regional format (BCP 47, e.g. `de-DE`) dates and numbers are written in;
+    /// null: the webview's own.
+    pub format_locale: Option<String>,
 }
 
 #[tauri::command]
@@ -30,6 +33,7 @@ pub fn app_info(app: tauri::AppHandle) -> Result<AppInfo, IpcError> {
         version: info.version.to_string(),
         log_dir: data_dir.join("logs").display().to_string(),
         data_dir: data_dir.display().to_string(),
+        format_locale: mspdesk_desk::format_locale(),
     })
 }
 

@@ -41,6 +41,8 @@ import type { UpdateBranding } from "../bindings/UpdateBranding";
 import type { UpdateCatalog } from "../bindings/UpdateCatalog";
 import type { UpdateClient } from "../bindings/UpdateClient";
 import type { AuditEntry } from "../bindings/AuditEntry";
+import type { SignOut } from "../bindings/SignOut";
+import type { UnsentWork } from "../bindings/UnsentWork";
 
 export type { AuditEntry };
 
@@ -138,10 +140,19 @@ export const commands = {
   defaultServer: () => call<string | null>("default_server"),
   signIn: (server: string, email: string, password: string) =>
     call<Account>("sign_in", { server, email, password }),
-  signOut: () => call<null>("sign_out"),
+  /** Signs out; with `if_nothing_unsent` and unsent work it fails (`conflict`) and changes nothing. */
+  signOut: (choice: SignOut) => call<null>("sign_out", { choice }),
+  /** The signed-in account's unsent work, or (signed out) what an earlier sign-out kept; null when none. */
+  unsentWork: () => call<UnsentWork | null>("unsent_work"),
+  /** Writes the unsent work to a JSON file chosen in the save dialog; how many items it holds. */
+  exportUnsent: (path: string) => call<number>("export_unsent", { path }),
+  /** Forgets the work an earlier sign-out kept. */
+  discardKeptWork: () => call<null>("discard_kept_work"),
 
   // Clients
   listClients: (query: ClientQuery) => call<ClientRow[]>("list_clients", { query }),
+  /** A search folded as the client list matches it (a row matches when its `search_text` holds it). */
+  searchKey: (search: string) => call<string>("search_key", { search }),
   clientDetail: (id: string) => call<ClientDetail>("client_detail", { id }),
   plans: () => call<Plan[]>("plans"),
   createClient: (body: CreateClient) => call<CreateOutcome>("create_client", { body }),
@@ -196,6 +207,9 @@ export const commands = {
     channel.onmessage = onProgress;
     return call<ExportSummary>("export_report", { input, onProgress: channel });
   },
+  /** The file name to offer for a report: "<MSP> - billing <period> - <client or all clients>.<format>". */
+  reportFileName: (period: string, client: string | null, format: ExportFormat) =>
+    call<string>("report_file_name", { periodText: period, client, format }),
   /** Opens a file exported in this run with the system's app for it. */
   openExported: (path: string) => call<null>("open_exported", { path }),
   /** Shows a file exported in this run in its folder. */

@@ -19,4 +19,9 @@ data_dir: string,
 /**
  * Where the rotating log files are.
  */
-log_dir: string, };
+log_dir: string, 
+/**
+ * The system's regional format (BCP 47, e.g. `de-DE`) dates and numbers are written in;
+ * null: the webview's own.
+ */
+format_locale: string | null, };

@@ -3,4 +3,4 @@
 /**
  * The kind of thing an audit entry acted on.
  */
-export type AuditTarget = "client" | "price" | "fx" | "server" | "user" | "catalog" | "app" | "branding" | "operator" | "session";
+export type AuditTarget = "client" | "price" | "fx" | "server" | "user" | "catalog" | "app" | "branding" | "operator" | "session" | "other";

@@ -3,4 +3,13 @@
 /**
  * One refused field; for `custom_css`, where in the sheet (1-based).
  */
-export type BrandingIssue = { field: string, message: string, line: number | null, column: number | null, };
+export type BrandingIssue = { field: string, 
+/**
+ * The whole sentence, position included where there is one ("line 2, column 1: @import
+ * is not allowed"), as the server words it: shown as it is.
+ */
+message: string, 
+/**
+ * For `custom_css`: the reason alone, for a mark at `line` and `column` in the editor.
+ */
+reason: string | null, line: number | null, column: number | null, };

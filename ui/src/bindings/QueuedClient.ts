@@ -7,4 +7,8 @@ export type QueuedClient = { id: string, company_name: string, contact_email: st
 /**
  * Sends tried so far, and why the last one failed.
  */
-attempts: number, last_error: string | null, };
+attempts: number, last_error: string | null, 
+/**
+ * The company name and contact e-mail, folded, as [`ClientRow::search_text`].
+ */
+search_text: string, };

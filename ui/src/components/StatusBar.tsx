@@ -51,9 +51,13 @@ export function StatusBar() {
             Online
           </Badge>
         ) : (
-          <Badge color="gray" variant="light" data-testid="status-unknown">
-            Not synced yet
-          </Badge>
+          // Not in touch with the Control Panel since the app started; "not synced" only when
+          // this account never was (the last sync beside it says when it was).
+          <Tooltip label="MSP Desk has not reached the Control Panel since it started.">
+            <Badge color="gray" variant="light" data-testid="status-unknown" tabIndex={0}>
+              {sync.running ? "Connecting…" : account.last_sync_at ? "Not connected yet" : "Not synced yet"}
+            </Badge>
+          </Tooltip>
         )}
         <Text size="xs" c="dimmed" data-testid="status-last-sync">
           Last sync:{" "}

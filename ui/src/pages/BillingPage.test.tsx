@@ -9,7 +9,7 @@ import { ROWS } from "../test/fixtures";
 import { mockCommands } from "../test/ipc";
 import { renderApp } from "../test/render";
 import { formatMonth, last12Months, lastFullMonth } from "../format";
-import { BillingPage, slug, trimRate } from "./BillingPage";
+import { BillingPage, trimRate } from "./BillingPage";
 
 
 const REPORT: BillingReport = {
@@ -66,10 +66,9 @@ const REPORT: BillingReport = {
 };
 
 describe("billing", () => {
-  it("defaults to the last full month and names helpers", () => {
+  it("defaults to the last full month", () => {
     expect(lastFullMonth(new Date(Date.UTC(2026, 10, 29)))).toBe("2026-10");
     expect(lastFullMonth(new Date(Date.UTC(2026, 0, 5)))).toBe("2025-12");
-    expect(slug("Acme Corp. & Söhne")).toBe("acme-corp-sohne");
   });
 
   it("generates the report: rows, lines on expand, and the grand total with minor digits", async () => {
@@ -106,6 +105,7 @@ describe("billing", () => {
 
   it("exports: the save dialog, then export_report with the chosen path and format, then Open and Show", async () => {
     const ipc = mockCommands({
+      report_file_name: "Demo MSP - billing 2026-10 - all clients.pdf",
       choose_export_path: "/home/ann/billing.pdf",
       list_clients: ROWS,
       billing_report: REPORT,
@@ -122,8 +122,10 @@ describe("billing", () => {
     await screen.findByTestId("billing-table");
     await user.click(screen.getByTestId("billing-export-pdf"));
 
+    // The desk names the file after the issuing MSP; the dialog offers that name.
+    expect(ipc.argsOf("report_file_name")).toEqual([{ periodText: "2026-10", client: null, format: "pdf" }]);
     expect(ipc.argsOf("choose_export_path")).toEqual([
-      { defaultName: "billing-2026-10-all-clients.pdf", format: "pdf" },
+      { defaultName: "Demo MSP - billing 2026-10 - all clients.pdf", format: "pdf" },
     ]);
     const done = await screen.findByTestId("billing-exported");
     expect(done).toHaveTextContent("/home/ann/billing.pdf");
@@ -134,7 +136,6 @@ describe("billing", () => {
       client: null,
       format: "pdf",
       path: "/home/ann/billing.pdf",
-      msp_name: null,
     });
 
     await user.click(screen.getByTestId("billing-open"));
@@ -146,6 +147,7 @@ describe("billing", () => {
   it("names a one-client CSV by the company, and does nothing when the dialog is cancelled", async () => {
     const one = { ...REPORT, clients: [REPORT.clients[1]!] };
     const ipc = mockCommands({
+      report_file_name: (args: Record<string, unknown>) => `Demo MSP - billing ${String(args.periodText)} - Bolt Ltd.csv`,
       choose_export_path: null,
       list_clients: ROWS,
       billing_report: one,
@@ -160,7 +162,7 @@ describe("billing", () => {
     await user.click(screen.getByTestId("billing-export-csv"));
     await waitFor(() =>
       expect(ipc.argsOf("choose_export_path")).toEqual([
-        { defaultName: "billing-2026-10-bolt-ltd.csv", format: "csv" },
+        { defaultName: "Demo MSP - billing 2026-10 - Bolt Ltd.csv", format: "csv" },
       ]),
     );
     expect(ipc.argsOf("export_report")).toHaveLength(0);

@@ -32,7 +32,6 @@ import { useLocation, useNavigate } from "react-router";
 import { ALL_CLIENTS, commands, dialogs, errorMessage } from "../api/commands";
 import type { BillingReport } from "../bindings/BillingReport";
 import type { ClientBill } from "../bindings/ClientBill";
-import type { ClientRow } from "../bindings/ClientRow";
 import type { ExportFormat } from "../bindings/ExportFormat";
 import type { ExportSummary } from "../bindings/ExportSummary";
 import {
@@ -61,18 +60,6 @@ function periodOptions(now: Date = new Date()) {
     const name = formatMonth(value, true);
     return { value, label: i === 0 ? `${name} (to date)` : name };
   });
-}
-
-/** "Acme Corp." → "acme-corp". */
-export function slug(name: string): string {
-  return (
-    name
-      .normalize("NFKD")
-      .replace(/[\u0300-\u036f]/g, "")
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-+|-+$/g, "") || "client"
-  );
 }
 
 /** A report asked for; `run` counts them, so asking again calls again (and reloads the history). */
@@ -122,9 +109,10 @@ export function BillingPage() {
     if (!report.data || !request) return;
     const { data: r } = report;
     const chosen = request.client;
-    const name = chosen === null ? "all-clients" : slug(r.clients[0]?.company_name ?? nameOf(clients.data, chosen));
-    const path = await dialogs
-      .saveFile(`billing-${r.period}-${name}.${format}`, format)
+    // The desk names the file: the issuing MSP, the period, the client or "all clients".
+    const path = await commands
+      .reportFileName(r.period, chosen, format)
+      .then((name) => dialogs.saveFile(name, format))
       .catch((e: unknown) => {
         setExporting({ kind: "failed", message: errorMessage(e) });
         return null;
@@ -133,7 +121,7 @@ export function BillingPage() {
     setExporting({ kind: "running", format, step: null });
     try {
       const summary = await commands.exportReport(
-        { period: r.period, client: chosen, format, path, msp_name: null },
+        { period: r.period, client: chosen, format, path },
         (progress) => setExporting({ kind: "running", format, step: progress.step }),
       );
       setExporting({ kind: "done", summary });
@@ -251,10 +239,6 @@ export function BillingPage() {
       )}
     </Stack>
   );
-}
-
-function nameOf(clients: ClientRow[] | undefined, id: string): string {
-  return clients?.find((r) => r.id === id)?.company_name ?? id;
 }
 
 function ReportView({

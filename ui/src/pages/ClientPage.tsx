@@ -24,7 +24,8 @@ import {
 import { useCallback, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 
-import { ALL_CLIENTS, commands, type AuditEntry } from "../api/commands";
+import { commands, type AuditEntry } from "../api/commands";
+import type { AuditAction } from "../bindings/AuditAction";
 import type { BillingLine } from "../bindings/BillingLine";
 import type { ClientDetail } from "../bindings/ClientDetail";
 import type { QuotaKind } from "../bindings/QuotaKind";
@@ -245,15 +246,6 @@ export function UsageBar({ kind, used, limit }: { kind: QuotaKind; used: number;
 
 function Overview({ detail }: { detail: ClientDetail }) {
   const { client } = detail;
-  // The month to date, from the client's row of the list (null when it cannot be had).
-  const total = useCommand(
-    () =>
-      commands
-        .listClients({ ...ALL_CLIENTS, search: client.company_name })
-        .then((rows) => rows.find((r) => r.id === client.id)?.monthly_total ?? null)
-        .catch(() => null),
-    [client.id, client.company_name],
-  );
 
   return (
     <SimpleGrid cols={{ base: 1, md: 2 }} data-testid="overview">
@@ -287,7 +279,7 @@ function Overview({ detail }: { detail: ClientDetail }) {
             <Table.Tr>
               <Table.Th>Month to date</Table.Th>
               <Table.Td data-testid="overview-total">
-                {total.data === undefined ? <Loader size="xs" /> : formatMoney(total.data)}
+                {formatMoney(detail.monthly_total)}
               </Table.Td>
             </Table.Tr>
             <Table.Tr>
@@ -392,27 +384,35 @@ function ServersTab({ detail, active }: { detail: ClientDetail; active: boolean 
   );
 }
 
-/** The audit actions the Control Panel records, as sentences. */
-const ACTIONS: Record<string, string> = {
+/**
+ * Every audit action the Control Panel records, as a sentence. A Record over the generated
+ * union: an action added in Rust fails the type check until it has its label here.
+ */
+export const ACTION_LABELS: Record<AuditAction, string> = {
   "client.create": "Client created",
   "client.update": "Client updated",
   "client.quotas": "Quotas changed",
   "client.delete": "Client deleted",
+  "client.token": "Client token issued",
+  "price.update": "Price changed",
+  "fx.update": "Exchange rates changed",
   "server.create": "Server created",
   "server.delete": "Server deleted",
   "user.create": "User created",
   "user.delete": "User deleted",
-  "app.install": "App installed",
-  "app.uninstall": "App uninstalled",
+  "user.invite": "Invitation sent",
+  "user.password": "Portal password set",
   "catalog.update": "App catalog updated",
+  "app.create": "App installed",
+  "app.delete": "App uninstalled",
   "branding.update": "Branding updated",
-  "branding.asset": "Branding asset uploaded",
+  "branding.asset": "Branding image uploaded",
+  "branding.domain_verify": "Custom domain checked",
+  "operator.sign_in_failed": "Operator sign-in failed",
+  "user.sign_in_failed": "Portal sign-in failed",
+  "session.logout": "Signed out",
+  other: "Other action",
 };
-
-/** "server.create" → "Server created"; unknown actions as they are. */
-export function actionLabel(action: string): string {
-  return ACTIONS[action] ?? action;
-}
 
 function ActivityTab({ clientId }: { clientId: string }) {
   const activity = useCommand(() => commands.clientActivity(clientId), [clientId]);
@@ -453,7 +453,7 @@ function ActivityTable({ entries }: { entries: AuditEntry[] }) {
         {entries.map((e) => (
           <Table.Tr key={e.id} data-testid={`activity-row-${e.id}`}>
             <Table.Td>{formatDateTime(e.at)}</Table.Td>
-            <Table.Td title={e.action}>{actionLabel(e.action)}</Table.Td>
+            <Table.Td title={e.action}>{ACTION_LABELS[e.action]}</Table.Td>
             <Table.Td>
               {e.target_type} <Text span c="dimmed" size="xs" ff="monospace">{e.target_id}</Text>
             </Table.Td>

@@ -38,6 +38,12 @@ function listing(rows: ClientRow[]) {
   };
 }
 
+/** Stands in for the desk's search_key (the fixtures' names need only lower-casing, and
+ *  "Łódź" is spelled out where a test needs it). */
+function fold(args: Record<string, unknown>): string {
+  return String(args.search).trim().toLowerCase().replace("łódź", "lodz");
+}
+
 function shownIds(): string[] {
   return screen
     .getAllByTestId(/^client-(row|pending)-/)
@@ -46,7 +52,7 @@ function shownIds(): string[] {
 
 describe("client list", () => {
   it("shows the rows of list_clients with the seed's columns", async () => {
-    const ipc = mockCommands({ list_clients: listing(ROWS), queued_clients: [] });
+    const ipc = mockCommands({ list_clients: listing(ROWS), queued_clients: [], search_key: fold });
     renderClients();
     expect(screen.getByTestId("clients-loading")).toBeInTheDocument();
     const acme = await screen.findByTestId("client-row-acme");
@@ -79,7 +85,7 @@ describe("client list", () => {
   });
 
   it("sorts by servers on a header click, and reverses on the next", async () => {
-    mockCommands({ list_clients: listing(ROWS), queued_clients: [] });
+    mockCommands({ list_clients: listing(ROWS), queued_clients: [], search_key: fold });
     const user = userEvent.setup();
     renderClients();
     await screen.findByTestId("client-row-acme");
@@ -91,8 +97,32 @@ describe("client list", () => {
     expect(shownIds()).toEqual(["client-row-acme", "client-row-cobalt", "client-row-bolt"]);
   });
 
+  it("sorts by the desk's order, so Łódź sorts with the Ls", async () => {
+    // Places as the desk gives them: its fold puts "Łódź" with L, before "Société".
+    const rows = [
+      row("soc", "Société Générale", 1, "compliant", { order: { ...row("x", "X", 0).order, company_name: 2 } }),
+      row("lodz", "Łódź Hosting", 2, "compliant", {
+        order: { ...row("x", "X", 0).order, company_name: 1 },
+        search_text: "lodz hosting\nit@lodz.example\nbasic\nlodz",
+      }),
+      row("acme", "Acme Corp", 3, "compliant", { order: { ...row("x", "X", 0).order, company_name: 0 } }),
+    ];
+    const ipc = mockCommands({ list_clients: rows, queued_clients: [], search_key: fold });
+    const user = userEvent.setup();
+    renderClients();
+    await screen.findByTestId("client-row-acme");
+    await user.click(screen.getByTestId("sort-company_name"));
+    expect(shownIds()).toEqual(["client-row-acme", "client-row-lodz", "client-row-soc"]);
+    await user.click(screen.getByTestId("sort-company_name"));
+    expect(shownIds()).toEqual(["client-row-soc", "client-row-lodz", "client-row-acme"]);
+    // The search is folded by the desk: "Lodz" finds "Łódź Hosting".
+    await user.type(screen.getByTestId("clients-search"), "Lodz");
+    await waitFor(() => expect(shownIds()).toEqual(["client-row-lodz"]));
+    expect(ipc.lastArgsOf("search_key")).toEqual({ search: "Lodz" });
+  });
+
   it("filters with the search box, which / focuses", async () => {
-    mockCommands({ list_clients: listing(ROWS), queued_clients: [] });
+    mockCommands({ list_clients: listing(ROWS), queued_clients: [], search_key: fold });
     const user = userEvent.setup();
     renderClients();
     await screen.findByTestId("client-row-acme");
@@ -106,7 +136,7 @@ describe("client list", () => {
   });
 
   it("maps saved views to the query's filters", async () => {
-    const ipc = mockCommands({ list_clients: listing(ROWS), queued_clients: [] });
+    const ipc = mockCommands({ list_clients: listing(ROWS), queued_clients: [], search_key: fold });
     const user = userEvent.setup();
     renderClients();
     await screen.findByTestId("client-row-acme");
@@ -130,7 +160,9 @@ describe("client list", () => {
   it("shows queued creates as pending rows", async () => {
     mockCommands({
       list_clients: listing(ROWS),
-      queued_clients: [{ id: "q1", company_name: "Newco", contact_email: "it@newco.example", attempts: 1, last_error: null }],
+      queued_clients: [
+        { id: "q1", company_name: "Newco", contact_email: "it@newco.example", attempts: 1, last_error: null, search_text: "newco\nit@newco.example" },
+      ],
     });
     renderClients();
     const pending = await screen.findByTestId("client-pending-q1");
@@ -165,7 +197,7 @@ describe("client list", () => {
   });
 
   it("moves the selection with the arrow keys and opens with Enter", async () => {
-    mockCommands({ list_clients: listing(ROWS), queued_clients: [] });
+    mockCommands({ list_clients: listing(ROWS), queued_clients: [], search_key: fold });
     const user = userEvent.setup();
     renderClients();
     await screen.findByTestId("client-row-acme");
@@ -177,7 +209,7 @@ describe("client list", () => {
   });
 
   it("opens a client on click", async () => {
-    mockCommands({ list_clients: listing(ROWS), queued_clients: [] });
+    mockCommands({ list_clients: listing(ROWS), queued_clients: [], search_key: fold });
     const user = userEvent.setup();
     renderClients();
     await user.click(await screen.findByTestId("client-row-cobalt"));

@@ -45,7 +45,6 @@ import { ALL_CLIENTS, commands } from "../api/commands";
 import { benchOn, markPaint, markSince } from "../bench";
 import type { ClientQuery } from "../bindings/ClientQuery";
 import type { ClientRow } from "../bindings/ClientRow";
-import type { ComplianceStatus } from "../bindings/ComplianceStatus";
 import type { CreateOutcome } from "../bindings/CreateOutcome";
 import type { QueuedClient } from "../bindings/QueuedClient";
 import { CommandResult } from "../components/CommandResult";
@@ -72,29 +71,15 @@ const ROW_HEIGHT = 41;
 /** The list's size when the layout engine reports none (jsdom in tests). */
 const FALLBACK_RECT = { width: 1000, height: 600 };
 
-const COMPLIANCE_RANK: Record<ComplianceStatus, number> = {
-  compliant: 0,
-  approaching: 1,
-  over_quota: 2,
-};
-
+// Each column sorts by the row's place in the desk's order for it (`ClientRow.order`): names,
+// plans, compliance and amounts are never compared here.
 const columns: ColumnDef<ClientRow>[] = [
-  { id: "company_name", header: "Company", accessorFn: (r) => r.company_name.toLowerCase() },
-  { id: "servers", header: "Servers", accessorFn: (r) => r.server_count, sortDescFirst: false },
-  { id: "users", header: "Users", accessorFn: (r) => r.user_count, sortDescFirst: false },
-  { id: "plan", header: "Plan", accessorFn: (r) => r.plan_name.toLowerCase() },
-  {
-    id: "compliance",
-    header: "Compliance",
-    accessorFn: (r) => COMPLIANCE_RANK[r.compliance.status],
-    sortDescFirst: false,
-  },
-  {
-    id: "monthly_total",
-    header: "Monthly total",
-    accessorFn: (r) => (r.monthly_total ? Number(r.monthly_total.amount) : -Infinity),
-    sortDescFirst: false,
-  },
+  { id: "company_name", header: "Company", accessorFn: (r) => r.order.company_name, sortDescFirst: false },
+  { id: "servers", header: "Servers", accessorFn: (r) => r.order.servers, sortDescFirst: false },
+  { id: "users", header: "Users", accessorFn: (r) => r.order.users, sortDescFirst: false },
+  { id: "plan", header: "Plan", accessorFn: (r) => r.order.plan, sortDescFirst: false },
+  { id: "compliance", header: "Compliance", accessorFn: (r) => r.order.compliance, sortDescFirst: false },
+  { id: "monthly_total", header: "Monthly total", accessorFn: (r) => r.order.monthly_total, sortDescFirst: false },
 ];
 
 const WIDTHS: Record<string, string> = {
@@ -107,8 +92,9 @@ const WIDTHS: Record<string, string> = {
 };
 const NUMERIC = new Set(["servers", "users", "monthly_total"]);
 
-function matches(search: string, ...texts: string[]): boolean {
-  return search === "" || texts.some((t) => t.toLowerCase().includes(search));
+/** Whether a row's folded search text holds the folded search (both folded by the desk). */
+function matches(needle: string, searchText: string): boolean {
+  return searchText.includes(needle);
 }
 
 type Item = { pending: QueuedClient } | { row: ClientRow };
@@ -118,7 +104,16 @@ export function ClientsPage() {
   const refreshApp = useRefresh();
   const [view, setView] = useState<ViewId>("all");
   const [search, setSearch] = useState("");
-  const deferredSearch = useDeferredValue(search.trim().toLowerCase());
+  const deferredSearch = useDeferredValue(search);
+  // The search folded as the desk folds names ("lodz" finds "Łódź"); while a new key is on its
+  // way the previous one filters.
+  const searching = deferredSearch.trim() !== "";
+  const key = useCommand(() => commands.searchKey(deferredSearch), [deferredSearch], {
+    enabled: searching,
+    keepPrevious: true,
+    followDataVersion: false,
+  });
+  const needle = searching ? (key.data ?? "") : "";
   const [sorting, setSorting] = useState<SortingState>([]);
   const [chosen, setSelected] = useState(0);
   const [adding, setAdding] = useState(false);
@@ -169,10 +164,8 @@ export function ClientsPage() {
   const rows = load.data?.rows ?? EMPTY_ROWS;
   const filtered = useMemo(
     () =>
-      deferredSearch === ""
-        ? rows
-        : rows.filter((r) => matches(deferredSearch, r.company_name, r.contact_email, r.plan_name)),
-    [rows, deferredSearch],
+      needle === "" ? rows : rows.filter((r) => matches(needle, r.search_text)),
+    [rows, needle],
   );
   // Under `cargo xtask bench` only: the first paint with rows, and each keystroke's next frame
   // and filtered list (see ../bench.ts).
@@ -194,9 +187,11 @@ export function ClientsPage() {
   const pending = useMemo(
     () =>
       load.data && view === "all"
-        ? load.data.queued.filter((q) => matches(deferredSearch, q.company_name, q.contact_email))
+        ? needle === ""
+          ? load.data.queued
+          : load.data.queued.filter((q) => matches(needle, q.search_text))
         : EMPTY_QUEUE,
-    [load.data, view, deferredSearch],
+    [load.data, view, needle],
   );
 
   const table = useClientTable(filtered, sorting, setSorting);
@@ -466,7 +461,7 @@ export function ClientsPage() {
               </Table>
               {items.length === 0 && (
                 <Text c="dimmed" ta="center" py="xl" data-testid="clients-no-match">
-                  {deferredSearch ? "No client matches this search." : "No clients in this view."}
+                  {searching ? "No client matches this search." : "No clients in this view."}
                 </Text>
               )}
             </Box>

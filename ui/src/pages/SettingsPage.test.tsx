@@ -4,6 +4,7 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 import { act, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
+import type { UnsentWork } from "../bindings/UnsentWork";
 import { AppStateProvider } from "../state/AppState";
 import { setSyncIntervalMinutes } from "../state/syncInterval";
 import { ACCOUNT, SUMMARY } from "../test/fixtures";
@@ -63,9 +64,18 @@ describe("About panel", () => {
 
 const APP_INFO = { name: "MSP Desk", version: "1.0.0", data_dir: "/d", log_dir: "/d/logs" };
 
+const UNSENT: UnsentWork = {
+  server: "https://cp.example.com",
+  email: "ops@msp.example",
+  items: [
+    { kind: "draft", draft: "quotas", id: "acme", company_name: "Acme Corp", summary: "quotas draft of Acme Corp" },
+    { kind: "queued_client", draft: null, id: "q1", company_name: "Newco", summary: "new client Newco (not created yet)" },
+  ],
+};
+
 describe("Account panel", () => {
   it("shows the server and operator, and signs out", async () => {
-    const ipc = mockCommands({ app_info: APP_INFO, sign_out: null });
+    const ipc = mockCommands({ app_info: APP_INFO, sign_out: null, unsent_work: { ...UNSENT, items: [] } });
     const onSignedOut = vi.fn();
     const user = userEvent.setup();
     renderApp(
@@ -77,12 +87,67 @@ describe("Account panel", () => {
     expect(screen.getByTestId("account-email")).toHaveTextContent("ops@msp.example");
     await user.click(screen.getByTestId("sign-out"));
     await waitFor(() => expect(onSignedOut).toHaveBeenCalled());
-    expect(ipc.argsOf("sign_out")).toHaveLength(1);
+    // Nothing unsent: signed out at once, and only if that is still so.
+    expect(ipc.argsOf("sign_out")).toEqual([{ choice: "if_nothing_unsent" }]);
+  });
+
+  it("names unsent drafts before signing out and keeps them when asked", async () => {
+    const ipc = mockCommands({ app_info: APP_INFO, sign_out: null, unsent_work: UNSENT });
+    const onSignedOut = vi.fn();
+    const user = userEvent.setup();
+    renderApp(
+      <AppStateProvider initialAccount={ACCOUNT} onSignedOut={onSignedOut} autoSyncMs={0}>
+        <SettingsPage />
+      </AppStateProvider>,
+    );
+    await user.click(screen.getByTestId("sign-out"));
+    const list = await screen.findByTestId("sign-out-unsent");
+    expect(list).toHaveTextContent("quotas draft of Acme Corp");
+    expect(list).toHaveTextContent("new client Newco (not created yet)");
+    // Nothing has happened yet.
+    expect(ipc.argsOf("sign_out")).toEqual([]);
+    expect(onSignedOut).not.toHaveBeenCalled();
+    // Discarding needs its own confirmation, naming how much is lost.
+    expect(screen.getByTestId("unsent-discard")).toBeDisabled();
+    expect(screen.getByTestId("unsent-discard")).toHaveTextContent("Discard 2 changes and sign out");
+    await user.click(screen.getByTestId("sign-out-keep"));
+    await waitFor(() => expect(onSignedOut).toHaveBeenCalled());
+    expect(ipc.argsOf("sign_out")).toEqual([{ choice: "keep_unsent" }]);
+  });
+
+  it("exports unsent work, and discards it only once confirmed", async () => {
+    const ipc = mockCommands({
+      app_info: APP_INFO,
+      sign_out: null,
+      unsent_work: UNSENT,
+      choose_export_path: "/home/ann/unsent.json",
+      export_unsent: 2,
+    });
+    const onSignedOut = vi.fn();
+    const user = userEvent.setup();
+    renderApp(
+      <AppStateProvider initialAccount={ACCOUNT} onSignedOut={onSignedOut} autoSyncMs={0}>
+        <SettingsPage />
+      </AppStateProvider>,
+    );
+    await user.click(screen.getByTestId("sign-out"));
+    await user.click(await screen.findByTestId("sign-out-export"));
+    expect(await screen.findByTestId("sign-out-message")).toHaveTextContent(
+      "2 unsent changes written to /home/ann/unsent.json.",
+    );
+    expect(ipc.argsOf("choose_export_path")[0]).toMatchObject({ format: "json" });
+    expect(ipc.argsOf("export_unsent")).toEqual([{ path: "/home/ann/unsent.json" }]);
+    expect(onSignedOut).not.toHaveBeenCalled();
+    await user.click(screen.getByTestId("unsent-discard-sure"));
+    await user.click(screen.getByTestId("unsent-discard"));
+    await waitFor(() => expect(onSignedOut).toHaveBeenCalled());
+    expect(ipc.argsOf("sign_out")).toEqual([{ choice: "discard_unsent" }]);
   });
 
   it("keeps the user signed in and says why when sign out fails", async () => {
     mockCommands({
       app_info: APP_INFO,
+      unsent_work: null,
       sign_out: () => {
         throw { code: "keyring_unavailable", message: "The keyring is locked. Unlock it and try again." };
       },

@@ -27,7 +27,9 @@ import {
 import { useState } from "react";
 
 import { commands, errorMessage } from "../api/commands";
+import type { UnsentWork } from "../bindings/UnsentWork";
 import { CommandResult } from "../components/CommandResult";
+import { SignOutDialog } from "../components/UnsentWork";
 import { formatDateTime } from "../format";
 import { useCommand } from "../hooks/useCommand";
 import { useOptionalAppState } from "../state/AppState";
@@ -151,17 +153,38 @@ export function AccountPanel() {
   const app = useOptionalAppState();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [unsent, setUnsent] = useState<UnsentWork | null>(null);
   if (!app) return null;
   const { account } = app;
 
+  const appState = app;
+  /** Signs out at once when nothing is unsent; otherwise the dialog names it and asks. */
   async function signOut() {
     setBusy(true);
     setError(null);
     try {
-      await app?.signOut();
+      const work = await commands.unsentWork();
+      if (work && work.items.length > 0) {
+        setUnsent(work);
+        setBusy(false);
+        return;
+      }
+      await appState.signOut("if_nothing_unsent");
     } catch (e) {
       setError(errorMessage(e));
       setBusy(false);
+    }
+  }
+
+  async function publish() {
+    await appState.syncNow();
+    const left = await commands.unsentWork();
+    if (!left || left.items.length === 0) {
+      // Everything went: nothing stands in the way any more.
+      setUnsent(null);
+      await appState.signOut("if_nothing_unsent");
+    } else {
+      setUnsent(left);
     }
   }
 
@@ -208,9 +231,16 @@ export function AccountPanel() {
           Sign out
         </Button>
         <Text size="xs" c="dimmed">
-          Signing out removes this desk's tokens from the system keyring.
+          Signing out removes this desk's tokens from the system keyring. Unsent changes are named
+          first, never dropped without asking.
         </Text>
       </Group>
+      <SignOutDialog
+        work={unsent}
+        onClose={() => setUnsent(null)}
+        onSignOut={(choice) => appState.signOut(choice)}
+        onPublish={publish}
+      />
     </Card>
   );
 }

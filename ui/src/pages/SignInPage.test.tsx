@@ -118,3 +118,34 @@ describe("sign-in screen", () => {
     expect(first.error.code).toBe("offline");
   });
 });
+
+describe("work kept by an earlier sign-out", () => {
+  const KEPT = {
+    server: "https://cp.example.com",
+    email: "ann@msp.example",
+    items: [{ kind: "draft", draft: "branding", id: "acme", company_name: "Acme Corp", summary: "branding draft of Acme Corp" }],
+  };
+
+  it("is named with whose it is, and discarded only once confirmed", async () => {
+    let kept: typeof KEPT | null = KEPT;
+    const ipc = mockCommands({
+      default_server: null,
+      unsent_work: () => kept,
+      discard_kept_work: () => {
+        kept = null;
+        return null;
+      },
+    });
+    const user = userEvent.setup();
+    renderApp(<SignInPage onSignedIn={vi.fn()} />);
+    const notice = await screen.findByTestId("kept-work");
+    expect(notice).toHaveTextContent("1 change of ann@msp.example on https://cp.example.com was not sent");
+    expect(screen.getByTestId("kept-work-items")).toHaveTextContent("branding draft of Acme Corp");
+    await user.click(screen.getByTestId("kept-work-discard"));
+    expect(screen.getByTestId("unsent-discard")).toBeDisabled();
+    await user.click(screen.getByTestId("unsent-discard-sure"));
+    await user.click(screen.getByTestId("unsent-discard"));
+    await waitFor(() => expect(screen.queryByTestId("kept-work")).not.toBeInTheDocument());
+    expect(ipc.argsOf("discard_kept_work")).toHaveLength(1);
+  });
+});

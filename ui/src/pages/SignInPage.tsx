@@ -17,6 +17,7 @@ import { useState, type FormEvent } from "react";
 import { commands, errorMessage, fieldErrors, toCommandError } from "../api/commands";
 import type { Account } from "../bindings/Account";
 import type { Progress } from "../bindings/Progress";
+import { KeptWorkNotice } from "../components/UnsentWork";
 import { useCommand } from "../hooks/useCommand";
 import type { FirstSync } from "../state/AppState";
 
@@ -85,6 +86,8 @@ export function SignInPage({
   const [servers] = useState(rememberedServers);
 
   const defaultServer = useCommand(() => commands.defaultServer().catch(() => null), []).data;
+  // Work an earlier sign-out kept: named here, with whose it is.
+  const kept = useCommand(() => commands.unsentWork().catch(() => null), [], { followDataVersion: false });
   const server = typedServer ?? (defaultServer === undefined ? "" : defaultServer || servers[0] || "");
 
   const check = checkServerUrl(server);
@@ -139,6 +142,10 @@ export function SignInPage({
                 Sign in to your Control Panel.
               </Text>
             </Stack>
+
+            {kept.data && kept.data.items.length > 0 && (
+              <KeptWorkNotice work={kept.data} onDiscarded={kept.reload} />
+            )}
 
             {error && (
               <Alert

@@ -14,6 +14,7 @@ import {
 import { commands, errorMessage, events, toCommandError, type CommandError } from "../api/commands";
 import type { Account } from "../bindings/Account";
 import type { Progress } from "../bindings/Progress";
+import type { SignOut } from "../bindings/SignOut";
 import type { SyncSummary } from "../bindings/SyncSummary";
 import { DEFAULT_SYNC_INTERVAL, useSyncIntervalMinutes } from "./syncInterval";
 
@@ -42,7 +43,8 @@ export interface AppState {
   sync: SyncState;
   syncNow: () => Promise<void>;
   cancelSync: () => Promise<void>;
-  signOut: () => Promise<void>;
+  /** Signs out as `choice` says about unsent work (see SignOutDialog). */
+  signOut: (choice: SignOut) => Promise<void>;
 }
 
 const AppStateContext = createContext<AppState | null>(null);
@@ -149,8 +151,8 @@ export function AppStateProvider({
     await commands.cancelSync().catch(() => false);
   }, []);
 
-  const signOut = useCallback(async () => {
-    await commands.signOut();
+  const signOut = useCallback(async (choice: SignOut) => {
+    await commands.signOut(choice);
     onSignedOut();
   }, [onSignedOut]);
 

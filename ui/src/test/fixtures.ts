@@ -31,14 +31,23 @@ export function row(
     monthly_total: { amount: `${server_count * 10}.00`, currency: "EUR" },
     drafts: [],
     conflicts: [],
+    // As the desk would send them: every place 0 (tests that sort give their own), the
+    // search text folded (here the names are plain ASCII, so lower-casing is the fold).
+    order: { company_name: 0, servers: 0, users: 0, plan: 0, compliance: 0, monthly_total: 0 },
+    search_text: `${company_name}\nit@${id}.example\nbasic\n${id}`.toLowerCase(),
     ...extra,
   };
 }
 
+/** Places in each column's order (as the desk computes them for these three rows). */
+function places(company_name: number, servers: number, compliance: number) {
+  return { company_name, servers, users: servers, plan: company_name, compliance, monthly_total: servers };
+}
+
 export const ROWS: ClientRow[] = [
-  row("acme", "Acme Corp", 3, "compliant"),
-  row("bolt", "Bolt Ltd", 12, "over_quota"),
-  row("cobalt", "Cobalt GmbH", 7, "approaching", { drafts: ["quotas"] }),
+  row("acme", "Acme Corp", 3, "compliant", { order: places(0, 0, 0) }),
+  row("bolt", "Bolt Ltd", 12, "over_quota", { order: places(1, 2, 2) }),
+  row("cobalt", "Cobalt GmbH", 7, "approaching", { drafts: ["quotas"], order: places(2, 1, 1) }),
 ];
 
 export const PLANS: Plan[] = [
@@ -135,6 +144,7 @@ export function detail(extra: Partial<ClientDetail> = {}): ClientDetail {
     },
     drafts: [],
     conflicts: [],
+    monthly_total: { amount: "45.10", currency: "EUR" },
     ...extra,
   };
 }

@@ -66,6 +66,9 @@ pub enum AuditAction {
     /// A token was revoked by `POST /auth/logout` (target: its `jti`).
     #[serde(rename = "session.logout")]
     SessionLogout,
+    /// An action this build does not know (a newer server's); never recorded by this one.
+    #[serde(other, rename = "other")]
+    Other,
 }
 
 /// The kind of thing an audit entry acted on.
@@ -83,10 +86,14 @@ pub enum AuditTarget {
     Branding,
     Operator,
     Session,
+    /// A kind this build does not know (a newer server's).
+    #[serde(other)]
+    Other,
 }
 
 impl AuditAction {
-    /// Every action, for lookups by stored name and for tests that must cover each one.
+    /// Every action the server records, for lookups by stored name and for tests that must
+    /// cover each one (not [`AuditAction::Other`]).
     pub const ALL: [Self; 22] = [
         Self::ClientCreate,
         Self::ClientUpdate,
@@ -138,6 +145,7 @@ impl AuditAction {
             Self::OperatorSignInFailed => "operator.sign_in_failed",
             Self::UserSignInFailed => "user.sign_in_failed",
             Self::SessionLogout => "session.logout",
+            Self::Other => "other",
         }
     }
 
@@ -171,6 +179,7 @@ impl AuditAction {
             }
             Self::OperatorSignInFailed => AuditTarget::Operator,
             Self::SessionLogout => AuditTarget::Session,
+            Self::Other => AuditTarget::Other,
         }
     }
 }
@@ -190,6 +199,7 @@ impl AuditTarget {
             Self::Branding => "branding",
             Self::Operator => "operator",
             Self::Session => "session",
+            Self::Other => "other",
         }
     }
 }
@@ -226,5 +236,9 @@ mod tests {
             assert_eq!(target, serde_json::json!(action.target().as_str()));
         }
         assert_eq!(AuditAction::from_name("app.install"), None);
+        // A newer server's action reads as `other`, so older desks still show the log.
+        let newer: AuditAction = serde_json::from_value(serde_json::json!("backup.run"))
+            .unwrap_or(AuditAction::ClientCreate);
+        assert_eq!(newer, AuditAction::Other);
     }
 }

@@ -33,10 +33,17 @@ async fn a_branding_draft_is_checked_previewed_and_published_with_its_logo() {
         (check.errors[0].line, check.errors[0].column),
         (Some(2), Some(1))
     );
-    assert!(
-        check.errors[0].message.contains("@import"),
+    // The position is said once, in the sentence; the reason alone goes to the editor's mark.
+    assert_eq!(
+        check.errors[0].message.matches("line 2, column 1").count(),
+        1,
         "{}",
         check.errors[0].message
+    );
+    let reason = check.errors[0].reason.as_deref().unwrap();
+    assert!(
+        reason.contains("@import") && !reason.contains("line 2"),
+        "{reason}"
     );
     let warning = check
         .warnings

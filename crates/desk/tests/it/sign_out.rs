@@ -2,7 +2,7 @@
 //! as the user chooses; kept work waits for the next sign-in to the same account.
 
 use mspdesk_api::types::CreateClient;
-use mspdesk_desk::{CreateOutcome, Desk, DeskError, DraftKind, QuotaChanges, SignOut, UnsentItem};
+use mspdesk_desk::{CreateOutcome, Desk, DeskError, DraftKind, QuotaChanges, SignOut, UnsentKind};
 use mspdesk_domain::{Email, QuotaKind};
 
 use crate::support::*;
@@ -81,10 +81,9 @@ async fn sign_out_names_unsent_work_and_keeps_it_for_the_same_account() {
     let kept = Desk::kept_work(&w.data).await.unwrap().unwrap();
     assert_eq!(kept.items.len(), 2);
     assert_eq!(kept.email, mspdesk_testkit::DEMO_EMAIL);
-    assert!(kept
-        .items
-        .iter()
-        .any(|i| matches!(i, UnsentItem::Draft { draft: DraftKind::Quotas, client: c, .. } if *c == client.id)));
+    assert!(kept.items.iter().any(|i| i.kind == UnsentKind::Draft
+        && i.draft == Some(DraftKind::Quotas)
+        && i.id == client.id.as_uuid()));
 
     // The next sign-in to the same account finds it and publishes it.
     let server = mspdesk_testkit::Server::start(&w.pool).await;

@@ -51,7 +51,7 @@ function rules(body: UpdateBranding): BrandingCheck {
   for (const field of ["primary_color", "secondary_color", "accent_color"] as const) {
     const value = body[field];
     if (value !== null && !/^#[0-9a-fA-F]{6}$/.test(value)) {
-      check.errors.push({ field, message: "Enter a colour as #RRGGBB.", line: null, column: null });
+      check.errors.push({ field, message: "Enter a colour as #RRGGBB.", reason: null, line: null, column: null });
     }
   }
   if (body.primary_color?.toUpperCase() === "#FFFF00") {
@@ -65,7 +65,14 @@ function rules(body: UpdateBranding): BrandingCheck {
   (body.custom_css ?? "").split("\n").forEach((text, i) => {
     const at = text.indexOf("@import");
     if (at >= 0) {
-      check.errors.push({ field: "custom_css", message: "@import is not allowed.", line: i + 1, column: at + 1 });
+      // Worded as the desk words it: the position in the sentence, the reason on its own.
+      check.errors.push({
+        field: "custom_css",
+        message: `line ${i + 1}, column ${at + 1}: @import is not allowed.`,
+        reason: "@import is not allowed.",
+        line: i + 1,
+        column: at + 1,
+      });
     }
   });
   return check;
@@ -256,7 +263,8 @@ describe("branding tab", () => {
     setCss(editor, ".login { color: red; }\n  @import url(https://evil.example/x.css);\n");
 
     const errors = await screen.findByTestId("branding-css-errors");
-    expect(errors).toHaveTextContent("Line 2, column 3: @import is not allowed.");
+    // The position is said once (it used to be "Line 2, column 3: line 2, column 3: …").
+    expect(errors).toHaveTextContent(/^line 2, column 3: @import is not allowed\.$/);
     expect(screen.getByTestId("branding-save-state")).toHaveTextContent("Not saved: fix the errors below");
     expect(screen.getByTestId("branding-publish")).toBeDisabled();
     // The same error is a diagnostic in the editor, on "@import" of line 2.

@@ -26,7 +26,6 @@ import { IconAlertTriangle, IconCheck, IconCopy, IconPhoto, IconTrash } from "@t
 import { lazy, Suspense, useMemo, useState, type ReactNode } from "react";
 
 import type { AssetKind } from "../../bindings/AssetKind";
-import type { BrandingIssue } from "../../bindings/BrandingIssue";
 import type { BrandingView } from "../../bindings/BrandingView";
 import type { BrandingWarning } from "../../bindings/BrandingWarning";
 import type { ClientDetail } from "../../bindings/ClientDetail";
@@ -76,14 +75,6 @@ const SAVE_STATES: Record<SaveState, { text: string; color: string }> = {
   draft: { text: "Draft saved on this desk", color: "dimmed" },
   synced: { text: "No changes since the last sync", color: "dimmed" },
 };
-
-/** "Line 3, column 5: message" (or just the message when it has no position). */
-export function issueText(issue: Pick<BrandingIssue, "line" | "column" | "message">): string {
-  if (issue.line === null) return issue.message;
-  return issue.column === null
-    ? `Line ${issue.line}: ${issue.message}`
-    : `Line ${issue.line}, column ${issue.column}: ${issue.message}`;
-}
 
 /** The later of two verification states of one domain (by `checked_at`). On a tie, the one
  * that says why: a check that got no DNS answer keeps `checked_at` and only adds a reason. */
@@ -156,6 +147,12 @@ function BrandingForm({
 }) {
   const { check, checkError, fieldErrors, busy, notice, verification, verifyError, set } = branding;
   const cssProblems = useMemo(() => (check?.errors ?? []).filter((e) => e.field === "custom_css"), [check]);
+  // At their place in the editor the reason alone; below it the whole sentence, position
+  // included, as the desk words it (nothing here formats a position).
+  const cssMarks = useMemo(
+    () => cssProblems.map((p) => ({ message: p.reason ?? p.message, line: p.line, column: p.column })),
+    [cssProblems],
+  );
   const warnings = useMemo(() => {
     const out: Record<string, BrandingWarning> = {};
     for (const w of check?.warnings ?? []) out[w.field] ??= w;
@@ -314,7 +311,7 @@ function BrandingForm({
                 <CssEditor
                   value={draft.custom_css ?? ""}
                   onChange={(value) => set("custom_css", value)}
-                  problems={cssProblems}
+                  problems={cssMarks}
                   dark={dark}
                   label="Custom CSS"
                   placeholder="/* e.g. .login-form { border-radius: 12px; } */"
@@ -325,7 +322,7 @@ function BrandingForm({
                 <Stack gap={2} role="list" aria-label="Custom CSS errors" data-testid="branding-css-errors">
                   {cssProblems.map((p, i) => (
                     <Text key={i} size="sm" c="red" role="listitem">
-                      {issueText(p)}
+                      {p.message}
                     </Text>
                   ))}
                 </Stack>

@@ -28,7 +28,7 @@ function view(body: UpdateBranding, hasDraft = false): BrandingView {
 /** A check that tells which body it was of (a warning naming the company). */
 function checkOf(body: UpdateBranding): BrandingCheck {
   return {
-    errors: body.primary_color === "#12" ? [{ field: "primary_color", message: "Enter a colour as #RRGGBB.", line: null, column: null }] : [],
+    errors: body.primary_color === "#12" ? [{ field: "primary_color", message: "Enter a colour as #RRGGBB.", reason: null, line: null, column: null }] : [],
     warnings: [{ field: "company_name", message: body.company_name ?? "", ratio: 1, suggestion: null }],
   };
 }
