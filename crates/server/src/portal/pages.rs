@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::cookies::{self, Life};
 use super::{content_security_policy, resolve_host, unknown_host, HostKind, Site};
-use crate::auth::{hash_password, password_work, verify_password};
+use crate::auth::{attempt_sign_in, hash_password, password_work, SignInAttempt};
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
 use crate::extract::PeerIp;
@@ -454,12 +454,39 @@ pub async fn sign_in(
         }
         let account = format!("{}:{}", site.tenant, email.to_lowercase());
         let address = throttle::address_key(peer);
-        let keys = [
-            (PORTAL_ACCOUNT, account.as_str()),
-            (PORTAL_ADDRESS, address.as_str()),
-        ];
-        let attempt = match throttle::reserve(&state.pool, &keys).await {
-            Ok(attempt) => attempt,
+        let attempt = SignInAttempt {
+            account: (PORTAL_ACCOUNT, &account),
+            address: (PORTAL_ADDRESS, &address),
+            password: SecretString::from(body.password),
+        };
+        let outcome = attempt_sign_in(
+            &state,
+            attempt,
+            async || {
+                let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+                let found = accounts::credentials(&mut tx, email).await?;
+                tx.commit().await?;
+                Ok(found)
+            },
+            // Audited in the client's tenant, with the user as the actor.
+            async |&user_id| {
+                let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+                audit::record(
+                    &mut tx,
+                    user_id,
+                    Action::UserSignInFailed,
+                    &user_id.to_string(),
+                )
+                .await?;
+                tx.commit().await
+            },
+        )
+        .await;
+        let user_id = match outcome {
+            Ok(Some(user_id)) => user_id,
+            Ok(None) => {
+                return refuse(StatusCode::UNAUTHORIZED, email, "Wrong e-mail or password.")
+            }
             Err(AppError::TooManyRequests(wait)) => {
                 let text = format!(
                     "Too many failed sign-ins. Try again in {}.",
@@ -473,39 +500,6 @@ pub async fn sign_in(
             }
             Err(e) => return Err(e),
         };
-        let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
-        let found = accounts::credentials(&mut tx, email).await?;
-        tx.commit().await?;
-        // An unknown e-mail costs the same as a wrong password.
-        let hash = found
-            .as_ref()
-            .map_or_else(|| state.dummy_hash.as_ref().clone(), |(_, h)| h.clone());
-        let password = SecretString::from(body.password);
-        let matches = match password_work(&state, move || verify_password(&password, &hash)).await {
-            Ok(matches) => matches,
-            Err(busy) => {
-                attempt.refund(&state.pool).await?;
-                return Err(busy);
-            }
-        };
-        let user_id = match found {
-            Some((user_id, _)) if matches => user_id,
-            Some((user_id, _)) => {
-                // Audited in the client's tenant, with the user as the actor.
-                let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
-                audit::record(
-                    &mut tx,
-                    user_id,
-                    Action::UserSignInFailed,
-                    &user_id.to_string(),
-                )
-                .await?;
-                tx.commit().await?;
-                return refuse(StatusCode::UNAUTHORIZED, email, "Wrong e-mail or password.");
-            }
-            None => return refuse(StatusCode::UNAUTHORIZED, email, "Wrong e-mail or password."),
-        };
-        attempt.succeeded(&state.pool, PORTAL_ACCOUNT).await?;
         let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
         let (token, _) = accounts::start_session(&mut tx, user_id).await?;
         tx.commit().await?;

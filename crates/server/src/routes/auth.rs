@@ -6,18 +6,16 @@ use axum::response::Response;
 use mspdesk_api::types::{ClientToken, LoginRequest, LoginResponse, Role};
 use mspdesk_api::Problem;
 use mspdesk_domain::{ClientId, Email, TenantId};
-use uuid::Uuid;
 
 use super::{mutate, parse_id, Actor};
 use crate::auth::{
-    password_work, revoke_token, verify_password, MspAdmin, Session, CLIENT_TOKEN_LIFETIME,
+    attempt_sign_in, revoke_token, MspAdmin, Session, SignInAttempt, CLIENT_TOKEN_LIFETIME,
 };
-use crate::db::login_tx;
 use crate::error::{AppError, AppResult};
 use crate::extract::{respond, Body, PeerIp};
 use crate::store::audit::Action;
-use crate::store::clients;
 use crate::store::throttle::{self, OPERATOR_ACCOUNT, OPERATOR_ADDRESS};
+use crate::store::{clients, operators};
 use crate::AppState;
 
 const BAD_LOGIN: AppError = AppError::Unauthorized("wrong e-mail or password");
@@ -44,33 +42,20 @@ pub async fn login(
         email.to_lowercase()
     };
     let address = throttle::address_key(peer);
-    let keys = [
-        (OPERATOR_ACCOUNT, account.as_str()),
-        (OPERATOR_ADDRESS, address.as_str()),
-    ];
-    let attempt = throttle::reserve(&state.pool, &keys).await?;
-    let mut tx = login_tx(&state.pool, &email).await?;
-    let found: Option<(Uuid, Uuid, String)> = sqlx::query_as(
-        "SELECT id, tenant_id, password_hash FROM operators WHERE lower(email) = lower($1)",
-    )
-    .bind(&email)
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let hash = found
-        .as_ref()
-        .map_or_else(|| state.dummy_hash.as_ref().clone(), |(_, _, h)| h.clone());
-    let password = body.password;
-    let matches = match password_work(&state, move || verify_password(&password, &hash)).await {
-        Ok(matches) => matches,
-        Err(busy) => {
-            attempt.refund(&state.pool).await?;
-            return Err(busy);
-        }
+    let attempt = SignInAttempt {
+        account: (OPERATOR_ACCOUNT, &account),
+        address: (OPERATOR_ADDRESS, &address),
+        password: body.password,
     };
-    let (operator, tenant) = match (found, matches) {
-        (Some((id, tenant, _)), true) => (id, tenant),
-        (Some((id, tenant, _)), false) => {
+    let signed_in = attempt_sign_in(
+        &state,
+        attempt,
+        async || {
+            Ok(operators::credentials(&state.pool, &email)
+                .await?
+                .map(|(id, tenant, hash)| ((id, tenant), hash)))
+        },
+        async |&(id, tenant)| {
             let tenant =
                 TenantId::try_from(tenant).map_err(|e| AppError::Internal(e.to_string()))?;
             let failed = Actor { tenant, actor: id };
@@ -79,14 +64,13 @@ pub async fn login(
             })
             .await?;
             tracing::warn!(%tenant, operator = %id, "failed sign-in");
-            return Err(BAD_LOGIN);
-        }
-        (None, _) => {
-            tracing::warn!(address = %address, "failed sign-in for an unknown e-mail");
-            return Err(BAD_LOGIN);
-        }
+            Ok(())
+        },
+    )
+    .await?;
+    let Some((operator, tenant)) = signed_in else {
+        return Err(BAD_LOGIN);
     };
-    attempt.succeeded(&state.pool, OPERATOR_ACCOUNT).await?;
     let tenant = TenantId::try_from(tenant).map_err(|e| AppError::Internal(e.to_string()))?;
     let (token, expires_at) = state.keys.issue(
         operator,

@@ -1,57 +1,22 @@
-//! Authentication: signing keys shared through the database, JWTs (EdDSA only), argon2id
-//! passwords, and the extractors that turn a verified token into a tenant.
+//! Signing keys: Ed25519 keys shared by every instance through the database, reloaded on a
+//! timer, and the tokens they sign and verify (EdDSA only).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use axum::extract::FromRequestParts;
-use axum::http::header;
-use axum::http::request::Parts;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use mspdesk_api::types::Role;
 use mspdesk_domain::TenantId;
 use ring::signature::KeyPair;
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use secrecy::SecretString;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::{Claims, Minter, AUDIENCE, INVALID, ISSUER};
 use crate::error::{AppError, AppResult};
-use crate::AppState;
-
-pub const ISSUER: &str = "mspdesk-control-panel";
-pub const AUDIENCE: &str = "mspdesk";
-pub const MSP_TOKEN_LIFETIME: Duration = Duration::hours(8);
-pub const CLIENT_TOKEN_LIFETIME: Duration = Duration::hours(1);
-
-/// The claims of every token. `tid` is required: a token without one does not deserialize and
-/// is rejected, never read as "all tenants".
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Claims {
-    pub sub: Uuid,
-    pub tid: TenantId,
-    pub role: Role,
-    pub iss: String,
-    pub aud: String,
-    pub iat: i64,
-    pub exp: i64,
-    pub jti: Uuid,
-    /// On a client token: the `jti` of the MSP token it was minted with. Signing that token out
-    /// ends this one too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<Uuid>,
-}
-
-/// The MSP session a client token is minted in (see [`Keys::issue`]).
-#[derive(Debug, Clone, Copy)]
-pub struct Minter {
-    /// The MSP token's `jti`.
-    pub session: Uuid,
-    /// The MSP token's `exp`.
-    pub expires: i64,
-}
+use crate::store::keys as store;
 
 struct SigningKey {
     kid: String,
@@ -118,9 +83,6 @@ pub struct KeyInfo {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// Serialises key creation across instances and the command line.
-const KEY_LOCK: i64 = 7_243_001;
-
 /// Inserts a new Ed25519 key and returns its id.
 async fn insert_key(conn: &mut sqlx::PgConnection) -> Result<String, KeyError> {
     let rng = ring::rand::SystemRandom::new();
@@ -129,12 +91,7 @@ async fn insert_key(conn: &mut sqlx::PgConnection) -> Result<String, KeyError> {
     let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
         .map_err(|_| KeyError::Generate)?;
     let kid = Uuid::now_v7().to_string();
-    sqlx::query("INSERT INTO signing_keys (kid, private_der, public_raw) VALUES ($1, $2, $3)")
-        .bind(&kid)
-        .bind(pkcs8.as_ref())
-        .bind(pair.public_key().as_ref())
-        .execute(&mut *conn)
-        .await?;
+    store::insert(conn, &kid, pkcs8.as_ref(), pair.public_key().as_ref()).await?;
     tracing::info!(%kid, "created a new token signing key");
     Ok(kid)
 }
@@ -143,15 +100,8 @@ async fn insert_key(conn: &mut sqlx::PgConnection) -> Result<String, KeyError> {
 async fn ensure_a_key(pool: &PgPool) -> Result<(), KeyError> {
     let mut tx = pool.begin().await?;
     // Two instances starting at once must not both create a "first" key.
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(KEY_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    let any: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM signing_keys WHERE revoked_at IS NULL)")
-            .fetch_one(&mut *tx)
-            .await?;
-    if !any {
+    store::lock(&mut tx).await?;
+    if !store::any_in_force(&mut tx).await? {
         insert_key(&mut tx).await?;
     }
     tx.commit().await?;
@@ -163,10 +113,7 @@ async fn ensure_a_key(pool: &PgPool) -> Result<(), KeyError> {
 /// older keys keep verifying the tokens they signed until those expire.
 pub async fn rotate_keys(pool: &PgPool) -> Result<String, KeyError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(KEY_LOCK)
-        .execute(&mut *tx)
-        .await?;
+    store::lock(&mut tx).await?;
     let kid = insert_key(&mut tx).await?;
     tx.commit().await?;
     Ok(kid)
@@ -176,25 +123,11 @@ pub async fn rotate_keys(pool: &PgPool) -> Result<String, KeyError> {
 /// after its next reload. When no key is left in force, a new one is created (returned).
 pub async fn revoke_key(pool: &PgPool, kid: &str) -> Result<Option<String>, KeyError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(KEY_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    let revoked = sqlx::query(
-        "UPDATE signing_keys SET revoked_at = now() WHERE kid = $1 AND revoked_at IS NULL",
-    )
-    .bind(kid)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if revoked == 0 {
+    store::lock(&mut tx).await?;
+    if !store::revoke(&mut tx, kid).await? {
         return Err(KeyError::Unknown(kid.to_owned()));
     }
-    let any: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM signing_keys WHERE revoked_at IS NULL)")
-            .fetch_one(&mut *tx)
-            .await?;
-    let created = if any {
+    let created = if store::any_in_force(&mut tx).await? {
         None
     } else {
         Some(insert_key(&mut tx).await?)
@@ -206,12 +139,8 @@ pub async fn revoke_key(pool: &PgPool, kid: &str) -> Result<Option<String>, KeyE
 
 /// Every stored key, newest first.
 pub async fn list_keys(pool: &PgPool) -> Result<Vec<KeyInfo>, KeyError> {
-    let rows: Vec<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT kid, created_at, revoked_at FROM signing_keys ORDER BY created_at DESC, kid DESC",
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
+    Ok(store::all(pool)
+        .await?
         .into_iter()
         .map(|(kid, created_at, revoked_at)| KeyInfo {
             kid,
@@ -235,20 +164,7 @@ impl Keys {
     }
 
     async fn load(pool: &PgPool) -> Result<KeySet, KeyError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            kid: String,
-            private_der: Vec<u8>,
-            public_raw: Vec<u8>,
-            age_ms: i64,
-        }
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT kid, private_der, public_raw,
-                    greatest(0, (extract(epoch FROM now() - created_at) * 1000)::bigint) AS age_ms
-             FROM signing_keys WHERE revoked_at IS NULL ORDER BY created_at DESC, kid DESC",
-        )
-        .fetch_all(pool)
-        .await?;
+        let rows = store::in_force(pool).await?;
         let loaded_at = std::time::Instant::now();
         if rows.is_empty() {
             return Err(KeyError::Unknown("(none in force)".to_owned()));
@@ -397,249 +313,6 @@ impl Keys {
         validation.leeway = 5;
         let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|_| INVALID)?;
         Ok(data.claims)
-    }
-}
-
-const INVALID: AppError = AppError::Unauthorized("the token is invalid or expired");
-
-/// Refuses a token that was signed out (`POST /auth/logout`), or minted in a session that was,
-/// or whose client or user was deleted: one indexed query, run only for tokens whose signature
-/// holds.
-pub async fn check_revoked(pool: &PgPool, claims: &Claims) -> AppResult<()> {
-    let tokens: Vec<Uuid> = std::iter::once(claims.jti).chain(claims.sid).collect();
-    let revoked: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ANY($1))
-             OR EXISTS (SELECT 1 FROM revoked_subjects WHERE subject = ANY($2))",
-    )
-    .bind(tokens)
-    .bind([claims.tid.as_uuid(), claims.sub])
-    .fetch_one(pool)
-    .await?;
-    if revoked {
-        Err(INVALID)
-    } else {
-        Ok(())
-    }
-}
-
-/// Ends one token on every instance (`POST /auth/logout`). Now and then, entries of tokens
-/// that have expired anyway are purged.
-pub async fn revoke_token(pool: &PgPool, claims: &Claims) -> AppResult<()> {
-    let expires = DateTime::<Utc>::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
-    sqlx::query(
-        "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
-    )
-    .bind(claims.jti)
-    .bind(expires)
-    .execute(pool)
-    .await?;
-    if rand::random::<u8>() < 8 {
-        sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < now() - interval '1 hour'")
-            .execute(pool)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Runs a password check (or hash) on the blocking pool, at most
-/// [`Settings::password_checks`](crate::Settings::password_checks) at once: a request that
-/// finds no free slot within [`Settings::password_wait`](crate::Settings::password_wait) is
-/// answered 503 with `Retry-After`, so a burst of sign-ins cannot take every core and the
-/// memory argon2 needs.
-pub async fn password_work<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> AppResult<T> {
-    let permit = tokio::time::timeout(
-        state.settings.password_wait,
-        Arc::clone(&state.password_checks).acquire_owned(),
-    )
-    .await
-    .map_err(|_| {
-        tracing::warn!("every password-check slot is busy: a sign-in was turned away");
-        AppError::Unavailable(1)
-    })?
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || {
-        let _slot = permit;
-        work()
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Passwords
-
-/// Hashes a password with argon2id (the crate's defaults: 19 MiB, 2 passes).
-pub fn hash_password(password: &SecretString) -> AppResult<String> {
-    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(password.expose_secret().as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("hashing a password: {e}")))
-}
-
-/// Checks a password against a stored hash; false for a malformed hash.
-pub fn verify_password(password: &SecretString, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            argon2::Argon2::default()
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// A hash of a random password, checked against when the e-mail is unknown, so that a login
-/// with an unknown e-mail costs the same as one with a wrong password.
-pub fn dummy_hash() -> String {
-    let random: String = (0..32)
-        .map(|_| char::from(b'a' + rand::random::<u8>() % 26))
-        .collect();
-    hash_password(&random.into()).unwrap_or_default()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Extractors
-
-fn bearer(parts: &Parts) -> AppResult<&str> {
-    let value = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .ok_or(AppError::Unauthorized("sign in first: no bearer token"))?;
-    let value = value
-        .to_str()
-        .map_err(|_| AppError::Unauthorized("the token is invalid or expired"))?;
-    value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(AppError::Unauthorized("sign in first: no bearer token"))
-}
-
-/// An MSP operator, acting in its provider tenant.
-#[derive(Debug, Clone, Copy)]
-pub struct MspAdmin {
-    pub tenant: TenantId,
-    pub actor: Uuid,
-    /// The token's session, for the client tokens minted in it.
-    pub minter: Minter,
-}
-
-/// Someone acting inside one client's tenant.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAdmin {
-    pub tenant: TenantId,
-    pub actor: Uuid,
-}
-
-/// Any signed-in operator, with an MSP's token or a client's, acting in that token's tenant:
-/// for what both may read, such as the template library (an MSP without clients needs it too).
-#[derive(Debug, Clone, Copy)]
-pub struct Operator {
-    pub tenant: TenantId,
-    pub actor: Uuid,
-}
-
-/// The bearer token's claims, verified and not revoked.
-async fn verified(parts: &Parts, state: &AppState) -> AppResult<Claims> {
-    let claims = state.keys.verify(bearer(parts)?)?;
-    check_revoked(&state.pool, &claims).await?;
-    Ok(claims)
-}
-
-/// The verified token's claims, if its role is `role`; otherwise 403 with `refusal`.
-async fn scoped(
-    parts: &Parts,
-    state: &AppState,
-    role: Role,
-    refusal: &'static str,
-) -> AppResult<Claims> {
-    let claims = verified(parts, state).await?;
-    if claims.role == role {
-        Ok(claims)
-    } else {
-        Err(AppError::Forbidden(refusal))
-    }
-}
-
-impl FromRequestParts<AppState> for MspAdmin {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let claims = scoped(
-            parts,
-            state,
-            Role::MspAdmin,
-            "this needs an MSP operator's token",
-        )
-        .await?;
-        Ok(Self {
-            tenant: claims.tid,
-            actor: claims.sub,
-            minter: Minter {
-                session: claims.jti,
-                expires: claims.exp,
-            },
-        })
-    }
-}
-
-impl FromRequestParts<AppState> for ClientAdmin {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let claims = scoped(
-            parts,
-            state,
-            Role::ClientAdmin,
-            "this needs a client token: get one with POST /clients/{id}/token",
-        )
-        .await?;
-        Ok(Self {
-            tenant: claims.tid,
-            actor: claims.sub,
-        })
-    }
-}
-
-impl FromRequestParts<AppState> for Operator {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let claims = verified(parts, state).await?;
-        Ok(Self {
-            tenant: claims.tid,
-            actor: claims.sub,
-        })
-    }
-}
-
-/// The whole verified token, whatever its role (for signing out).
-#[derive(Debug, Clone)]
-pub struct Session(pub Claims);
-
-impl FromRequestParts<AppState> for Session {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self(verified(parts, state).await?))
     }
 }
 
