@@ -15,8 +15,13 @@
 //! /portal/t/invitation/{token}` (set a password), `GET /portal/t/branding.css`,
 //! `GET /portal/static/portal.css`, and `GET /` on a client's verified custom domain.
 
+mod brand;
 mod cookies;
-mod pages;
+mod home;
+mod invitations;
+mod respond;
+mod sign_in;
+mod stylesheets;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -34,16 +39,19 @@ use crate::AppState;
 /// The portal's routes, with its response headers.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::root))
-        .route("/portal/static/portal.css", get(pages::base_css))
-        .route("/portal/{tenant}", get(pages::home))
-        .route("/portal/{tenant}/", get(pages::home))
-        .route("/portal/{tenant}/branding.css", get(pages::branding_css))
-        .route("/portal/{tenant}/sign-in", post(pages::sign_in))
-        .route("/portal/{tenant}/sign-out", post(pages::sign_out))
+        .route("/", get(home::root))
+        .route("/portal/static/portal.css", get(stylesheets::base_css))
+        .route("/portal/{tenant}", get(home::home))
+        .route("/portal/{tenant}/", get(home::home))
+        .route(
+            "/portal/{tenant}/branding.css",
+            get(stylesheets::branding_css),
+        )
+        .route("/portal/{tenant}/sign-in", post(sign_in::sign_in))
+        .route("/portal/{tenant}/sign-out", post(sign_in::sign_out))
         .route(
             "/portal/{tenant}/invitation/{token}",
-            get(pages::invitation).post(pages::set_password),
+            get(invitations::invitation).post(invitations::set_password),
         )
         .layer(axum::middleware::from_fn(portal_headers))
 }
