@@ -12,9 +12,6 @@ use crate::store::{branding, clients};
 /// Where the base stylesheet is served.
 pub(super) const BASE_CSS_PATH: &str = "/portal/static/portal.css";
 
-// ---------------------------------------------------------------------------------------------
-// The brand of a page
-
 /// A client's branding, resolved for its pages (owned; [`Branded::brand`] lends it out).
 #[derive(Debug)]
 pub(super) struct Branded {

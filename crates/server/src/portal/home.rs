@@ -9,18 +9,15 @@ use mspdesk_domain::{CatalogMode, Compliance, QuotaKind, Usage, TEMPLATES};
 use mspdesk_portal::{overview_page, AppEntry, Meter, MeterState, Overview, ServerRow};
 
 use super::brand::load;
-use super::cookies::{self};
+use super::cookies;
 use super::respond::{failure, page, site};
 use super::sign_in::sign_in_form;
 use super::{resolve_host, unknown_host, HostKind, Site};
 use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
-use crate::store::portal::{self as accounts};
+use crate::store::portal as accounts;
 use crate::store::{apps, catalog, servers};
 use crate::AppState;
-
-// ---------------------------------------------------------------------------------------------
-// Pages
 
 /// `GET /`: a client's portal on its verified custom domain; the Control Panel's own host
 /// answers as before (no such route); any other host gets a plain 404.

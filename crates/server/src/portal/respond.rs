@@ -12,9 +12,6 @@ use super::{resolve_host, HostKind, Site};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 
-// ---------------------------------------------------------------------------------------------
-// Responses
-
 pub(super) fn head<'a>(brand_href: Option<&'a str>) -> Head<'a> {
     Head {
         csp_meta: None,

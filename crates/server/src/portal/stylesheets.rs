@@ -14,9 +14,6 @@ use crate::db::TenantTx;
 use crate::error::AppError;
 use crate::AppState;
 
-// ---------------------------------------------------------------------------------------------
-// Stylesheets
-
 /// A strong validator for a body.
 pub(super) fn etag_of(body: &str) -> String {
     let digest = Sha256::digest(body.as_bytes());
