@@ -162,6 +162,17 @@ describe("MSP Desk window", () => {
     return el;
   }
 
+  /** Opens the client whose name `search` finds (through the list, as a user would); its record. */
+  async function openClient(search, token) {
+    const client = (await api(`/clients?q=${encodeURIComponent(search)}`, { token })).body.items[0];
+    await (await byTestId("nav-clients")).click();
+    // (The row's first cell: WebKitGTK's WebDriver does not click a table row itself.)
+    await byTestId(`client-row-${client.id}`);
+    await (await browser.$(`[data-testid="client-row-${client.id}"] td`)).click();
+    await byTestId("page-client");
+    return client;
+  }
+
   it("opens on the sign-in form, prefilled with the local Control Panel", async () => {
     assert.equal(await browser.getTitle(), "MSP Desk");
     await byTestId("page-signin");
@@ -208,12 +219,7 @@ describe("MSP Desk window", () => {
 
   it("sets a quota of one server, publishes it, and shows the client at quota", async () => {
     const token = await operatorToken();
-    const client = (await api(`/clients?q=${encodeURIComponent("E2E Kunde")}`, { token })).body
-      .items[0];
-    // (The row's first cell: WebKitGTK's WebDriver does not click a table row itself.)
-    await byTestId(`client-row-${client.id}`);
-    await (await browser.$(`[data-testid="client-row-${client.id}"] td`)).click();
-    await byTestId("page-client");
+    const client = await openClient("E2E Kunde", token);
     await screenshot("client-overview");
 
     await (await byTestId("tab-quotas")).click();
@@ -254,12 +260,7 @@ describe("MSP Desk window", () => {
 
   it("switches an app off in the catalog, publishes, and the server refuses it", async () => {
     const token = await operatorToken();
-    const muller = (await api(`/clients?q=${encodeURIComponent("Müller")}`, { token })).body
-      .items[0];
-    await (await byTestId("nav-clients")).click();
-    await byTestId(`client-row-${muller.id}`);
-    await (await browser.$(`[data-testid="client-row-${muller.id}"] td`)).click();
-    await byTestId("page-client");
+    const muller = await openClient("Müller", token);
     await (await byTestId("tab-catalog")).click();
     // (The switch's input is visually hidden: click it through the page.)
     const toggle = await browser.$('[data-testid="catalog-toggle-wordpress"]');
@@ -286,12 +287,7 @@ describe("MSP Desk window", () => {
 
   it("keeps a quota draft offline, shows it pending, and publishes it once back online", async () => {
     const token = await operatorToken();
-    const societe = (await api(`/clients?q=${encodeURIComponent("Société")}`, { token })).body
-      .items[0];
-    await (await byTestId("nav-clients")).click();
-    await byTestId(`client-row-${societe.id}`);
-    await (await browser.$(`[data-testid="client-row-${societe.id}"] td`)).click();
-    await byTestId("page-client");
+    const societe = await openClient("Société", token);
 
     proxy.setOnline(false);
     await (await byTestId("tab-quotas")).click();
@@ -354,11 +350,7 @@ describe("MSP Desk window", () => {
 
   it("drafts branding offline with a live preview, shows a CSS error at its line, and publishes", async () => {
     const token = await operatorToken();
-    const lodz = (await api(`/clients?q=${encodeURIComponent("Łódź")}`, { token })).body.items[0];
-    await (await byTestId("nav-clients")).click();
-    await byTestId(`client-row-${lodz.id}`);
-    await (await browser.$(`[data-testid="client-row-${lodz.id}"] td`)).click();
-    await byTestId("page-client");
+    const lodz = await openClient("Łódź", token);
     await (await byTestId("tab-branding")).click();
     await byTestId("branding-panel");
 
@@ -538,12 +530,7 @@ describe("MSP Desk window", () => {
 
   it("names an unsent draft before signing out, keeps it, and says so at sign-in", async () => {
     const token = await operatorToken();
-    const societe = (await api(`/clients?q=${encodeURIComponent("Société")}`, { token })).body
-      .items[0];
-    await (await byTestId("nav-clients")).click();
-    await byTestId(`client-row-${societe.id}`);
-    await (await browser.$(`[data-testid="client-row-${societe.id}"] td`)).click();
-    await byTestId("page-client");
+    const societe = await openClient("Société", token);
     await (await byTestId("tab-quotas")).click();
     await setValue("quotas-quota-max_users", "44");
     await (await byTestId("quotas-save")).click();

@@ -73,16 +73,21 @@ const UNSENT: UnsentWork = {
   ],
 };
 
+/** Settings for a signed-in account, with no automatic sync. */
+function renderSignedIn(onSignedOut: () => void) {
+  return renderApp(
+    <AppStateProvider initialAccount={ACCOUNT} onSignedOut={onSignedOut} autoSyncMs={0}>
+      <SettingsPage />
+    </AppStateProvider>,
+  );
+}
+
 describe("Account panel", () => {
   it("shows the server and operator, and signs out", async () => {
     const ipc = mockCommands({ app_info: APP_INFO, sign_out: null, unsent_work: { ...UNSENT, items: [] } });
     const onSignedOut = vi.fn();
     const user = userEvent.setup();
-    renderApp(
-      <AppStateProvider initialAccount={ACCOUNT} onSignedOut={onSignedOut} autoSyncMs={0}>
-        <SettingsPage />
-      </AppStateProvider>,
-    );
+    renderSignedIn(onSignedOut);
     expect(screen.getByTestId("account-server")).toHaveTextContent("https://cp.example.com");
     expect(screen.getByTestId("account-email")).toHaveTextContent("ops@msp.example");
     await user.click(screen.getByTestId("sign-out"));
@@ -95,11 +100,7 @@ describe("Account panel", () => {
     const ipc = mockCommands({ app_info: APP_INFO, sign_out: null, unsent_work: UNSENT });
     const onSignedOut = vi.fn();
     const user = userEvent.setup();
-    renderApp(
-      <AppStateProvider initialAccount={ACCOUNT} onSignedOut={onSignedOut} autoSyncMs={0}>
-        <SettingsPage />
-      </AppStateProvider>,
-    );
+    renderSignedIn(onSignedOut);
     await user.click(screen.getByTestId("sign-out"));
     const list = await screen.findByTestId("sign-out-unsent");
     expect(list).toHaveTextContent("quotas draft of Acme Corp");
@@ -125,11 +126,7 @@ describe("Account panel", () => {
     });
     const onSignedOut = vi.fn();
     const user = userEvent.setup();
-    renderApp(
-      <AppStateProvider initialAccount={ACCOUNT} onSignedOut={onSignedOut} autoSyncMs={0}>
-        <SettingsPage />
-      </AppStateProvider>,
-    );
+    renderSignedIn(onSignedOut);
     await user.click(screen.getByTestId("sign-out"));
     await user.click(await screen.findByTestId("sign-out-export"));
     expect(await screen.findByTestId("sign-out-message")).toHaveTextContent(
@@ -154,11 +151,7 @@ describe("Account panel", () => {
     });
     const onSignedOut = vi.fn();
     const user = userEvent.setup();
-    renderApp(
-      <AppStateProvider initialAccount={ACCOUNT} onSignedOut={onSignedOut} autoSyncMs={0}>
-        <SettingsPage />
-      </AppStateProvider>,
-    );
+    renderSignedIn(onSignedOut);
     await user.click(screen.getByTestId("sign-out"));
     expect(await screen.findByTestId("sign-out-error")).toHaveTextContent("The keyring is locked.");
     expect(onSignedOut).not.toHaveBeenCalled();

@@ -39,14 +39,7 @@ async fn the_client_list_searches_sorts_and_filters() {
     assert!(all.iter().all(|r| r.monthly_total.is_some()), "{all:?}");
 
     // Every column sorts, both ways, and descending is the reverse of ascending.
-    for sort in [
-        ClientSort::CompanyName,
-        ClientSort::Servers,
-        ClientSort::Users,
-        ClientSort::Plan,
-        ClientSort::Compliance,
-        ClientSort::MonthlyTotal,
-    ] {
+    for sort in ClientSort::ALL {
         let up = desk
             .list_clients(&ClientQuery {
                 sort,

@@ -159,15 +159,7 @@ async fn signing_in_to_another_account_keeps_unsent_work_and_leaves_no_tokens() 
     )
     .await
     .unwrap();
-    let refused = Desk::login(
-        &w.data,
-        &w.proxy.url(),
-        email,
-        &secret(password),
-        keyring(),
-        mspdesk_desk::PlainHttp::LoopbackOnly,
-    )
-    .await;
+    let refused = try_sign_in_as(&w, email, password).await;
     let Err(DeskError::PendingChanges(unsent)) = &refused else {
         panic!("{refused:?}")
     };
@@ -178,15 +170,7 @@ async fn signing_in_to_another_account_keeps_unsent_work_and_leaves_no_tokens() 
     // Kept over a sign-out, it still stands in the way until discarded on purpose.
     desk.logout(SignOut::KeepUnsent).await.unwrap();
     assert!(!keyring_accounts(&prefix).contains(&old_msp));
-    let refused = Desk::login(
-        &w.data,
-        &w.proxy.url(),
-        email,
-        &secret(password),
-        keyring(),
-        mspdesk_desk::PlainHttp::LoopbackOnly,
-    )
-    .await;
+    let refused = try_sign_in_as(&w, email, password).await;
     assert!(
         matches!(&refused, Err(DeskError::PendingChanges(_))),
         "{refused:?}"

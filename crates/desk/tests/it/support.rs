@@ -52,6 +52,15 @@ pub async fn signed_in(w: &World) -> Desk {
 }
 
 pub async fn sign_in_as(w: &World, email: &str, password: &str) -> Desk {
+    try_sign_in_as(w, email, password).await.unwrap()
+}
+
+/// Signs in through the proxy, as the app does; the error as it is.
+pub async fn try_sign_in_as(
+    w: &World,
+    email: &str,
+    password: &str,
+) -> Result<Desk, mspdesk_desk::DeskError> {
     Desk::login(
         &w.data,
         &w.proxy.url(),
@@ -61,7 +70,6 @@ pub async fn sign_in_as(w: &World, email: &str, password: &str) -> Desk {
         mspdesk_desk::PlainHttp::LoopbackOnly,
     )
     .await
-    .unwrap()
 }
 
 /// The demo MSP's API, straight to the server (not through the desk).
