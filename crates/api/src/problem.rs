@@ -31,6 +31,8 @@ pub enum ProblemCode {
     /// 410: the change-feed cursor is older than the kept history: take a fresh snapshot
     /// (`GET /changes` without `since`).
     ResyncRequired,
+    /// 408: the request body arrived too slowly (below the server's minimum rate).
+    RequestTimeout,
     /// 413: the request body is too large.
     PayloadTooLarge,
     /// 422: the body is well-formed but some fields are invalid (`errors`).
@@ -58,6 +60,7 @@ impl ProblemCode {
             ProblemCode::QuotaExceeded | ProblemCode::NotInCatalog | ProblemCode::Conflict => 409,
             ProblemCode::VersionConflict => 412,
             ProblemCode::ResyncRequired => 410,
+            ProblemCode::RequestTimeout => 408,
             ProblemCode::PayloadTooLarge => 413,
             ProblemCode::ValidationFailed => 422,
             ProblemCode::PreconditionRequired => 428,
@@ -79,6 +82,7 @@ impl ProblemCode {
             ProblemCode::Conflict => "Conflict",
             ProblemCode::VersionConflict => "Version conflict",
             ProblemCode::ResyncRequired => "Resync required",
+            ProblemCode::RequestTimeout => "Request timeout",
             ProblemCode::PayloadTooLarge => "Payload too large",
             ProblemCode::ValidationFailed => "Validation failed",
             ProblemCode::PreconditionRequired => "Precondition required",

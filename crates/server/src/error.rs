@@ -31,6 +31,9 @@ pub enum AppError {
     VersionConflict(i64),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The request body arrived below the minimum rate (`conn::read_body`).
+    #[error("the request body arrived too slowly")]
+    SlowBody,
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("If-Match required")]
@@ -101,6 +104,10 @@ impl AppError {
                 p
             }
             AppError::PayloadTooLarge => Problem::new(ProblemCode::PayloadTooLarge, None),
+            AppError::SlowBody => Problem::new(
+                ProblemCode::RequestTimeout,
+                Some("the request body arrived too slowly".into()),
+            ),
             AppError::Validation(errors) => {
                 let mut p = Problem::new(ProblemCode::ValidationFailed, None);
                 p.errors = Some(errors.clone());

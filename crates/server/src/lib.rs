@@ -12,6 +12,7 @@
 //!   applies them (and refuses a superuser or `BYPASSRLS` database role unless allowed).
 
 pub mod auth;
+pub mod conn;
 pub mod db;
 pub mod demo;
 pub mod dns;
@@ -72,6 +73,21 @@ pub struct Settings {
     /// one of them, the client's address is the rightmost `X-Forwarded-For` entry that is not
     /// a trusted proxy. Empty by default: the connection's peer is the address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Open connections one address may hold (`CONTROL_PANEL_CONNECTIONS_PER_ADDRESS`; default
+    /// 64; IPv6 by /64); past it a new connection is closed at once. Behind a trusted proxy,
+    /// the requests at once of one forwarded address (503 past it).
+    pub max_connections_per_address: usize,
+    /// Open connections in all (default 16,384; the unit's `LimitNOFILE` is 65,536).
+    pub max_connections: usize,
+    /// How long a new connection may stay silent before its first byte (default 10 s).
+    pub first_byte_timeout: Duration,
+    /// How long a connection with no request in progress may stay silent (default 60 s).
+    pub idle_timeout: Duration,
+    /// The slowest a request body may arrive once `body_grace` has passed (default 4 KiB/s
+    /// after 10 s): a body is read whole before its request takes a place among the requests
+    /// at once, so slow senders hold no place there.
+    pub min_body_rate: u64,
+    pub body_grace: Duration,
 }
 
 /// The shortest and longest MSP token lifetime `CONTROL_PANEL_TOKEN_MINUTES` accepts.
@@ -89,6 +105,29 @@ impl Default for Settings {
             password_wait: Duration::from_secs(1),
             allow_superuser: false,
             trusted_proxies: Vec::new(),
+            max_connections_per_address: 64,
+            max_connections: 16_384,
+            first_byte_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            min_body_rate: 4096,
+            body_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Settings {
+    /// The connection limits of [`conn`].
+    #[must_use]
+    pub fn connection_limits(&self) -> conn::Limits {
+        conn::Limits {
+            per_address: self.max_connections_per_address.max(1),
+            total: self.max_connections.max(1),
+            first_byte: self.first_byte_timeout,
+            idle: self.idle_timeout,
+            min_body_rate: self.min_body_rate,
+            body_grace: self.body_grace,
+            // The largest a route takes (an image upload); each route refuses more by its own.
+            max_body: BODY_LIMIT.max(mspdesk_domain::ASSET_MAX_BYTES + 1024),
         }
     }
 }
@@ -234,11 +273,11 @@ pub fn app(state: AppState) -> axum::Router {
 async fn run_to_completion<S>(
     tasks: TaskTracker,
     service: S,
-    request: axum::http::Request<hyper::body::Incoming>,
+    request: axum::http::Request<axum::body::Body>,
 ) -> Result<axum::response::Response, std::convert::Infallible>
 where
     S: tower::Service<
-            axum::http::Request<hyper::body::Incoming>,
+            axum::http::Request<axum::body::Body>,
             Response = axum::response::Response,
             Error = std::convert::Infallible,
         > + Send
@@ -313,7 +352,10 @@ pub async fn serve_with(
 }
 
 /// Accepts connections until `shutdown`, each served by hyper with a header-read timeout;
-/// then waits for the open connections to finish their requests.
+/// then waits for the open connections to finish their requests. Every connection holds a slot
+/// of its address (closed at once past the cap) and is closed when silent too long with
+/// nothing in progress; every request's body is read whole, at the minimum rate, before the
+/// request takes a place among the requests at once; `/health` and `/ready` take none.
 async fn accept_loop(
     listener: TcpListener,
     router: axum::Router,
@@ -326,7 +368,7 @@ async fn accept_loop(
         .layer(HandleErrorLayer::<_, ()>::new(overloaded))
         .load_shed()
         .concurrency_limit(settings.max_concurrent_requests.max(1))
-        .service(router);
+        .service(router.clone());
     let mut builder = ConnBuilder::new(TokioExecutor::new());
     builder
         .http1()
@@ -338,6 +380,10 @@ async fn accept_loop(
         .keep_alive_interval(Some(Duration::from_secs(30)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let tasks = TaskTracker::new();
+    let limits = settings.connection_limits();
+    let trusted: Arc<[std::net::IpAddr]> = settings.trusted_proxies.clone().into();
+    let connections = Arc::new(conn::Slots::default());
+    let forwarded = Arc::new(conn::Slots::default());
     let shutdown = std::pin::pin!(shutdown);
     let mut shutdown = shutdown;
     loop {
@@ -353,25 +399,46 @@ async fn accept_loop(
             },
             () = &mut shutdown => break,
         };
-        let service = limited.clone().map_request(
-            move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(ConnectInfo::<SocketAddr>(peer));
-                request.map(axum::body::Body::new)
-            },
-        );
-        let tracked = tasks.clone();
-        let service = tower::service_fn(move |request| {
-            run_to_completion(tracked.clone(), service.clone(), request)
+        // A trusted proxy's connections carry many clients: its clients are capped one by one,
+        // request by request (below), not its connections.
+        let proxied = trusted.contains(&peer.ip());
+        let per_address = if proxied {
+            usize::MAX
+        } else {
+            limits.per_address
+        };
+        let Some(slot) = connections.take(peer.ip(), per_address, limits.total) else {
+            tracing::debug!(%peer, "a connection over the address's or the total cap was closed");
+            continue;
+        };
+        let activity = conn::Activity::new();
+        let context = Arc::new(RequestContext {
+            peer,
+            proxied,
+            trusted: Arc::clone(&trusted),
+            limits,
+            forwarded: Arc::clone(&forwarded),
+            activity: Arc::clone(&activity),
+            router: router.clone(),
+            limited: limited.clone(),
+            tasks: tasks.clone(),
         });
+        let service = tower::service_fn(move |request| Arc::clone(&context).handle(request));
+        let io = TokioIo::new(conn::Watched::new(stream, Arc::clone(&activity)));
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .serve_connection_with_upgrades(io, TowerToHyperService::new(service))
             .into_owned();
         let connection = graceful.watch(connection);
+        let (first_byte, idle) = (limits.first_byte, limits.idle);
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            let _slot = slot;
+            tokio::select! {
+                ended = connection => if let Err(e) = ended {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                },
+                () = activity.silent_too_long(first_byte, idle) => {
+                    tracing::debug!("a silent connection was closed");
+                }
             }
         });
     }
@@ -380,4 +447,76 @@ async fn accept_loop(
     // Requests whose clients left before the answer still finish (within the request timeout).
     tasks.close();
     tasks.wait().await;
+}
+
+/// What one connection's requests share.
+struct RequestContext<L> {
+    peer: SocketAddr,
+    /// The peer is a trusted proxy.
+    proxied: bool,
+    trusted: Arc<[std::net::IpAddr]>,
+    limits: conn::Limits,
+    /// Requests at once of addresses forwarded by trusted proxies.
+    forwarded: Arc<conn::Slots>,
+    activity: Arc<conn::Activity>,
+    router: axum::Router,
+    limited: L,
+    tasks: TaskTracker,
+}
+
+impl<L> RequestContext<L>
+where
+    L: tower::Service<
+            axum::http::Request<axum::body::Body>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    L::Future: Send + 'static,
+{
+    async fn handle(
+        self: Arc<Self>,
+        request: axum::http::Request<hyper::body::Incoming>,
+    ) -> Result<axum::response::Response, std::convert::Infallible> {
+        let _in_progress = self.activity.request();
+        let (mut parts, body) = request.into_parts();
+        parts
+            .extensions
+            .insert(ConnectInfo::<SocketAddr>(self.peer));
+        // Health checks answer whatever the load: they take no place among the requests at once.
+        if matches!(parts.uri.path(), "/health" | "/ready") {
+            let request = axum::http::Request::from_parts(parts, axum::body::Body::new(body));
+            return self.router.clone().oneshot(request).await;
+        }
+        let _forwarded_slot = if self.proxied {
+            let header = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(",");
+            let client = extract::client_address(self.peer.ip(), &header, &self.trusted);
+            match self
+                .forwarded
+                .take(client, self.limits.per_address, usize::MAX)
+            {
+                Some(slot) => Some(slot),
+                None => {
+                    return Ok(axum::response::IntoResponse::into_response(
+                        error::AppError::Unavailable(1),
+                    ))
+                }
+            }
+        } else {
+            None
+        };
+        let body = match conn::buffered(body, &self.limits).await {
+            Ok(body) => body,
+            Err(refused) => return Ok(axum::response::IntoResponse::into_response(refused)),
+        };
+        let request = axum::http::Request::from_parts(parts, body);
+        run_to_completion(self.tasks.clone(), self.limited.clone(), request).await
+    }
 }

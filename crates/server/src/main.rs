@@ -69,6 +69,20 @@ enum Command {
         /// the sign-in throttle counts the client's address from `X-Forwarded-For`.
         #[arg(long, env = "CONTROL_PANEL_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// Open connections one address may hold (IPv6 by /64); behind a trusted proxy, the
+        /// requests at once of one forwarded address.
+        #[arg(long, env = "CONTROL_PANEL_CONNECTIONS_PER_ADDRESS", default_value_t = 64,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        connections_per_address: u32,
+        /// Open connections in all (keep under the process's open-file limit).
+        #[arg(long, env = "CONTROL_PANEL_MAX_CONNECTIONS", default_value_t = 16_384,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        max_connections: u32,
+        /// How long a connection may stay silent before its first byte, and (times six) with
+        /// no request in progress, in seconds.
+        #[arg(long, env = "CONTROL_PANEL_IDLE_SECONDS", default_value_t = 10,
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
+        idle_seconds: u64,
     },
     /// List the token signing keys (newest first; the newest in force for 90 s signs).
     Keys,
@@ -122,6 +136,9 @@ async fn main() -> Result<()> {
             header_seconds,
             allow_superuser,
             trusted_proxies,
+            connections_per_address,
+            max_connections,
+            idle_seconds,
         } => {
             if !allow_superuser {
                 if let Some(role) = db::privileged_role(&pool).await? {
@@ -136,6 +153,10 @@ async fn main() -> Result<()> {
                 header_read_timeout: std::time::Duration::from_secs(header_seconds),
                 allow_superuser,
                 trusted_proxies,
+                max_connections_per_address: connections_per_address as usize,
+                max_connections: max_connections as usize,
+                first_byte_timeout: std::time::Duration::from_secs(idle_seconds),
+                idle_timeout: std::time::Duration::from_secs(idle_seconds * 6),
                 ..Settings::default()
             };
             let state = AppState::new(pool)

@@ -28,6 +28,7 @@ fn describe(status: u16) -> &'static str {
         409 => "A conflict: a quota, the catalog, a uniqueness rule or a state",
         410 => "The change-feed cursor is older than the kept history",
         412 => "If-Match names an old version",
+        408 => "The request body arrived too slowly",
         413 => "The request body is too large",
         422 => "Some values are invalid (every bad field is listed)",
         428 => "If-Match is required",
@@ -55,7 +56,7 @@ fn statuses(path: &str, op: &Operation) -> Vec<u16> {
         }
     }
     if op.request_body.is_some() {
-        out.extend([400, 413, 422]);
+        out.extend([400, 408, 413, 422]);
     }
     if has(ParameterIn::Path, None) {
         out.push(404);

@@ -20,3 +20,4 @@ mod portal;
 mod quota_race;
 mod rls;
 mod shutdown;
+mod stalling;
