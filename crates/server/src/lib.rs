@@ -150,6 +150,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Slots for password checks (see [`Settings::password_checks`]).
     pub password_checks: Arc<Semaphore>,
+    /// The portal's brand sheets, made once per branding version.
+    pub portal_sheets: Arc<portal::SheetCache>,
 }
 
 /// How custom domains are checked: where their TXT records are looked up, and which names are
@@ -210,6 +212,7 @@ impl AppState {
             secure_cookies: true,
             password_checks: Arc::new(Semaphore::new(settings.password_checks.max(1))),
             settings: Arc::new(settings),
+            portal_sheets: Arc::default(),
         })
     }
 

@@ -23,6 +23,8 @@ mod respond;
 mod sign_in;
 mod stylesheets;
 
+pub use stylesheets::SheetCache;
+
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
