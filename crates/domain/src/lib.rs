@@ -50,7 +50,7 @@ pub use plans::{DefaultPlan, DEFAULT_PLANS};
 pub use prices::{check_list_price, ListPrice, ListPriceError, Provider, DEFAULT_PRICES};
 pub use quotas::{Compliance, ComplianceStatus, QuotaExceeded, QuotaKind, Quotas, Usage};
 pub use text::{
-    fold, CompanyName, CompanyNameError, Email, EmailError, Label, LabelError,
+    email_key, fold, CompanyName, CompanyNameError, Email, EmailError, Label, LabelError,
     COMPANY_NAME_MAX_CHARS, EMAIL_MAX_CHARS, LABEL_MAX_CHARS,
 };
 pub use url::{HttpsUrl, HttpsUrlError, URL_MAX_LEN};

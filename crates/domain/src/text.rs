@@ -120,6 +120,23 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The address's identity: what accounts are looked up, kept unique and throttled by. The
+    /// address with ASCII letters lower-cased and nothing else changed (the domain is lower
+    /// case already), so no two lower-casings can disagree on it: Rust's and PostgreSQL's
+    /// (whose `lower(x COLLATE "C")` is the same ASCII rule) give the same text, and "İ" stays
+    /// a letter of its own rather than becoming a second spelling of "i".
+    #[must_use]
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
+/// The identity key of what someone typed as an e-mail (see [`Email::key`]), also when it is
+/// no valid address: a sign-in throttles by this whatever was typed.
+#[must_use]
+pub fn email_key(typed: &str) -> String {
+    Email::parse(typed).map_or_else(|_| typed.trim().to_ascii_lowercase(), |e| e.key())
 }
 
 impl TryFrom<String> for Email {
@@ -145,6 +162,21 @@ impl fmt::Display for Email {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_email_has_one_key_whatever_the_case_rules() {
+        let plain = Email::parse("Ops.Team@Example.COM").unwrap();
+        assert_eq!(plain.key(), "ops.team@example.com");
+        // Letters whose lower case differs between Unicode and ASCII rules stay themselves: "İ"
+        // is not a second way to write "i".
+        assert_ne!(email_key("İnfo@example.com"), email_key("info@example.com"));
+        assert_ne!(
+            email_key("K@example.com"),
+            email_key("\u{212A}@example.com")
+        );
+        assert_eq!(email_key(" INFO@example.com "), "info@example.com");
+        assert_eq!(email_key("not an address"), "not an address");
+    }
 
     #[test]
     fn folding_puts_letters_with_their_base_letter() {

@@ -192,7 +192,7 @@ impl From<sqlx::Error> for AppError {
                     Some("users_tenant_email") => {
                         ("email", "a user with this e-mail already exists")
                     }
-                    Some("operators_email") => {
+                    Some("operator_emails_pkey" | "operators_tenant_email") => {
                         ("email", "an operator with this e-mail already exists")
                     }
                     _ => ("id", "the resource already exists"),

@@ -4,6 +4,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
+use mspdesk_domain::email_key;
 use mspdesk_portal::{sign_in_page, SignInForm};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -103,7 +104,9 @@ pub async fn sign_in(
                 "This form had expired. Please sign in again.",
             );
         }
-        let account = format!("{}:{}", site.tenant, email.to_lowercase());
+        // One identity per address: looked up and throttled by its key alone.
+        let key = email_key(email);
+        let account = format!("{}:{key}", site.tenant);
         let address = throttle::address_key(peer);
         let attempt = SignInAttempt {
             account: (PORTAL_ACCOUNT, &account),
@@ -115,7 +118,7 @@ pub async fn sign_in(
             attempt,
             async || {
                 let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
-                let found = accounts::credentials(&mut tx, email).await?;
+                let found = accounts::credentials(&mut tx, &key).await?;
                 tx.commit().await?;
                 Ok(found)
             },

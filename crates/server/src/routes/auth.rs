@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use mspdesk_api::types::{ClientToken, LoginRequest, LoginResponse, Role};
 use mspdesk_api::Problem;
-use mspdesk_domain::{ClientId, Email, TenantId};
+use mspdesk_domain::{email_key, ClientId, TenantId};
 
 use super::{mutate, parse_id, Actor};
 use crate::auth::{
@@ -32,15 +32,9 @@ pub async fn login(
     PeerIp(peer): PeerIp,
     Body(body): Body<LoginRequest>,
 ) -> AppResult<Response> {
-    // A malformed e-mail is simply not a known one: same answer, same cost.
-    let email = Email::parse(&body.email)
-        .map(String::from)
-        .unwrap_or_default();
-    let account = if email.is_empty() {
-        body.email.trim().to_lowercase()
-    } else {
-        email.to_lowercase()
-    };
+    // Looked up and throttled by the address's one identity key; a malformed e-mail is simply
+    // not a known one: same answer, same cost.
+    let account = email_key(&body.email);
     let address = throttle::address_key(peer);
     let attempt = SignInAttempt {
         account: (OPERATOR_ACCOUNT, &account),
@@ -51,7 +45,7 @@ pub async fn login(
         &state,
         attempt,
         async || {
-            Ok(operators::credentials(&state.pool, &email)
+            Ok(operators::credentials(&state.pool, &account)
                 .await?
                 .map(|(id, tenant, hash)| ((id, tenant), hash)))
         },

@@ -1,22 +1,57 @@
-//! MSP operators, as sign-in looks them up (before any tenant is known).
+//! MSP operators: their e-mail identity (`email_key`, unique across MSPs through
+//! `operator_emails`) and how sign-in finds them before any tenant is known.
 
+use mspdesk_domain::Email;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::db::login_tx;
+use crate::db::{login_tx, TenantTx};
 use crate::error::AppResult;
 
 /// An operator found by e-mail: id, MSP, password hash.
 pub type Credentials = (Uuid, Uuid, String);
 
-/// The operator with this e-mail (any case), through the policy that shows a transaction the
-/// one row whose e-mail is its `app.login_email`.
-pub async fn credentials(pool: &PgPool, email: &str) -> AppResult<Option<Credentials>> {
-    let mut tx = login_tx(pool, email).await?;
-    let found = sqlx::query_as(
-        "SELECT id, tenant_id, password_hash FROM operators WHERE lower(email) = lower($1)",
+/// Adds an operator to the transaction's MSP, claiming its e-mail across every MSP (a taken
+/// one is a 409 on `email`).
+pub async fn insert(
+    tx: &mut TenantTx,
+    id: Uuid,
+    email: &Email,
+    password_hash: &str,
+) -> AppResult<()> {
+    let key = email.key();
+    sqlx::query(
+        "INSERT INTO operator_emails (email_key, tenant_id, operator_id) VALUES ($1, $2, $3)",
     )
-    .bind(email)
+    .bind(&key)
+    .bind(tx.tenant().as_uuid())
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO operators (tenant_id, id, email, email_key, password_hash) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(id)
+    .bind(email.as_str())
+    .bind(&key)
+    .bind(password_hash)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The operator whose e-mail has this identity key (`mspdesk_domain::email_key`), through the
+/// policies that show a transaction the rows whose key is its `app.login_email`.
+pub async fn credentials(pool: &PgPool, key: &str) -> AppResult<Option<Credentials>> {
+    let mut tx = login_tx(pool, key).await?;
+    let found = sqlx::query_as(
+        "SELECT o.id, o.tenant_id, o.password_hash
+         FROM operator_emails e
+         JOIN operators o ON o.tenant_id = e.tenant_id AND o.id = e.operator_id
+         WHERE e.email_key = $1 AND o.email_key = $1",
+    )
+    .bind(key)
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -147,15 +147,16 @@ pub async fn accept(
     Ok(Some(user_id))
 }
 
-/// The user with this e-mail (any case) and its password hash, if it has set one.
-pub async fn credentials(tx: &mut TenantTx, email: &str) -> AppResult<Option<(Uuid, String)>> {
+/// The user whose e-mail has this identity key (`mspdesk_domain::email_key`) and its password
+/// hash, if it has set one.
+pub async fn credentials(tx: &mut TenantTx, key: &str) -> AppResult<Option<(Uuid, String)>> {
     Ok(sqlx::query_as(
         "SELECT u.id, c.password_hash
          FROM users u JOIN portal_credentials c ON c.user_id = u.id AND c.tenant_id = u.tenant_id
-         WHERE u.tenant_id = $1 AND lower(u.email) = lower($2)",
+         WHERE u.tenant_id = $1 AND u.email_key = $2",
     )
     .bind(tx.tenant().as_uuid())
-    .bind(email)
+    .bind(key)
     .fetch_optional(tx.conn())
     .await?)
 }

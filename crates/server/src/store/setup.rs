@@ -66,15 +66,7 @@ pub async fn create_msp(
         .bind(name)
         .execute(tx.conn())
         .await?;
-    sqlx::query(
-        "INSERT INTO operators (tenant_id, id, email, password_hash) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(tenant.as_uuid())
-    .bind(operator)
-    .bind(email.as_str())
-    .bind(&hash)
-    .execute(tx.conn())
-    .await?;
+    super::operators::insert(&mut tx, operator, email, &hash).await?;
     for plan in DEFAULT_PLANS {
         let fee: Decimal = plan.license_fee_per_instance.parse().unwrap_or_default();
         let id = Uuid::now_v7();

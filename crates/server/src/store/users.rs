@@ -50,13 +50,14 @@ pub async fn create(tx: &mut TenantTx, new: &NewUser) -> AppResult<User> {
         .check_create(QuotaKind::MaxUsers, usage.users, 1)
         .map_err(AppError::QuotaExceeded)?;
     let row: Row = sqlx::query_as(
-        "INSERT INTO users (tenant_id, id, email, name) VALUES ($1, $2, $3, $4)
+        "INSERT INTO users (tenant_id, id, email, email_key, name) VALUES ($1, $2, $3, $4, $5)
          RETURNING id, email, name, created_at, false AS active,
                    NULL::timestamptz AS invitation_expires_at",
     )
     .bind(tx.tenant().as_uuid())
     .bind(Uuid::now_v7())
     .bind(new.email.as_str())
+    .bind(new.email.key())
     .bind(new.name.as_str())
     .fetch_one(tx.conn())
     .await?;
@@ -74,9 +75,9 @@ pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppRes
         sort_key: String,
     }
     let rows: Vec<Keyed> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, lower(u.email) AS sort_key FROM users u WHERE u.tenant_id = $1
-           AND ($2::text IS NULL OR (lower(u.email), u.id) > ($2, $3))
-         ORDER BY lower(u.email), u.id LIMIT $4"
+        "SELECT {COLUMNS}, u.email_key AS sort_key FROM users u WHERE u.tenant_id = $1
+           AND ($2::text IS NULL OR (u.email_key, u.id) > ($2, $3))
+         ORDER BY u.email_key, u.id LIMIT $4"
     ))
     .bind(tx.tenant().as_uuid())
     .bind(after.as_ref().map(|a| a.0.clone()))

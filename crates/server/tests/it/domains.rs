@@ -643,11 +643,27 @@ async fn the_migration_turns_existing_custom_domains_into_pending_claims() {
         .await
         .unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
-    let email = mspdesk_domain::Email::parse("ops@old.example").unwrap();
-    let created =
-        mspdesk_server::store::setup::create_msp(&pool, "Old MSP", &email, &secret(PASSWORD))
-            .await
-            .unwrap();
+    // An MSP with a plan, written as that schema had them (today's code expects today's).
+    let msp = uuid::Uuid::now_v7();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL ROLE mspdesk_app")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(msp.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::raw_sql(&format!(
+        "INSERT INTO providers (id, name) VALUES ('{msp}', 'Old MSP');
+         INSERT INTO plans (tenant_id, id, name, license_fee, currency)
+             VALUES ('{msp}', gen_random_uuid(), 'Basic', 5, 'EUR');"
+    ))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     let client = uuid::Uuid::now_v7();
     let as_tenant = async |tenant: uuid::Uuid, sql: &str| {
         let mut tx = pool.begin().await.unwrap();
@@ -669,7 +685,7 @@ async fn the_migration_turns_existing_custom_domains_into_pending_claims() {
         rows
     };
     as_tenant(
-        created.tenant.as_uuid(),
+        msp,
         "INSERT INTO clients (tenant_id, id, company_name, contact_email, plan_id)
          SELECT tenant_id, $1, 'Old Client', 'it@old.example', id FROM plans LIMIT 1
          RETURNING '', '', ''",

@@ -542,8 +542,9 @@ async fn every_list_pages_with_limit_and_cursor() {
     let t = client(&m, "Pages", unlimited()).await;
     // 60 users and 60 servers (written directly), 3 apps on one server.
     sqlx::query(
-        "INSERT INTO users (tenant_id, id, email, name)
-         SELECT $1, gen_random_uuid(), 'u' || g || '@x.example', 'U' FROM generate_series(1, 60) g",
+        "INSERT INTO users (tenant_id, id, email, email_key, name)
+         SELECT $1, gen_random_uuid(), 'u' || g || '@x.example', 'u' || g || '@x.example', 'U'
+         FROM generate_series(1, 60) g",
     )
     .bind(t.id.as_uuid())
     .execute(&app.admin)
@@ -794,7 +795,7 @@ async fn policies_tell_a_provider_tenant_from_a_client_tenant() {
     // A client tenant cannot make itself a provider, nor write a provider's rows.
     for sql in [
         "INSERT INTO providers (id, name) VALUES ($1, 'Sneaky')",
-        "INSERT INTO operators (tenant_id, id, email, password_hash) VALUES ($1, gen_random_uuid(), 'x@y.example', 'x')",
+        "INSERT INTO operators (tenant_id, id, email, email_key, password_hash) VALUES ($1, gen_random_uuid(), 'x@y.example', 'x@y.example', 'x')",
         "INSERT INTO plans (tenant_id, id, name, license_fee, currency) VALUES ($1, gen_random_uuid(), 'P', 0, 'EUR')",
         "INSERT INTO prices (tenant_id, provider, server_type, hourly, monthly, currency) VALUES ($1, 'hetzner', 'x', 0, 0, 'EUR')",
         "INSERT INTO fx_rates (tenant_id, currency, rate) VALUES ($1, 'GBP', 1)",
@@ -806,7 +807,7 @@ async fn policies_tell_a_provider_tenant_from_a_client_tenant() {
     // A provider tenant writes no client-owned rows in its own name.
     let p = m.tenant.as_uuid();
     for sql in [
-        "INSERT INTO users (tenant_id, id, email, name) VALUES ($1, gen_random_uuid(), 'u@x.example', 'U')",
+        "INSERT INTO users (tenant_id, id, email, email_key, name) VALUES ($1, gen_random_uuid(), 'u@x.example', 'u@x.example', 'U')",
         "INSERT INTO catalogs (tenant_id) VALUES ($1)",
         "INSERT INTO branding (tenant_id) VALUES ($1)",
     ] {

@@ -12,6 +12,7 @@ mod changes;
 mod contract;
 mod domains;
 mod hardening;
+mod identity;
 mod instances;
 mod isolation;
 mod jwt;
