@@ -20,6 +20,8 @@ pub enum HttpsUrlError {
     NoHost,
     #[error("must not contain a user name or password")]
     Credentials,
+    #[error("must name a host by a DNS name or an IP address ({0})")]
+    BadHost(String),
 }
 
 /// An absolute `https://` URL with a host and no embedded credentials, at most 2,048 characters.
@@ -40,8 +42,21 @@ impl HttpsUrl {
         if url.scheme() != "https" {
             return Err(HttpsUrlError::NotHttps(url.scheme().to_owned()));
         }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(HttpsUrlError::NoHost);
+        // The host by its grammar: an IP address, or a DNS name of letters, digits and hyphens
+        // (the URL standard lets "evil.example;sandbox" through as a host, and a host ends up
+        // in headers such as a Content-Security-Policy).
+        match url.host() {
+            None => return Err(HttpsUrlError::NoHost),
+            Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => {}
+            Some(url::Host::Domain(name)) => {
+                if name.is_empty() {
+                    return Err(HttpsUrlError::NoHost);
+                }
+                crate::DomainName::parse(name)
+                    .ok()
+                    .filter(|d| d.as_str() == name)
+                    .ok_or_else(|| HttpsUrlError::BadHost(name.to_owned()))?;
+            }
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(HttpsUrlError::Credentials);
@@ -60,10 +75,20 @@ impl HttpsUrl {
     }
 
     /// The URL's origin, `https://host` or `https://host:port` (the form a
-    /// Content-Security-Policy source takes).
+    /// Content-Security-Policy source takes), built from the parsed host and port: the host is
+    /// a checked DNS name or an IP address, so nothing but those reaches a header.
     #[must_use]
     pub fn origin(&self) -> String {
-        self.0.origin().ascii_serialization()
+        let host = match self.0.host() {
+            Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Domain(name)) => name.to_owned(),
+            None => String::new(),
+        };
+        match self.0.port() {
+            Some(port) => format!("https://{host}:{port}"),
+            None => format!("https://{host}"),
+        }
     }
 }
 
@@ -109,6 +134,40 @@ mod tests {
                 .unwrap()
                 .as_str(),
             "https://xn--bcher-kva.example/x"
+        );
+    }
+
+    #[test]
+    fn a_host_is_a_host_by_its_grammar() {
+        for bad in [
+            "https://evil.example;sandbox/x.png",
+            "https://evil.example;script-src/x.png",
+            "https://a,b.example/x.png",
+            "https://a'b.example/x.png",
+            "https://a%20b.example/x.png",
+            "https://-x.example/",
+        ] {
+            assert!(
+                matches!(
+                    HttpsUrl::parse(bad),
+                    Err(HttpsUrlError::BadHost(_) | HttpsUrlError::Invalid(_))
+                ),
+                "{bad}: {:?}",
+                HttpsUrl::parse(bad)
+            );
+        }
+        for ok in [
+            "https://192.0.2.1/x.png",
+            "https://[2001:db8::1]:8443/x.png",
+        ] {
+            let url = HttpsUrl::parse(ok).unwrap();
+            assert!(url.origin().starts_with("https://"), "{}", url.origin());
+        }
+        assert_eq!(
+            HttpsUrl::parse("https://[2001:db8::1]:8443/x.png")
+                .unwrap()
+                .origin(),
+            "https://[2001:db8::1]:8443"
         );
     }
 

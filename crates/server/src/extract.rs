@@ -23,11 +23,55 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // The body within the route's limit (413 past it), checked for NUL before it is read
+        // as JSON with its headers.
+        let headers = req.headers().clone();
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest(rejection.body_text())
+                }
+            })?;
+        if has_escaped_nul(&bytes) {
+            return Err(AppError::BadRequest(
+                "the body holds a NUL character (\\u0000), which no field accepts".into(),
+            ));
+        }
+        let mut req = Request::new(axum::body::Body::from(bytes));
+        *req.headers_mut() = headers;
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(Body(value)),
             Err(rejection) => Err(body_error(&rejection)),
         }
     }
+}
+
+/// Whether JSON text holds the escape `\u0000` (a NUL, which PostgreSQL's text refuses; a raw
+/// NUL byte is no valid JSON anyway): a `\` starting an escape is preceded by an even number
+/// of backslashes.
+#[must_use]
+pub fn has_escaped_nul(json: &[u8]) -> bool {
+    let mut backslashes = 0usize;
+    for (i, &b) in json.iter().enumerate() {
+        if b == b'\\' {
+            backslashes += 1;
+            continue;
+        }
+        if b == b'u' && backslashes % 2 == 1 && json.get(i + 1..i + 5) == Some(b"0000") {
+            return true;
+        }
+        backslashes = 0;
+    }
+    false
+}
+
+/// Whether URL text (a path or a query) holds `%00`, a NUL once decoded.
+#[must_use]
+pub fn has_encoded_nul(text: &str) -> bool {
+    text.as_bytes().windows(3).any(|w| w == b"%00")
 }
 
 fn body_error(rejection: &JsonRejection) -> AppError {
@@ -199,8 +243,8 @@ pub fn client_address(
 }
 
 #[cfg(test)]
-mod client_address_tests {
-    use super::client_address;
+mod tests {
+    use super::{client_address, has_encoded_nul, has_escaped_nul};
     use std::net::IpAddr;
 
     fn ip(s: &str) -> IpAddr {
@@ -245,5 +289,17 @@ mod client_address_tests {
             client_address(ip("127.0.0.1"), "198.51.100.1, nonsense", &proxy),
             ip("127.0.0.1")
         );
+    }
+
+    #[test]
+    fn nul_is_found_in_json_and_urls_but_not_in_its_look_alikes() {
+        assert!(has_escaped_nul(br#"{"a":"x\u0000y"}"#));
+        assert!(has_escaped_nul(br#"{"a":"\\\u0000"}"#));
+        // An escaped backslash followed by the text "u0000" is no NUL.
+        assert!(!has_escaped_nul(br#"{"a":"\\u0000"}"#));
+        assert!(!has_escaped_nul(br#"{"a":"\u0001"}"#));
+        assert!(has_encoded_nul("/api/v1/prices/hetzner/a%00b"));
+        assert!(has_encoded_nul("q=a%00b"));
+        assert!(!has_encoded_nul("q=a%2500b"));
     }
 }

@@ -253,6 +253,9 @@ pub fn app(state: AppState) -> axum::Router {
             portal::host_filter,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // A NUL in a path or a query (`%00`) never reaches PostgreSQL, which refuses it in
+        // text: 400 before any handler.
+        .layer(axum::middleware::from_fn(refuse_encoded_nul))
         // gzip when the client accepts it (the typed client does); images and tiny bodies
         // are left alone.
         .layer(CompressionLayer::new())
@@ -265,6 +268,20 @@ pub fn app(state: AppState) -> axum::Router {
         )
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Answers 400 to a request whose path or query holds `%00`.
+async fn refuse_encoded_nul(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let uri = request.uri();
+    if extract::has_encoded_nul(uri.path()) || uri.query().is_some_and(extract::has_encoded_nul) {
+        return axum::response::IntoResponse::into_response(error::AppError::BadRequest(
+            "a NUL character (%00) in the path or the query".into(),
+        ));
+    }
+    next.run(request).await
 }
 
 /// Runs one request (its place among the requests at once, its timeout, its handler) on a task

@@ -17,8 +17,8 @@
 //!    more, and the whole pipeline is run on that output, which must come back unchanged. The
 //!    stored text is always this output, never the input.
 //!
-//! Allowed references: `{ASSET_PATH_PREFIX}{tenant}/logo` and `.../favicon` (optionally with
-//! `?v=<hex>`), exactly, and `data:image/{png,jpeg,gif,webp};base64,...` of at most
+//! Allowed references: `{ASSET_PATH_PREFIX}{tenant}/logo` and `.../favicon`, exactly (no query:
+//! a choice among many addresses could spell the page out in request logs), and `data:image/{png,jpeg,gif,webp};base64,...` of at most
 //! [`DATA_IMAGE_MAX_BYTES`] whose content is that image. At-rules: `@media`, `@supports`,
 //! `@font-face` (its `src` only `local()` or an allowed `url()`), `@keyframes` (also
 //! `-webkit-`, `-moz-`), `@layer`, `@container`; `@charset` is dropped. Nested style rules,

@@ -117,6 +117,10 @@ pub async fn sign_in(
             &state,
             attempt,
             async || {
+                // A NUL is in no account's address (and PostgreSQL refuses it in text).
+                if key.contains('\0') {
+                    return Ok(None);
+                }
                 let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
                 let found = accounts::credentials(&mut tx, &key).await?;
                 tx.commit().await?;

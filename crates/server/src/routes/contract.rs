@@ -20,7 +20,8 @@ const ANY_ROLE: [&str; 2] = ["/api/v1/auth/logout", "/api/v1/catalog/templates"]
 fn describe(status: u16) -> &'static str {
     match status {
         400 => {
-            "Malformed request: bad JSON, a wrong type, an unknown field or a bad query parameter"
+            "Malformed request: bad JSON, a wrong type, an unknown field, a bad query parameter, \
+             or a NUL character anywhere"
         }
         401 => "No token, or one that is invalid, expired or revoked",
         403 => "The token's role may not do this",
@@ -59,7 +60,8 @@ fn statuses(path: &str, op: &Operation) -> Vec<u16> {
         out.extend([400, 408, 413, 422]);
     }
     if has(ParameterIn::Path, None) {
-        out.push(404);
+        // A NUL (`%00`) in a path is refused before any handler.
+        out.extend([400, 404]);
     }
     if has(ParameterIn::Query, None) {
         out.extend([400, 422]);

@@ -12,6 +12,7 @@ mod changes;
 mod contract;
 mod domains;
 mod hardening;
+mod hostile;
 mod identity;
 mod instances;
 mod isolation;
