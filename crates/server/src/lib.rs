@@ -266,8 +266,33 @@ pub fn app(state: AppState) -> axum::Router {
                 .layer(HandleErrorLayer::new(overloaded))
                 .timeout(settings.request_timeout),
         )
-        .layer(TraceLayer::new_for_http())
+        // Requests are traced with their path, never a secret in it (invitation links).
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |request: &axum::http::Request<axum::body::Body>| {
+                tracing::debug_span!(
+                    "request",
+                    method = %request.method(),
+                    uri = %redacted_uri(request.uri()),
+                    version = ?request.version(),
+                )
+            },
+        ))
         .with_state(state)
+}
+
+/// A request's path and query as they may be logged: the token of an invitation link
+/// (`/portal/{tenant}/invitation/{token}`) is replaced, whatever else the path holds.
+#[must_use]
+pub fn redacted_uri(uri: &axum::http::Uri) -> String {
+    let path = uri.path();
+    let path = match path.split_once("/invitation/") {
+        Some((before, _)) => format!("{before}/invitation/[redacted]"),
+        None => path.to_owned(),
+    };
+    match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    }
 }
 
 /// Answers 400 to a request whose path or query holds `%00`.
