@@ -115,10 +115,13 @@ async fn a_burst_of_guesses_gets_429s_while_another_account_signs_in() {
 
 #[tokio::test]
 async fn password_checks_are_bounded_and_past_the_bound_answer_503() {
-    let app = spawn_app_with_settings(Settings {
-        password_checks: 1,
-        password_wait: Duration::ZERO,
-        ..Settings::default()
+    let app = spawn_app_with(AppOptions {
+        settings: Settings {
+            password_checks: 1,
+            password_wait: Duration::ZERO,
+            ..Settings::default()
+        },
+        ..AppOptions::default()
     })
     .await;
     // Different (unknown) accounts, so the account limit is not what refuses them.
@@ -162,8 +165,8 @@ async fn password_checks_are_bounded_and_past_the_bound_answer_503() {
 #[tokio::test]
 async fn logout_revokes_the_token_on_every_instance() {
     let (db_url, pool) = database(10).await;
-    let one = spawn_on(db_url.clone(), pool.clone()).await;
-    let two = spawn_on(db_url, pool).await;
+    let one = spawn_app_with(AppOptions::on(&db_url, &pool)).await;
+    let two = spawn_app_with(AppOptions::on(&db_url, &pool)).await;
     let m = msp(&one).await;
     let first = one.api.login(&m.email, &secret(PASSWORD)).await.unwrap();
     let second = one.api.login(&m.email, &secret(PASSWORD)).await.unwrap();
@@ -250,9 +253,12 @@ async fn deleting_a_user_revokes_what_was_issued_for_it() {
 
 #[tokio::test]
 async fn the_msp_token_lifetime_is_configurable() {
-    let app = spawn_app_with_settings(Settings {
-        msp_token_lifetime: chrono::Duration::minutes(10),
-        ..Settings::default()
+    let app = spawn_app_with(AppOptions {
+        settings: Settings {
+            msp_token_lifetime: chrono::Duration::minutes(10),
+            ..Settings::default()
+        },
+        ..AppOptions::default()
     })
     .await;
     let m = msp(&app).await;
@@ -277,8 +283,8 @@ async fn the_msp_token_lifetime_is_configurable() {
 #[tokio::test]
 async fn signing_out_ends_the_client_tokens_minted_in_that_session() {
     let (db_url, pool) = database(10).await;
-    let one = spawn_on(db_url.clone(), pool.clone()).await;
-    let two = spawn_on(db_url, pool).await;
+    let one = spawn_app_with(AppOptions::on(&db_url, &pool)).await;
+    let two = spawn_app_with(AppOptions::on(&db_url, &pool)).await;
     let m = msp(&one).await;
     let c = client(&m, "Minted", unlimited()).await;
     let first = one.api.login(&m.email, &secret(PASSWORD)).await.unwrap();
@@ -317,8 +323,16 @@ async fn rotated_keys_sign_and_a_revoked_key_fails_on_a_second_instance() {
         key_reload_interval: Duration::from_millis(300),
         ..Settings::default()
     };
-    let one = spawn_with_settings(db_url.clone(), pool.clone(), fast.clone()).await;
-    let two = spawn_with_settings(db_url, pool.clone(), fast).await;
+    let one = spawn_app_with(AppOptions {
+        settings: fast.clone(),
+        ..AppOptions::on(&db_url, &pool)
+    })
+    .await;
+    let two = spawn_app_with(AppOptions {
+        settings: fast,
+        ..AppOptions::on(&db_url, &pool)
+    })
+    .await;
     let m = msp(&one).await;
     let old = one.api.login(&m.email, &secret(PASSWORD)).await.unwrap();
     let old = old.token.expose_secret().to_owned();
@@ -668,9 +682,12 @@ async fn idempotency_keys_expire_after_24_hours() {
 
 #[tokio::test]
 async fn a_client_slow_to_send_its_headers_is_cut_off() {
-    let app = spawn_app_with_settings(Settings {
-        header_read_timeout: Duration::from_millis(500),
-        ..Settings::default()
+    let app = spawn_app_with(AppOptions {
+        settings: Settings {
+            header_read_timeout: Duration::from_millis(500),
+            ..Settings::default()
+        },
+        ..AppOptions::default()
     })
     .await;
     let mut slow = TcpStream::connect(app.addr).await.unwrap();
@@ -688,9 +705,12 @@ async fn a_client_slow_to_send_its_headers_is_cut_off() {
 
 #[tokio::test]
 async fn a_request_that_takes_too_long_gets_503_and_changes_nothing() {
-    let app = spawn_app_with_settings(Settings {
-        request_timeout: Duration::from_secs(1),
-        ..Settings::default()
+    let app = spawn_app_with(AppOptions {
+        settings: Settings {
+            request_timeout: Duration::from_secs(1),
+            ..Settings::default()
+        },
+        ..AppOptions::default()
     })
     .await;
     let m = msp(&app).await;
@@ -710,9 +730,12 @@ async fn a_request_that_takes_too_long_gets_503_and_changes_nothing() {
 
 #[tokio::test]
 async fn requests_past_the_concurrency_bound_get_503_at_once() {
-    let app = spawn_app_with_settings(Settings {
-        max_concurrent_requests: 1,
-        ..Settings::default()
+    let app = spawn_app_with(AppOptions {
+        settings: Settings {
+            max_concurrent_requests: 1,
+            ..Settings::default()
+        },
+        ..AppOptions::default()
     })
     .await;
     let m = msp(&app).await;
@@ -766,18 +789,10 @@ async fn serve_refuses_a_superuser_unless_allowed() {
         .unwrap();
 }
 
-/// Runs `sql` as the app role in `tenant`; whether it was allowed.
-async fn as_tenant(app: &TestApp, tenant: uuid::Uuid, sql: &str) -> Result<(), sqlx::Error> {
-    let mut tx = app.pool.begin().await.unwrap();
-    sqlx::query("SET LOCAL ROLE mspdesk_app")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind(tenant.to_string())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+/// Runs `sql` (`$1`: the tenant) as the app role in `tenant`, rolled back; whether it was
+/// allowed.
+async fn run_as(app: &TestApp, tenant: uuid::Uuid, sql: &str) -> Result<(), sqlx::Error> {
+    let mut tx = as_tenant(&app.pool, Some(tenant)).await;
     let result = sqlx::query(sql).bind(tenant).execute(&mut *tx).await;
     tx.rollback().await.unwrap();
     result.map(|_| ())
@@ -799,7 +814,7 @@ async fn policies_tell_a_provider_tenant_from_a_client_tenant() {
         "INSERT INTO clients (tenant_id, id, company_name, contact_email, plan_id)
          SELECT $1, gen_random_uuid(), 'Sub', 'a@b.example', p.id FROM plans p LIMIT 1",
     ] {
-        assert!(as_tenant(&app, c, sql).await.is_err(), "a client may: {sql}");
+        assert!(run_as(&app, c, sql).await.is_err(), "a client may: {sql}");
     }
     // A provider tenant writes no client-owned rows in its own name.
     let p = m.tenant.as_uuid();
@@ -808,13 +823,13 @@ async fn policies_tell_a_provider_tenant_from_a_client_tenant() {
         "INSERT INTO catalogs (tenant_id) VALUES ($1)",
         "INSERT INTO branding (tenant_id) VALUES ($1)",
     ] {
-        assert!(as_tenant(&app, p, sql).await.is_err(), "an MSP may: {sql}");
+        assert!(run_as(&app, p, sql).await.is_err(), "an MSP may: {sql}");
     }
     // What each may do still works.
-    as_tenant(&app, c, "INSERT INTO catalogs (tenant_id) VALUES ($1)")
+    run_as(&app, c, "INSERT INTO catalogs (tenant_id) VALUES ($1)")
         .await
         .unwrap();
-    as_tenant(
+    run_as(
         &app,
         p,
         "INSERT INTO fx_rates (tenant_id, currency, rate) VALUES ($1, 'GBP', 1)",
@@ -911,7 +926,7 @@ impl DbProxy {
 
 #[tokio::test]
 async fn a_database_outage_is_a_quick_503_and_service_resumes_by_itself() {
-    let direct = fresh_database().await;
+    let direct = empty_database().await;
     let parsed = url::Url::parse(&direct).unwrap();
     let upstream: std::net::SocketAddr = format!(
         "{}:{}",
@@ -925,7 +940,7 @@ async fn a_database_outage_is_a_quick_503_and_service_resumes_by_itself() {
     via.set_port(Some(proxy.port)).unwrap();
     let pool = mspdesk_server::db::connect(via.as_str(), 5).await.unwrap();
     mspdesk_server::migrate(&pool).await.unwrap();
-    let app = spawn_on(direct, pool).await;
+    let app = spawn_app_with(AppOptions::on(&direct, &pool)).await;
     let m = msp(&app).await;
     let t = client(&m, "Outage", unlimited()).await;
     t.api

@@ -132,21 +132,10 @@ async fn unfiltered_queries_as_the_app_role_see_only_the_current_tenant() {
                 .unwrap();
         }
     }
-    let as_tenant = |tenant: Option<Uuid>| {
+    let seen_by = |tenant: Option<Uuid>| {
         let pool = app.pool.clone();
         async move {
-            let mut tx = pool.begin().await.unwrap();
-            sqlx::query("SET LOCAL ROLE mspdesk_app")
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-            if let Some(t) = tenant {
-                sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-                    .bind(t.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-            }
+            let mut tx = as_tenant(&pool, tenant).await;
             // No WHERE clause at all: only RLS decides.
             let servers: Vec<Uuid> = sqlx::query_scalar("SELECT tenant_id FROM servers")
                 .fetch_all(&mut *tx)
@@ -172,26 +161,30 @@ async fn unfiltered_queries_as_the_app_role_see_only_the_current_tenant() {
         }
     };
     let a_id = a.id.as_uuid();
-    let (servers, users, clients, refused) = as_tenant(Some(a_id)).await;
+    let (servers, users, clients, refused) = seen_by(Some(a_id)).await;
     assert_eq!(servers, vec![a_id; 3]);
     assert_eq!(users, vec![a_id; 3]);
     assert_eq!(clients, vec![a_id]);
     assert!(refused);
     let b_id = b.id.as_uuid();
-    let (servers, _, _, _) = as_tenant(Some(b_id)).await;
+    let (servers, _, _, _) = seen_by(Some(b_id)).await;
     assert_eq!(servers, vec![b_id; 2]);
     // No tenant set: nothing at all.
-    let (servers, users, clients, _) = as_tenant(None).await;
+    let (servers, users, clients, _) = seen_by(None).await;
     assert!(servers.is_empty() && users.is_empty() && clients.is_empty());
     // The MSP sees its clients' rows (for lists and billing), all of them.
-    let (servers, _, clients, _) = as_tenant(Some(msp.tenant.as_uuid())).await;
+    let (servers, _, clients, _) = seen_by(Some(msp.tenant.as_uuid())).await;
     assert_eq!(servers.len(), 5);
     assert_eq!(clients.len(), 2);
 }
 
 #[tokio::test]
 async fn nothing_leaks_through_a_single_pooled_connection() {
-    let app = spawn_app_with_pool(1).await;
+    let app = spawn_app_with(AppOptions {
+        pool_size: 1,
+        ..AppOptions::default()
+    })
+    .await;
     let msp = msp(&app).await;
     let a = client(&msp, "Leak A", unlimited()).await;
     let b = client(&msp, "Leak B", unlimited()).await;
