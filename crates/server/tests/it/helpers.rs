@@ -15,6 +15,7 @@ use mspdesk_server::{store, AppState, DomainSettings, Settings};
 pub use mspdesk_testkit::{as_superuser, as_tenant, database, empty_database};
 
 use crate::contract;
+use reqwest::{Method, StatusCode};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tracing_subscriber::layer::SubscriberExt;
@@ -377,5 +378,26 @@ pub fn refused_fields(err: &mspdesk_api::client::ApiError) -> Vec<String> {
         .iter()
         .flatten()
         .map(|e| e.field.clone())
+        .collect()
+}
+
+/// The status of `GET path` with `token` as the bearer (`None`: no token at all).
+pub async fn status_of(app: &TestApp, token: Option<&str>, path: &str) -> StatusCode {
+    let mut req = app.api.request(Method::GET, path);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().status()
+}
+
+/// The fields a 422 response names (fails on any other status).
+pub async fn refused_fields_in(res: reqwest::Response) -> Vec<String> {
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: mspdesk_api::Problem = res.json().await.unwrap();
+    problem
+        .errors
+        .unwrap()
+        .into_iter()
+        .map(|e| e.field)
         .collect()
 }

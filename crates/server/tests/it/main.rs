@@ -6,17 +6,28 @@
 
 mod helpers;
 
-mod api;
 mod billing;
+mod branding;
+mod catalog;
 mod changes;
+mod clients;
 mod contract;
 mod domains;
-mod hardening;
+mod idempotency;
 mod instances;
 mod isolation;
 mod jwt;
+mod limits;
 mod logs;
+mod msp;
+mod openapi;
+mod outage;
+mod paging;
 mod portal;
 mod quota_race;
 mod rls;
 mod shutdown;
+mod sign_in;
+mod tokens;
+mod usage;
+mod validation;
