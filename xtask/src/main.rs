@@ -12,6 +12,7 @@
 
 mod bench;
 mod bundle;
+mod control_panel;
 mod postgres;
 mod proc;
 mod run;
