@@ -18,6 +18,8 @@ mod proc;
 mod run;
 mod setup;
 mod test;
+#[cfg(test)]
+mod tidy;
 
 use std::path::{Path, PathBuf};
 
