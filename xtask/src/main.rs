@@ -12,11 +12,14 @@
 
 mod bench;
 mod bundle;
+mod control_panel;
 mod postgres;
 mod proc;
 mod run;
 mod setup;
 mod test;
+#[cfg(test)]
+mod tidy;
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,6 @@
 //! `cargo xtask run`, and the pieces it shares with `test`: building the app, a virtual display,
-//! background processes that are cleaned up however we exit.
+//! background processes that are cleaned up however we exit. (The Control Panel is started by
+//! [`ControlPanel`].)
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use crate::control_panel::{self, ControlPanel, Data};
 use crate::postgres::Cluster;
 use crate::proc::{self, cmd};
 use crate::setup;
@@ -21,7 +23,7 @@ pub fn run(root: &Path) -> Result<()> {
     setup::run(root)?;
     proc::run(cmd("npm", &["run", "build"]).current_dir(root.join("ui")))?;
     let binary = build_app(root)?;
-    let server = build_server(root)?;
+    let server = ControlPanel::build(root)?;
 
     // Ctrl-C, SIGTERM or SIGHUP: this process stops the app and then everything it started
     // (the server, PostgreSQL, Xvfb are dropped on the way out), so it must outlive the app.
@@ -35,24 +37,20 @@ pub fn run(root: &Path) -> Result<()> {
 
     // The Control Panel on a local PostgreSQL kept under target/, with demo data.
     let cluster = Cluster::start_in(&target_dir(root).join("xtask").join("dev-db"))?;
-    let database_url = cluster.url();
-    proc::run(cmd(&server.to_string_lossy(), &["seed-demo"]).env("DATABASE_URL", &database_url))?;
-    let port = if std::net::TcpListener::bind(("127.0.0.1", PREFERRED_SERVER_PORT)).is_ok() {
-        PREFERRED_SERVER_PORT
-    } else {
-        proc::free_port()?
-    };
-    let addr = format!("127.0.0.1:{port}");
-    let mut serve = cmd(&server.to_string_lossy(), &["serve"]);
-    serve
-        .env("DATABASE_URL", &database_url)
-        .env("CONTROL_PANEL_ADDR", &addr);
-    let _server = Background::spawn(serve)?;
-    wait_for_port(port, Duration::from_secs(30))?;
-    eprintln!("Control Panel: http://{addr} (API description: http://{addr}/api/v1/openapi.json)");
+    let control_panel = ControlPanel::start(
+        &server,
+        &cluster,
+        &control_panel::Options {
+            data: Data::Demo,
+            preferred_port: Some(PREFERRED_SERVER_PORT),
+            ..control_panel::Options::default()
+        },
+    )?;
+    let url = control_panel.url();
+    eprintln!("Control Panel: {url} (API description: {url}/api/v1/openapi.json)");
 
     let mut app = cmd(&binary.to_string_lossy(), &[]);
-    app.env("MSPDESK_SERVER_URL", format!("http://{addr}"));
+    app.env("MSPDESK_SERVER_URL", &url);
     let _display = if needs_virtual_display() {
         let display = Xvfb::start()?;
         eprintln!(
@@ -85,30 +83,6 @@ fn needs_virtual_display() -> bool {
     cfg!(target_os = "linux")
         && std::env::var_os("DISPLAY").is_none()
         && std::env::var_os("WAYLAND_DISPLAY").is_none()
-}
-
-/// Builds the Control Panel server and returns its path.
-pub fn build_server(root: &Path) -> Result<PathBuf> {
-    proc::run(&mut cmd(
-        "cargo",
-        &[
-            "build",
-            "--package",
-            "mspdesk-server",
-            "--bin",
-            "control-panel",
-        ],
-    ))?;
-    let exe = if cfg!(windows) {
-        "control-panel.exe"
-    } else {
-        "control-panel"
-    };
-    let path = target_dir(root).join("debug").join(exe);
-    if !path.is_file() {
-        bail!("the build finished but {} is missing", path.display());
-    }
-    Ok(path)
 }
 
 /// Builds the desktop app (debug, serving the embedded ui/dist) and returns its path. The UI

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use crate::control_panel::{self, ControlPanel, Data};
 use crate::postgres::Cluster;
 use crate::proc::{self, cmd};
 use crate::{run::build_app, setup};
@@ -242,18 +243,9 @@ fn end_to_end(root: &Path) -> Result<Tally> {
     let binary = build_app(root)?;
     // The real Control Panel on a private PostgreSQL, with the demo MSP, for the app to sign
     // in to and the tests to drive through the API.
-    let server = crate::run::build_server(root)?;
     let cluster = Cluster::start()?;
-    proc::run(cmd(&server.to_string_lossy(), &["seed-demo"]).env("DATABASE_URL", cluster.url()))?;
-    let server_port = proc::free_port()?;
-    let server_url = format!("http://127.0.0.1:{server_port}");
-    let mut serve = cmd(&server.to_string_lossy(), &["serve"]);
-    serve
-        .env("DATABASE_URL", cluster.url())
-        .env("CONTROL_PANEL_ADDR", format!("127.0.0.1:{server_port}"))
-        .env("RUST_LOG", "warn");
-    let _server = crate::run::Background::spawn(serve)?;
-    crate::run::wait_for_port(server_port, Duration::from_secs(30))?;
+    let control_panel = demo_control_panel(root, &cluster)?;
+    let server_url = control_panel.url();
 
     let data_home = scratch(root, "e2e-data")?;
     let shots = scratch(root, "e2e-screenshots")?;
@@ -327,17 +319,8 @@ fn portal(root: &Path) -> Result<Tally> {
         eprintln!("the portal's browser test needs Debian's chromium; skipped");
         return Ok(Tally::default());
     }
-    let server = crate::run::build_server(root)?;
     let cluster = Cluster::start()?;
-    proc::run(cmd(&server.to_string_lossy(), &["seed-demo"]).env("DATABASE_URL", cluster.url()))?;
-    let port = proc::free_port()?;
-    let mut serve = cmd(&server.to_string_lossy(), &["serve"]);
-    serve
-        .env("DATABASE_URL", cluster.url())
-        .env("CONTROL_PANEL_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn");
-    let _server = crate::run::Background::spawn(serve)?;
-    crate::run::wait_for_port(port, Duration::from_secs(30))?;
+    let control_panel = demo_control_panel(root, &cluster)?;
     let shots = target_dir(root).join("xtask").join("e2e-screenshots");
     std::fs::create_dir_all(&shots)?;
     let tap = scratch(root, "portal-results")?.join("results.tap");
@@ -355,7 +338,7 @@ fn portal(root: &Path) -> Result<Tally> {
     );
     node.current_dir(root.join("tests/portal"))
         .env("CHROMIUM", CHROMIUM)
-        .env("MSPDESK_PORTAL_SERVER", format!("http://127.0.0.1:{port}"))
+        .env("MSPDESK_PORTAL_SERVER", control_panel.url())
         .env("MSPDESK_SCREENSHOTS", &shots);
     let ok = proc::run(&mut node).is_ok();
     let tap = std::fs::read_to_string(&tap).unwrap_or_default();
@@ -366,6 +349,20 @@ fn portal(root: &Path) -> Result<Tally> {
     };
     eprintln!("screenshots: {}", shots.display());
     Ok(Tally::from_runner(ok, count("# pass "), count("# fail ")))
+}
+
+/// The Control Panel the end-to-end and portal tests talk to: built, with the demo MSP, on
+/// `cluster`, quiet but for warnings.
+fn demo_control_panel(root: &Path, cluster: &Cluster) -> Result<ControlPanel> {
+    ControlPanel::start(
+        &ControlPanel::build(root)?,
+        cluster,
+        &control_panel::Options {
+            data: Data::Demo,
+            log: Some("warn"),
+            ..control_panel::Options::default()
+        },
+    )
 }
 
 /// `cargo xtask bench --smoke`: every section of the benchmark harness on a handful of rows

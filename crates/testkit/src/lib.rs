@@ -1,7 +1,8 @@
-//! Test support shared by the desk's and the CLI's tests: the real Control Panel on a fresh
-//! database (seeded with the demo MSP by the test when it wants it), reached through a TCP proxy
-//! the test can take down or make drop a response. Panics are the point here: a failed set-up
-//! fails the test.
+//! Test support shared by the server's, the desk's and the CLI's tests: fresh databases on the
+//! test cluster, the superuser and the app role (as a tenant) on them, and the real Control
+//! Panel on one (seeded with the demo MSP by the test when it wants it), reached through a TCP
+//! proxy the test can take down or make drop a response. Panics are the point here: a failed
+//! set-up fails the test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use mspdesk_server::{db, AppState, DomainSettings};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, Mutex};
@@ -21,53 +22,107 @@ use uuid::Uuid;
 
 pub use mspdesk_server::demo::{DEMO_EMAIL, DEMO_PASSWORD};
 
-/// The role that owns each test database and that the server runs as: not a superuser (the
-/// server refuses one), as in production.
+/// The role that owns each test database and that the server runs as: not a superuser, no
+/// `BYPASSRLS` (as in production; `serve` refuses anything else).
 pub const OWNER_ROLE: &str = "mspdesk_owner";
 
-/// A fresh, migrated database owned by [`OWNER_ROLE`], created through the cluster's superuser
-/// (`MSPDESK_TEST_DATABASE_URL`); returns the owner's URL and pool.
-pub async fn fresh_database() -> (String, PgPool) {
-    let admin_url = std::env::var("MSPDESK_TEST_DATABASE_URL").expect(
+/// The cluster's superuser URL (`MSPDESK_TEST_DATABASE_URL`), or a failure that says how to
+/// get one.
+pub fn cluster_url() -> String {
+    std::env::var("MSPDESK_TEST_DATABASE_URL").expect(
         "MSPDESK_TEST_DATABASE_URL is not set: run the tests with `cargo xtask test`, which starts a private PostgreSQL cluster",
-    );
-    let admin = PgPool::connect(&admin_url).await.unwrap();
-    let mut tx = admin.begin().await.unwrap();
-    // Other test processes may prepare the role at the same moment.
-    sqlx::query("SELECT pg_advisory_xact_lock(7243002)")
-        .execute(&mut *tx)
+    )
+}
+
+/// Prepares [`OWNER_ROLE`] on the cluster, once per test process.
+async fn owner_role(admin: &PgPool) {
+    static READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    READY
+        .get_or_init(|| async {
+            let mut tx = admin.begin().await.unwrap();
+            // Other test processes may prepare the role at the same moment.
+            sqlx::query("SELECT pg_advisory_xact_lock(7243002)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            sqlx::raw_sql(&db::owner_role_setup(OWNER_ROLE))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        })
+        .await;
+}
+
+/// `url` with another user and database.
+fn with_user_and_db(url: &str, user: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("a database URL");
+    parsed.set_username(user).expect("a user");
+    parsed.set_path(name);
+    parsed.to_string()
+}
+
+/// A new, empty database owned by [`OWNER_ROLE`], created through the cluster's superuser;
+/// returns the owner's URL of it (for tests that migrate it their own way).
+pub async fn empty_database() -> String {
+    let admin_url = cluster_url();
+    let admin = PgPool::connect(&admin_url)
         .await
-        .unwrap();
-    sqlx::raw_sql(&db::owner_role_setup(OWNER_ROLE))
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let name = format!("desk_{}", Uuid::now_v7().simple());
+        .expect("connect to the test cluster");
+    owner_role(&admin).await;
+    let name = format!("test_{}", Uuid::now_v7().simple());
     sqlx::query(&format!("CREATE DATABASE {name} OWNER {OWNER_ROLE}"))
         .execute(&admin)
         .await
-        .unwrap();
+        .expect("create database");
     admin.close().await;
-    let mut url = url::Url::parse(&admin_url).unwrap();
-    url.set_username(OWNER_ROLE).unwrap();
-    url.set_path(&name);
-    let url = url.to_string();
-    let pool = db::connect(&url, 10).await.unwrap();
-    mspdesk_server::migrate(&pool).await.unwrap();
+    with_user_and_db(&admin_url, OWNER_ROLE, &name)
+}
+
+/// A fresh, migrated database with a pool of `pool_size` connections as [`OWNER_ROLE`];
+/// returns the owner's URL and the pool.
+pub async fn database(pool_size: u32) -> (String, PgPool) {
+    let url = empty_database().await;
+    let pool = db::connect(&url, pool_size).await.expect("connect");
+    mspdesk_server::migrate(&pool).await.expect("migrate");
     (url, pool)
 }
 
-/// The cluster's superuser on the database of `pool`: for tests that change rows under
-/// row-level security behind the server's back (the owner sees none of them, as it should).
+/// A fresh, migrated database with a pool of ten connections (see [`database`]).
+pub async fn fresh_database() -> (String, PgPool) {
+    database(10).await
+}
+
+/// The cluster's superuser on the database of `pool`: for tests that set up, change or inspect
+/// rows under row-level security behind the server's back (the owner sees none of them, as it
+/// should).
 pub async fn as_superuser(pool: &PgPool) -> PgPool {
     let name: String = sqlx::query_scalar("SELECT current_database()::text")
         .fetch_one(pool)
         .await
         .unwrap();
-    let mut url = url::Url::parse(&std::env::var("MSPDESK_TEST_DATABASE_URL").unwrap()).unwrap();
-    url.set_path(&name);
-    PgPool::connect(url.as_str()).await.unwrap()
+    let admin = url::Url::parse(&cluster_url()).expect("the cluster URL");
+    let url = with_user_and_db(admin.as_str(), admin.username(), &name);
+    PgPool::connect(&url).await.expect("connect as superuser")
+}
+
+/// A transaction on `pool` as a request runs one: as the app role ([`db::APP_ROLE`]), under
+/// row-level security, with `app.tenant_id` set to `tenant` for the transaction only (`None`:
+/// no tenant at all). The caller runs its SQL in it and commits or rolls back.
+pub async fn as_tenant(pool: &PgPool, tenant: Option<Uuid>) -> Transaction<'static, Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query(&format!("SET LOCAL ROLE {}", db::APP_ROLE))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    if let Some(tenant) = tenant {
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx
 }
 
 /// A running server instance.

@@ -9,3 +9,6 @@ pub mod clients;
 pub mod session;
 pub mod settings;
 pub mod sync;
+
+#[cfg(test)]
+mod wiring;

@@ -13,7 +13,6 @@
 //! to `target/xtask/bench-smoke/` instead: `cargo xtask test` uses it to check that the
 //! harness works end to end.
 
-mod control_panel;
 mod desktop;
 mod reports;
 mod server;
@@ -28,10 +27,10 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 
+use crate::control_panel::{self, ControlPanel};
 use crate::postgres::Cluster;
 use crate::proc::{self, cmd};
 use crate::test::target_dir;
-use control_panel::ControlPanel;
 
 /// The parts of BENCHMARKS.md the harness writes, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -204,7 +203,15 @@ pub fn run(root: &Path, opts: Options) -> Result<Outcome> {
     }
     std::fs::create_dir_all(&work)?;
     let cluster = Cluster::start()?;
-    let control_panel = ControlPanel::start(&bins.server, &cluster, 20)?;
+    let control_panel = ControlPanel::start(
+        &bins.server,
+        &cluster,
+        &control_panel::Options {
+            pool_size: Some(20),
+            log: Some("warn"),
+            ..control_panel::Options::default()
+        },
+    )?;
     let env = Env {
         root: root.to_path_buf(),
         opts: opts.clone(),

@@ -373,7 +373,11 @@ async fn a_snapshot_lists_the_current_state_as_the_routes_do() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_during_a_paged_read_lose_nothing() {
-    let app = spawn_app_with_pool(16).await;
+    let app = spawn_app_with(AppOptions {
+        pool_size: 16,
+        ..AppOptions::default()
+    })
+    .await;
     let msp = msp(&app).await;
     let mut tenants = Vec::new();
     for i in 0..3 {
@@ -600,16 +604,7 @@ async fn pages_are_served_from_indexes_at_100000_rows() {
         .await
         .unwrap();
     // As a request runs it: the app role, in the MSP's tenant, under RLS.
-    let mut tx = app.pool.begin().await.unwrap();
-    sqlx::query("SET LOCAL ROLE mspdesk_app")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind(msp.tenant.to_string())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let mut tx = as_tenant(&app.pool, Some(msp.tenant.as_uuid())).await;
     let page_query = mspdesk_server::store::changes::PAGE_QUERY;
     // (since, floor): a sync from mid-feed, and a snapshot's first page.
     for (since, floor) in [(50_000_i64, 0_i64), (0, 101_000)] {
@@ -656,7 +651,7 @@ async fn msp_other(app: &TestApp) -> uuid::Uuid {
 async fn the_migration_backfills_the_feed_of_an_existing_database() {
     use mspdesk_server::db::MIGRATOR;
     // The schema as it was before the feed, with data written then.
-    let db_url = fresh_database().await;
+    let db_url = empty_database().await;
     let pool = mspdesk_server::db::connect(&db_url, 10).await.unwrap();
     let before = sqlx::migrate::Migrator {
         migrations: std::borrow::Cow::Owned(
@@ -707,13 +702,13 @@ async fn the_migration_backfills_the_feed_of_an_existing_database() {
         user = uuid::Uuid::now_v7(),
         app = uuid::Uuid::now_v7(),
     ))
-    .execute(&superuser(&db_url).await)
+    .execute(&as_superuser(&pool).await)
     .await
     .unwrap();
 
     // The feed's migration, then the server on that database.
     mspdesk_server::migrate(&pool).await.unwrap();
-    let app = spawn_on(db_url, pool).await;
+    let app = spawn_app_with(AppOptions::on(&db_url, &pool)).await;
     let login = app.api.login(&email, &secret(PASSWORD)).await.unwrap();
     let old = Msp {
         tenant: login.tenant_id,

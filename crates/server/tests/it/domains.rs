@@ -136,7 +136,11 @@ fn status(b: &Branding) -> VerificationStatus {
 #[tokio::test]
 async fn a_claim_is_pending_with_a_token_that_stays_with_the_tenant_and_domain() {
     let dns = FakeDns::start().await;
-    let app = spawn_app_with_domains(dns.settings()).await;
+    let app = spawn_app_with(AppOptions {
+        domains: dns.settings(),
+        ..AppOptions::default()
+    })
+    .await;
     let msp = msp(&app).await;
     let a = client(&msp, "Claims A", unlimited()).await;
     let b = client(&msp, "Claims B", unlimited()).await;
@@ -196,7 +200,11 @@ async fn a_claim_is_pending_with_a_token_that_stays_with_the_tenant_and_domain()
 #[tokio::test]
 async fn verify_fails_with_a_reason_until_the_record_exists() {
     let dns = FakeDns::start().await;
-    let app = spawn_app_with_domains(dns.settings()).await;
+    let app = spawn_app_with(AppOptions {
+        domains: dns.settings(),
+        ..AppOptions::default()
+    })
+    .await;
     let msp = msp(&app).await;
     let a = client(&msp, "Verify A", unlimited()).await;
     let claimed = set_domain(&a.api, Some("portal.verify.example")).await;
@@ -271,7 +279,11 @@ async fn verify_fails_with_a_reason_until_the_record_exists() {
 #[tokio::test]
 async fn the_first_to_verify_owns_the_domain_and_the_other_claims_fail() {
     let dns = FakeDns::start().await;
-    let app = spawn_app_with_domains(dns.settings()).await;
+    let app = spawn_app_with(AppOptions {
+        domains: dns.settings(),
+        ..AppOptions::default()
+    })
+    .await;
     let msp1 = msp(&app).await;
     let msp2 = msp(&app).await;
     let a = client(&msp1, "Owner A", unlimited()).await;
@@ -361,7 +373,11 @@ async fn the_first_to_verify_owns_the_domain_and_the_other_claims_fail() {
 #[tokio::test]
 async fn concurrent_verifications_have_exactly_one_winner() {
     let dns = FakeDns::start().await;
-    let app = spawn_app_with_domains(dns.settings()).await;
+    let app = spawn_app_with(AppOptions {
+        domains: dns.settings(),
+        ..AppOptions::default()
+    })
+    .await;
     let msp1 = msp(&app).await;
     let msp2 = msp(&app).await;
     let domain = "race.contest.example";
@@ -418,9 +434,12 @@ async fn concurrent_verifications_have_exactly_one_winner() {
 #[tokio::test]
 async fn the_control_panels_own_host_and_names_under_it_are_refused() {
     let dns = FakeDns::start().await;
-    let app = spawn_app_with_domains(DomainSettings {
-        public_host: Some(DomainName::parse("cp.msp-desk.example").unwrap()),
-        ..dns.settings()
+    let app = spawn_app_with(AppOptions {
+        domains: DomainSettings {
+            public_host: Some(DomainName::parse("cp.msp-desk.example").unwrap()),
+            ..dns.settings()
+        },
+        ..AppOptions::default()
     })
     .await;
     let msp = msp(&app).await;
@@ -469,7 +488,11 @@ async fn the_control_panels_own_host_and_names_under_it_are_refused() {
 #[tokio::test]
 async fn verify_without_a_custom_domain_is_422() {
     let dns = FakeDns::start().await;
-    let app = spawn_app_with_domains(dns.settings()).await;
+    let app = spawn_app_with(AppOptions {
+        domains: dns.settings(),
+        ..AppOptions::default()
+    })
+    .await;
     let msp = msp(&app).await;
     let a = client(&msp, "No Domain", unlimited()).await;
     for _ in 0..2 {
@@ -490,7 +513,11 @@ async fn verify_without_a_custom_domain_is_422() {
 #[tokio::test]
 async fn deleting_the_client_releases_its_domain() {
     let dns = FakeDns::start().await;
-    let app = spawn_app_with_domains(dns.settings()).await;
+    let app = spawn_app_with(AppOptions {
+        domains: dns.settings(),
+        ..AppOptions::default()
+    })
+    .await;
     let msp = msp(&app).await;
     let a = client(&msp, "Leaving A", unlimited()).await;
     let b = client(&msp, "Staying B", unlimited()).await;
@@ -533,9 +560,12 @@ async fn a_dns_server_that_does_not_answer_fails_the_check_within_seconds() {
             "looked up TXT _mspdesk-challenge.portal.silent.example",
         ),
     ] {
-        let app = spawn_app_with_domains(DomainSettings {
-            nameserver: Nameserver::At(server),
-            public_host: None,
+        let app = spawn_app_with(AppOptions {
+            domains: DomainSettings {
+                nameserver: Nameserver::At(server),
+                public_host: None,
+            },
+            ..AppOptions::default()
         })
         .await;
         let msp = msp(&app).await;
@@ -557,7 +587,11 @@ async fn a_dns_server_that_does_not_answer_fails_the_check_within_seconds() {
 #[tokio::test]
 async fn ownership_rows_are_visible_to_every_tenant_but_written_only_by_their_own() {
     let dns = FakeDns::start().await;
-    let app = spawn_app_with_domains(dns.settings()).await;
+    let app = spawn_app_with(AppOptions {
+        domains: dns.settings(),
+        ..AppOptions::default()
+    })
+    .await;
     let msp1 = msp(&app).await;
     let msp2 = msp(&app).await;
     let a = client(&msp1, "Rows A", unlimited()).await;
@@ -567,16 +601,7 @@ async fn ownership_rows_are_visible_to_every_tenant_but_written_only_by_their_ow
     a.api.verify_custom_domain().await.unwrap();
 
     // As C (a client of another MSP), through the app role and RLS alone.
-    let mut tx = app.pool.begin().await.unwrap();
-    sqlx::query("SET LOCAL ROLE mspdesk_app")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind(c.id.to_string())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let mut tx = as_tenant(&app.pool, Some(c.id.as_uuid())).await;
     let seen: Vec<String> = sqlx::query_scalar("SELECT domain FROM verified_domains")
         .fetch_all(&mut *tx)
         .await
@@ -624,7 +649,7 @@ async fn ownership_rows_are_visible_to_every_tenant_but_written_only_by_their_ow
 async fn the_migration_turns_existing_custom_domains_into_pending_claims() {
     // A database at migration 0004 (copies of the first four files), with a client whose
     // branding has a custom domain, as the unique index allowed.
-    let url = fresh_database().await;
+    let url = empty_database().await;
     let pool = mspdesk_server::db::connect(&url, 2).await.unwrap();
     let dir = std::env::temp_dir().join(format!("mspdesk-0004-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -645,16 +670,7 @@ async fn the_migration_turns_existing_custom_domains_into_pending_claims() {
     std::fs::remove_dir_all(&dir).unwrap();
     // An MSP with a plan, written as that schema had them (today's code expects today's).
     let msp = uuid::Uuid::now_v7();
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SET LOCAL ROLE mspdesk_app")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind(msp.to_string())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let mut tx = as_tenant(&pool, Some(msp)).await;
     sqlx::raw_sql(&format!(
         "INSERT INTO providers (id, name) VALUES ('{msp}', 'Old MSP');
          INSERT INTO plans (tenant_id, id, name, license_fee, currency)
@@ -665,17 +681,8 @@ async fn the_migration_turns_existing_custom_domains_into_pending_claims() {
     .unwrap();
     tx.commit().await.unwrap();
     let client = uuid::Uuid::now_v7();
-    let as_tenant = async |tenant: uuid::Uuid, sql: &str| {
-        let mut tx = pool.begin().await.unwrap();
-        sqlx::query("SET LOCAL ROLE mspdesk_app")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+    let rows_as = async |tenant: uuid::Uuid, sql: &str| {
+        let mut tx = as_tenant(&pool, Some(tenant)).await;
         let rows: Vec<(String, String, String)> = sqlx::query_as(sql)
             .bind(client)
             .fetch_all(&mut *tx)
@@ -684,14 +691,14 @@ async fn the_migration_turns_existing_custom_domains_into_pending_claims() {
         tx.commit().await.unwrap();
         rows
     };
-    as_tenant(
+    rows_as(
         msp,
         "INSERT INTO clients (tenant_id, id, company_name, contact_email, plan_id)
          SELECT tenant_id, $1, 'Old Client', 'it@old.example', id FROM plans LIMIT 1
          RETURNING '', '', ''",
     )
     .await;
-    as_tenant(
+    rows_as(
         client,
         "INSERT INTO branding (tenant_id, custom_domain) VALUES ($1, 'portal.old.example')
          RETURNING '', '', ''",
@@ -700,7 +707,7 @@ async fn the_migration_turns_existing_custom_domains_into_pending_claims() {
 
     mspdesk_server::migrate(&pool).await.unwrap();
 
-    let claims = as_tenant(
+    let claims = rows_as(
         client,
         "SELECT domain, token, status FROM domain_claims WHERE tenant_id = $1",
     )
@@ -725,7 +732,11 @@ async fn the_migration_turns_existing_custom_domains_into_pending_claims() {
 #[tokio::test]
 async fn a_check_that_gets_no_answer_keeps_a_verified_domain() {
     let dns = FakeDns::start().await;
-    let app = spawn_app_with_domains(dns.settings()).await;
+    let app = spawn_app_with(AppOptions {
+        domains: dns.settings(),
+        ..AppOptions::default()
+    })
+    .await;
     let msp = msp(&app).await;
     let a = client(&msp, "Outage", unlimited()).await;
     let v = verification(&set_domain(&a.api, Some("portal.outage.example")).await).clone();
@@ -736,14 +747,14 @@ async fn a_check_that_gets_no_answer_keeps_a_verified_domain() {
 
     // A second instance on the same database whose DNS server never answers.
     let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let state = mspdesk_server::AppState::new(app.pool.clone())
-        .await
-        .unwrap()
-        .with_domains(DomainSettings {
+    let other = spawn_app_with(AppOptions {
+        domains: DomainSettings {
             nameserver: Nameserver::At(silent.local_addr().unwrap()),
             public_host: None,
-        });
-    let other = serve_state(app.db_url.clone(), app.pool.clone(), state).await;
+        },
+        ..AppOptions::on(&app.db_url, &app.pool)
+    })
+    .await;
     let token = msp.api.client_token(a.id).await.unwrap();
     let through_other = ApiClient::new(&other.url).unwrap().with_token(token.token);
     let kept = verification(&through_other.verify_custom_domain().await.unwrap()).clone();

@@ -1,5 +1,6 @@
-//! Test harness: a fresh database per test on the PostgreSQL cluster that `cargo xtask test`
-//! starts (`MSPDESK_TEST_DATABASE_URL`), the real server on 127.0.0.1:0, and the typed client.
+//! Test harness: the real server on 127.0.0.1:0 on a fresh database per test (from
+//! `mspdesk_testkit`, on the PostgreSQL cluster that `cargo xtask test` starts), the typed
+//! client, MSPs and clients to act as, and a log capture.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::cell::RefCell;
@@ -10,9 +11,11 @@ use mspdesk_api::client::ApiClient;
 use mspdesk_api::types::{ClientToken, CreateClient, QuotasInput};
 pub use mspdesk_api::{ExposeSecret, SecretString};
 use mspdesk_domain::{ClientId, Email, TenantId};
-use mspdesk_server::{db, store, AppState, DomainSettings, Settings};
+use mspdesk_server::{store, AppState, DomainSettings, Settings};
+pub use mspdesk_testkit::{as_superuser, as_tenant, database, empty_database};
 
 use crate::contract;
+use reqwest::{Method, StatusCode};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tracing_subscriber::layer::SubscriberExt;
@@ -25,13 +28,6 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// A password or token as the typed client takes it.
 pub fn secret(s: &str) -> SecretString {
     SecretString::from(s)
-}
-
-/// The cluster's URL, or a failure that says how to get one.
-pub fn cluster_url() -> String {
-    std::env::var("MSPDESK_TEST_DATABASE_URL").expect(
-        "MSPDESK_TEST_DATABASE_URL is not set: run the tests with `cargo xtask test`, which starts a private PostgreSQL cluster",
-    )
 }
 
 thread_local! {
@@ -121,76 +117,6 @@ impl Drop for LogCapture {
     }
 }
 
-/// The role that owns each test database and that the server runs as: not a superuser, no
-/// `BYPASSRLS` (as in production; `serve` refuses anything else).
-pub const OWNER_ROLE: &str = "mspdesk_owner";
-
-/// Prepares the owner role on the cluster, once per test process.
-async fn owner_role(admin: &PgPool) {
-    static READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
-    READY
-        .get_or_init(|| async {
-            let mut tx = admin.begin().await.expect("begin");
-            // Other test processes (the desk's) may do the same at the same moment.
-            sqlx::query("SELECT pg_advisory_xact_lock(7243002)")
-                .execute(&mut *tx)
-                .await
-                .expect("lock");
-            sqlx::raw_sql(&db::owner_role_setup(OWNER_ROLE))
-                .execute(&mut *tx)
-                .await
-                .expect("owner role");
-            tx.commit().await.expect("commit");
-        })
-        .await;
-}
-
-/// `url` with another user and database.
-fn with_user_and_db(url: &str, user: &str, name: &str) -> String {
-    let mut parsed = url::Url::parse(url).expect("a database URL");
-    parsed.set_username(user).expect("a user");
-    parsed.set_path(name);
-    parsed.to_string()
-}
-
-/// Creates an empty database owned by [`OWNER_ROLE`] and returns the owner's URL of it.
-pub async fn fresh_database() -> String {
-    init_logging();
-    let admin_url = cluster_url();
-    let admin = PgPool::connect(&admin_url)
-        .await
-        .expect("connect to the test cluster");
-    owner_role(&admin).await;
-    let name = format!("test_{}", Uuid::now_v7().simple());
-    sqlx::query(&format!("CREATE DATABASE {name} OWNER {OWNER_ROLE}"))
-        .execute(&admin)
-        .await
-        .expect("create database");
-    admin.close().await;
-    with_user_and_db(&admin_url, OWNER_ROLE, &name)
-}
-
-/// The cluster's superuser on the database of `db_url`: for tests that set up or inspect
-/// rows under row-level security (the owner sees none, as it should).
-pub async fn superuser(db_url: &str) -> PgPool {
-    let name = url::Url::parse(db_url)
-        .expect("a database URL")
-        .path()
-        .to_owned();
-    let admin = url::Url::parse(&cluster_url()).expect("the cluster URL");
-    let user = admin.username().to_owned();
-    let url = with_user_and_db(admin.as_str(), &user, name.trim_start_matches('/'));
-    PgPool::connect(&url).await.expect("connect as superuser")
-}
-
-/// A migrated database with a pool of `pool_size` (as the owner role).
-pub async fn database(pool_size: u32) -> (String, PgPool) {
-    let url = fresh_database().await;
-    let pool = db::connect(&url, pool_size).await.expect("connect");
-    mspdesk_server::migrate(&pool).await.expect("migrate");
-    (url, pool)
-}
-
 pub struct TestApp {
     pub addr: SocketAddr,
     pub url: String,
@@ -198,7 +124,7 @@ pub struct TestApp {
     pub db_url: String,
     /// The server's pool (the owner role).
     pub pool: PgPool,
-    /// The superuser on this database (see [`superuser`]).
+    /// The superuser on this database (see [`as_superuser`]).
     pub admin: PgPool,
     pub api: ApiClient,
     /// Answers that the OpenAPI document does not describe (checked when the app drops).
@@ -230,52 +156,63 @@ impl Drop for TestApp {
     }
 }
 
+/// How [`spawn_app_with`] starts the server; the default is [`spawn_app`]'s.
+pub struct AppOptions {
+    /// Serve this database (its owner's URL and pool), as another instance behind a load
+    /// balancer would; `None`: a fresh database with a pool of [`AppOptions::pool_size`].
+    pub database: Option<(String, PgPool)>,
+    /// The connections of a fresh database's pool.
+    pub pool_size: u32,
+    /// Custom domains: the DNS server to ask (a fake one on loopback) and the Control Panel's
+    /// own host name.
+    pub domains: DomainSettings,
+    /// Limits, timeouts and token lifetimes.
+    pub settings: Settings,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            database: None,
+            pool_size: 10,
+            domains: DomainSettings::default(),
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl AppOptions {
+    /// Another instance on the database at `db_url` with this `pool` (as behind a load
+    /// balancer), otherwise the defaults.
+    pub fn on(db_url: &str, pool: &PgPool) -> Self {
+        Self {
+            database: Some((db_url.to_owned(), pool.clone())),
+            ..Self::default()
+        }
+    }
+}
+
 /// The server on a fresh database.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with_pool(10).await
+    spawn_app_with(AppOptions::default()).await
 }
 
-pub async fn spawn_app_with_pool(pool_size: u32) -> TestApp {
-    let (db_url, pool) = database(pool_size).await;
-    spawn_on(db_url, pool).await
-}
-
-/// The server on a fresh database, with these custom-domain settings (a DNS server on
-/// loopback, the Control Panel's own host name).
-#[allow(dead_code)] // used by the domains module only
-pub async fn spawn_app_with_domains(domains: DomainSettings) -> TestApp {
-    let (db_url, pool) = database(10).await;
+/// The server as `options` say.
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    init_logging();
+    let (db_url, pool) = match options.database {
+        Some(database) => database,
+        None => database(options.pool_size).await,
+    };
     let state = AppState::new(pool.clone())
         .await
         .expect("state")
-        .with_domains(domains);
+        .with_domains(options.domains)
+        .with_settings(options.settings);
     serve_state(db_url, pool, state).await
 }
 
-/// Another server instance on an existing database (as behind a load balancer).
-pub async fn spawn_on(db_url: String, pool: PgPool) -> TestApp {
-    let state = AppState::new(pool.clone()).await.expect("state");
-    serve_state(db_url, pool, state).await
-}
-
-/// A server on a fresh database with these settings.
-#[allow(dead_code)] // used by some modules only
-pub async fn spawn_app_with_settings(settings: Settings) -> TestApp {
-    let (db_url, pool) = database(10).await;
-    spawn_with_settings(db_url, pool, settings).await
-}
-
-/// Another server instance on an existing database, with these settings.
-#[allow(dead_code)] // used by some modules only
-pub async fn spawn_with_settings(db_url: String, pool: PgPool, settings: Settings) -> TestApp {
-    let state = AppState::new(pool.clone())
-        .await
-        .expect("state")
-        .with_settings(settings);
-    serve_state(db_url, pool, state).await
-}
-
-pub async fn serve_state(db_url: String, pool: PgPool, state: AppState) -> TestApp {
+async fn serve_state(db_url: String, pool: PgPool, state: AppState) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -295,7 +232,7 @@ pub async fn serve_state(db_url: String, pool: PgPool, state: AppState) -> TestA
         addr,
         api: ApiClient::new(&url).expect("client"),
         url,
-        admin: superuser(&db_url).await,
+        admin: as_superuser(&pool).await,
         db_url,
         pool,
         contract,
@@ -441,5 +378,26 @@ pub fn refused_fields(err: &mspdesk_api::client::ApiError) -> Vec<String> {
         .iter()
         .flatten()
         .map(|e| e.field.clone())
+        .collect()
+}
+
+/// The status of `GET path` with `token` as the bearer (`None`: no token at all).
+pub async fn status_of(app: &TestApp, token: Option<&str>, path: &str) -> StatusCode {
+    let mut req = app.api.request(Method::GET, path);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().status()
+}
+
+/// The fields a 422 response names (fails on any other status).
+pub async fn refused_fields_in(res: reqwest::Response) -> Vec<String> {
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: mspdesk_api::Problem = res.json().await.unwrap();
+    problem
+        .errors
+        .unwrap()
+        .into_iter()
+        .map(|e| e.field)
         .collect()
 }

@@ -11,8 +11,8 @@ async fn instances_share_keys_and_quota_locks() {
     let (db_url, pool) = database(10).await;
     // Both start at once on an empty key table: exactly one key is created.
     let (one, two) = tokio::join!(
-        spawn_on(db_url.clone(), pool.clone()),
-        spawn_on(db_url.clone(), pool.clone())
+        spawn_app_with(AppOptions::on(&db_url, &pool)),
+        spawn_app_with(AppOptions::on(&db_url, &pool))
     );
     let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM signing_keys")
         .fetch_one(&pool)

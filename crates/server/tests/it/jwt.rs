@@ -9,14 +9,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use uuid::Uuid;
 
-async fn status_with(app: &TestApp, token: Option<&str>, path: &str) -> StatusCode {
-    let mut req = app.api.request(Method::GET, path);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap().status()
-}
-
 fn sign(kid: &str, der: &[u8], claims: &serde_json::Value) -> String {
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(kid.to_owned());
@@ -30,7 +22,7 @@ async fn forged_and_misaddressed_tokens_are_rejected() {
     let login = app.api.login(&msp.email, &secret(PASSWORD)).await.unwrap();
     let good = login.token.expose_secret().to_owned();
     assert_eq!(
-        status_with(&app, Some(&good), "/api/v1/plans").await,
+        status_of(&app, Some(&good), "/api/v1/plans").await,
         StatusCode::OK
     );
 
@@ -56,7 +48,7 @@ async fn forged_and_misaddressed_tokens_are_rejected() {
     };
     // Our own signing works with these claims, so each failure below is due to its one change.
     assert_eq!(
-        status_with(
+        status_of(
             &app,
             Some(&sign(&kid, &der, &claims(json!({})))),
             "/api/v1/plans"
@@ -140,7 +132,7 @@ async fn forged_and_misaddressed_tokens_are_rejected() {
         ),
     ];
     for (name, token) in &cases {
-        let got = status_with(&app, token.as_deref(), "/api/v1/plans").await;
+        let got = status_of(&app, token.as_deref(), "/api/v1/plans").await;
         assert_eq!(got, StatusCode::UNAUTHORIZED, "{name}");
     }
     // A non-bearer scheme is no token either.

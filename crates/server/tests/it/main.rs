@@ -6,20 +6,31 @@
 
 mod helpers;
 
-mod api;
 mod billing;
+mod branding;
+mod catalog;
 mod changes;
+mod clients;
 mod contract;
 mod domains;
-mod hardening;
 mod hostile;
+mod idempotency;
 mod identity;
 mod instances;
 mod isolation;
 mod jwt;
+mod limits;
 mod logs;
+mod msp;
+mod openapi;
+mod outage;
+mod paging;
 mod portal;
 mod quota_race;
 mod rls;
 mod shutdown;
+mod sign_in;
 mod stalling;
+mod tokens;
+mod usage;
+mod validation;

@@ -841,9 +841,12 @@ async fn every_response_carries_the_policy_and_the_brand_sheet_revalidates() {
 
 #[tokio::test]
 async fn custom_domains_serve_their_portal_and_unknown_hosts_get_a_plain_404() {
-    let app = spawn_app_with_domains(mspdesk_server::DomainSettings {
-        public_host: Some(mspdesk_domain::DomainName::parse("cp.msp.example").unwrap()),
-        ..mspdesk_server::DomainSettings::default()
+    let app = spawn_app_with(AppOptions {
+        domains: mspdesk_server::DomainSettings {
+            public_host: Some(mspdesk_domain::DomainName::parse("cp.msp.example").unwrap()),
+            ..mspdesk_server::DomainSettings::default()
+        },
+        ..AppOptions::default()
     })
     .await;
     let msp = msp(&app).await;
@@ -979,9 +982,12 @@ async fn custom_domains_serve_their_portal_and_unknown_hosts_get_a_plain_404() {
 
 #[tokio::test]
 async fn cookies_are_secure_behind_a_public_host() {
-    let app = spawn_app_with_domains(mspdesk_server::DomainSettings {
-        public_host: Some(mspdesk_domain::DomainName::parse("cp.msp.example").unwrap()),
-        ..mspdesk_server::DomainSettings::default()
+    let app = spawn_app_with(AppOptions {
+        domains: mspdesk_server::DomainSettings {
+            public_host: Some(mspdesk_domain::DomainName::parse("cp.msp.example").unwrap()),
+            ..mspdesk_server::DomainSettings::default()
+        },
+        ..AppOptions::default()
     })
     .await;
     let msp = msp(&app).await;

@@ -1,11 +1,15 @@
 //! The database enforces isolation on its own: row-level security on every tenant table,
-//! forced, with a policy for every command the app role may run; the app role owns nothing and
-//! cannot bypass RLS; and nothing leaks between requests through pooled connections.
+//! forced, with a policy for every command the app role may run, that tells a provider tenant
+//! from a client tenant; foreign keys that keep references within a tenant; the app role owns
+//! nothing and cannot bypass RLS, and `serve` refuses a role that could; and nothing leaks
+//! between requests through pooled connections.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use crate::helpers::*;
 use mspdesk_api::types::CreateUser;
+use mspdesk_server::Settings;
 use sqlx::PgPool;
+use tokio::net::TcpListener;
 use uuid::Uuid;
 
 /// What is wrong with row-level security in this database (empty: nothing).
@@ -132,21 +136,10 @@ async fn unfiltered_queries_as_the_app_role_see_only_the_current_tenant() {
                 .unwrap();
         }
     }
-    let as_tenant = |tenant: Option<Uuid>| {
+    let seen_by = |tenant: Option<Uuid>| {
         let pool = app.pool.clone();
         async move {
-            let mut tx = pool.begin().await.unwrap();
-            sqlx::query("SET LOCAL ROLE mspdesk_app")
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-            if let Some(t) = tenant {
-                sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-                    .bind(t.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-            }
+            let mut tx = as_tenant(&pool, tenant).await;
             // No WHERE clause at all: only RLS decides.
             let servers: Vec<Uuid> = sqlx::query_scalar("SELECT tenant_id FROM servers")
                 .fetch_all(&mut *tx)
@@ -172,26 +165,30 @@ async fn unfiltered_queries_as_the_app_role_see_only_the_current_tenant() {
         }
     };
     let a_id = a.id.as_uuid();
-    let (servers, users, clients, refused) = as_tenant(Some(a_id)).await;
+    let (servers, users, clients, refused) = seen_by(Some(a_id)).await;
     assert_eq!(servers, vec![a_id; 3]);
     assert_eq!(users, vec![a_id; 3]);
     assert_eq!(clients, vec![a_id]);
     assert!(refused);
     let b_id = b.id.as_uuid();
-    let (servers, _, _, _) = as_tenant(Some(b_id)).await;
+    let (servers, _, _, _) = seen_by(Some(b_id)).await;
     assert_eq!(servers, vec![b_id; 2]);
     // No tenant set: nothing at all.
-    let (servers, users, clients, _) = as_tenant(None).await;
+    let (servers, users, clients, _) = seen_by(None).await;
     assert!(servers.is_empty() && users.is_empty() && clients.is_empty());
     // The MSP sees its clients' rows (for lists and billing), all of them.
-    let (servers, _, clients, _) = as_tenant(Some(msp.tenant.as_uuid())).await;
+    let (servers, _, clients, _) = seen_by(Some(msp.tenant.as_uuid())).await;
     assert_eq!(servers.len(), 5);
     assert_eq!(clients.len(), 2);
 }
 
 #[tokio::test]
 async fn nothing_leaks_through_a_single_pooled_connection() {
-    let app = spawn_app_with_pool(1).await;
+    let app = spawn_app_with(AppOptions {
+        pool_size: 1,
+        ..AppOptions::default()
+    })
+    .await;
     let msp = msp(&app).await;
     let a = client(&msp, "Leak A", unlimited()).await;
     let b = client(&msp, "Leak B", unlimited()).await;
@@ -233,4 +230,118 @@ async fn nothing_leaks_through_a_single_pooled_connection() {
             .unwrap();
     assert!(tenant.unwrap_or_default().is_empty());
     assert_ne!(role, "mspdesk_app");
+}
+
+#[tokio::test]
+async fn serve_refuses_a_superuser_unless_allowed() {
+    let app = spawn_app().await;
+    // The tests' own server runs as the owner role, which is neither.
+    assert_eq!(
+        mspdesk_server::db::privileged_role(&app.pool)
+            .await
+            .unwrap(),
+        None
+    );
+    let state = mspdesk_server::AppState::new(app.admin.clone())
+        .await
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let refused = mspdesk_server::serve(listener, state.clone(), async {}).await;
+    assert!(
+        matches!(refused, Err(mspdesk_server::StartError::PrivilegedRole(_))),
+        "{refused:?}"
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let allowed = state.with_settings(Settings {
+        allow_superuser: true,
+        ..Settings::default()
+    });
+    mspdesk_server::serve(listener, allowed, async {})
+        .await
+        .unwrap();
+}
+
+/// Runs `sql` (`$1`: the tenant) as the app role in `tenant`, rolled back; whether it was
+/// allowed.
+async fn run_as(app: &TestApp, tenant: uuid::Uuid, sql: &str) -> Result<(), sqlx::Error> {
+    let mut tx = as_tenant(&app.pool, Some(tenant)).await;
+    let result = sqlx::query(sql).bind(tenant).execute(&mut *tx).await;
+    tx.rollback().await.unwrap();
+    result.map(|_| ())
+}
+
+#[tokio::test]
+async fn policies_tell_a_provider_tenant_from_a_client_tenant() {
+    let app = spawn_app().await;
+    let m = msp(&app).await;
+    let t = client(&m, "Policy", unlimited()).await;
+    let c = t.id.as_uuid();
+    // A client tenant cannot make itself a provider, nor write a provider's rows.
+    for sql in [
+        "INSERT INTO providers (id, name) VALUES ($1, 'Sneaky')",
+        "INSERT INTO operators (tenant_id, id, email, email_key, password_hash) VALUES ($1, gen_random_uuid(), 'x@y.example', 'x@y.example', 'x')",
+        "INSERT INTO plans (tenant_id, id, name, license_fee, currency) VALUES ($1, gen_random_uuid(), 'P', 0, 'EUR')",
+        "INSERT INTO prices (tenant_id, provider, server_type, hourly, monthly, currency) VALUES ($1, 'hetzner', 'x', 0, 0, 'EUR')",
+        "INSERT INTO fx_rates (tenant_id, currency, rate) VALUES ($1, 'GBP', 1)",
+        "INSERT INTO clients (tenant_id, id, company_name, contact_email, plan_id)
+         SELECT $1, gen_random_uuid(), 'Sub', 'a@b.example', p.id FROM plans p LIMIT 1",
+    ] {
+        assert!(run_as(&app, c, sql).await.is_err(), "a client may: {sql}");
+    }
+    // A provider tenant writes no client-owned rows in its own name.
+    let p = m.tenant.as_uuid();
+    for sql in [
+        "INSERT INTO users (tenant_id, id, email, email_key, name) VALUES ($1, gen_random_uuid(), 'u@x.example', 'u@x.example', 'U')",
+        "INSERT INTO catalogs (tenant_id) VALUES ($1)",
+        "INSERT INTO branding (tenant_id) VALUES ($1)",
+    ] {
+        assert!(run_as(&app, p, sql).await.is_err(), "an MSP may: {sql}");
+    }
+    // What each may do still works.
+    run_as(&app, c, "INSERT INTO catalogs (tenant_id) VALUES ($1)")
+        .await
+        .unwrap();
+    run_as(
+        &app,
+        p,
+        "INSERT INTO fx_rates (tenant_id, currency, rate) VALUES ($1, 'GBP', 1)",
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn foreign_keys_keep_references_within_a_tenant() {
+    let app = spawn_app().await;
+    let m = msp(&app).await;
+    let other = msp(&app).await;
+    let a = client(&m, "A", unlimited()).await;
+    let b = client(&m, "B", unlimited()).await;
+    let b_server = b
+        .api
+        .create_server(&server_body("b", 1), None)
+        .await
+        .unwrap();
+    // Even the superuser, whom row-level security does not stop, cannot point A's app at B's
+    // server, nor give A a plan of another MSP.
+    let app_row = sqlx::query(
+        "INSERT INTO apps (tenant_id, id, server_id, template_id) VALUES ($1, gen_random_uuid(), $2, 'gitea')",
+    )
+    .bind(a.id.as_uuid())
+    .bind(b_server.id)
+    .execute(&app.admin)
+    .await
+    .unwrap_err();
+    assert!(app_row
+        .as_database_error()
+        .unwrap()
+        .is_foreign_key_violation());
+    let foreign_plan = other.api.plans().await.unwrap().items[0].id;
+    let plan = sqlx::query("UPDATE clients SET plan_id = $2 WHERE id = $1")
+        .bind(a.id.as_uuid())
+        .bind(foreign_plan)
+        .execute(&app.admin)
+        .await
+        .unwrap_err();
+    assert!(plan.as_database_error().unwrap().is_foreign_key_violation());
 }

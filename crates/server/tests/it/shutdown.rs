@@ -95,9 +95,12 @@ async fn a_request_whose_client_goes_away_still_completes_and_leaves_no_open_tra
 
 #[tokio::test]
 async fn a_request_whose_client_went_away_keeps_its_place_in_the_bound_until_it_ends() {
-    let app = spawn_app_with_settings(mspdesk_server::Settings {
-        max_concurrent_requests: 1,
-        ..mspdesk_server::Settings::default()
+    let app = spawn_app_with(AppOptions {
+        settings: mspdesk_server::Settings {
+            max_concurrent_requests: 1,
+            ..mspdesk_server::Settings::default()
+        },
+        ..AppOptions::default()
     })
     .await;
     let msp = msp(&app).await;

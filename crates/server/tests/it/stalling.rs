@@ -58,9 +58,12 @@ async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
 async fn silent_sockets_and_slow_bodies_from_one_address_stall_no_other() {
     // Every attacking socket gets in (the per-address cap has a test of its own): what is
     // tested here is that holding them takes nothing others need.
-    let app = spawn_app_with_settings(Settings {
-        max_connections_per_address: 10_000,
-        ..Settings::default()
+    let app = spawn_app_with(AppOptions {
+        settings: Settings {
+            max_connections_per_address: 10_000,
+            ..Settings::default()
+        },
+        ..AppOptions::default()
     })
     .await;
     let operator = msp(&app).await;
@@ -107,9 +110,12 @@ async fn silent_sockets_and_slow_bodies_from_one_address_stall_no_other() {
 
 #[tokio::test]
 async fn one_address_holds_only_its_share_of_connections() {
-    let app = spawn_app_with_settings(Settings {
-        max_connections_per_address: 4,
-        ..Settings::default()
+    let app = spawn_app_with(AppOptions {
+        settings: Settings {
+            max_connections_per_address: 4,
+            ..Settings::default()
+        },
+        ..AppOptions::default()
     })
     .await;
     let mut held = Vec::new();
@@ -140,12 +146,15 @@ async fn one_address_holds_only_its_share_of_connections() {
 
 #[tokio::test]
 async fn silent_and_slow_connections_are_closed() {
-    let app = spawn_app_with_settings(Settings {
-        first_byte_timeout: Duration::from_secs(1),
-        idle_timeout: Duration::from_secs(2),
-        min_body_rate: 1_000,
-        body_grace: Duration::from_secs(1),
-        ..Settings::default()
+    let app = spawn_app_with(AppOptions {
+        settings: Settings {
+            first_byte_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(2),
+            min_body_rate: 1_000,
+            body_grace: Duration::from_secs(1),
+            ..Settings::default()
+        },
+        ..AppOptions::default()
     })
     .await;
     // Never a byte: closed after the first-byte timeout.
