@@ -474,7 +474,9 @@ describe("MSP Desk window", () => {
     const csv = readFileSync(await exportAs("csv"), "utf8");
     const totalRow = csv.split(/\r?\n/).find((line) => line.includes(",TOTAL,"));
     assert.ok(totalRow, csv);
-    assert.equal(totalRow.split(",").at(-1), amount, "the CSV's grand total is the screen's");
+    const header = csv.split(/\r?\n/)[0].split(",");
+    assert.equal(totalRow.split(",")[header.indexOf("total")], amount, "the CSV's grand total is the screen's");
+    assert.equal(totalRow.split(",")[header.indexOf("issuer")], "Demo MSP", "the CSV names its issuer");
     const pdf = await exportAs("pdf");
     const text = execFileSync("pdftotext", ["-layout", pdf, "-"], { encoding: "utf8" });
     const grand = text.split("\n").find((line) => line.includes("Grand total"));

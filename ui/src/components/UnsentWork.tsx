@@ -144,7 +144,7 @@ export function SignOutDialog({
             onClick={() => void run("keep_unsent", () => onSignOut("keep_unsent"))}
             data-testid="sign-out-keep"
           >
-            Keep them here and sign out
+            {count === 1 ? "Keep it here and sign out" : "Keep them here and sign out"}
           </Button>
           <Text size="xs" c="dimmed">
             Kept changes stay on this computer and are sent after the next sign-in as {work.email} to{" "}
@@ -175,9 +175,10 @@ export function KeptWorkNotice({ work, onDiscarded }: { work: UnsentWork; onDisc
     <Alert color="yellow" icon={<IconAlertTriangle size={18} />} title="Unsent changes are kept here" data-testid="kept-work">
       <Stack gap="xs">
         <Text size="sm">
-          {count} change{count === 1 ? "" : "s"} of {work.email} on {work.server} {count === 1 ? "was" : "were"} not
-          sent. Sign in to that account to publish them; another account can sign in once they are exported or
-          discarded.
+          {count === 1 ? "1 change" : `${count} changes`} of {work.email} on {work.server}{" "}
+          {count === 1 ? "was" : "were"} not sent. Sign in to that account to publish{" "}
+          {count === 1 ? "it" : "them"}; another account can sign in once {count === 1 ? "it is" : "they are"}{" "}
+          exported or discarded.
         </Text>
         <UnsentList work={work} testId="kept-work-items" />
         {message && (

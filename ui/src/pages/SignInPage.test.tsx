@@ -141,6 +141,9 @@ describe("work kept by an earlier sign-out", () => {
     const notice = await screen.findByTestId("kept-work");
     expect(notice).toHaveTextContent("1 change of ann@msp.example on https://cp.example.com was not sent");
     expect(screen.getByTestId("kept-work-items")).toHaveTextContent("branding draft of Acme Corp");
+    // The form is filled in for that account.
+    expect(screen.getByTestId("signin-server")).toHaveValue("https://cp.example.com");
+    expect(screen.getByTestId("signin-email")).toHaveValue("ann@msp.example");
     await user.click(screen.getByTestId("kept-work-discard"));
     expect(screen.getByTestId("unsent-discard")).toBeDisabled();
     await user.click(screen.getByTestId("unsent-discard-sure"));

@@ -77,7 +77,7 @@ export function SignInPage({
 }) {
   /** What the user typed; until then the app's default server, else the last one used. */
   const [typedServer, setServer] = useState<string | null>(null);
-  const [email, setEmail] = useState("");
+  const [typedEmail, setEmail] = useState<string | null>(null);
   const [password, setPassword] = useState("");
   const [touchedServer, setTouchedServer] = useState(false);
   const [phase, setPhase] = useState<Phase>({ kind: "form" });
@@ -86,9 +86,14 @@ export function SignInPage({
   const [servers] = useState(rememberedServers);
 
   const defaultServer = useCommand(() => commands.defaultServer().catch(() => null), []).data;
-  // Work an earlier sign-out kept: named here, with whose it is.
+  // Work kept by an earlier sign-out: its account and server are the ones to sign in to.
   const kept = useCommand(() => commands.unsentWork().catch(() => null), [], { followDataVersion: false });
-  const server = typedServer ?? (defaultServer === undefined ? "" : defaultServer || servers[0] || "");
+  const keptWork = kept.data && kept.data.items.length > 0 ? kept.data : null;
+  const server =
+    typedServer ??
+    keptWork?.server ??
+    (defaultServer === undefined ? "" : defaultServer || servers[0] || "");
+  const email = typedEmail ?? keptWork?.email ?? "";
 
   const check = checkServerUrl(server);
   const serverError =
@@ -143,9 +148,7 @@ export function SignInPage({
               </Text>
             </Stack>
 
-            {kept.data && kept.data.items.length > 0 && (
-              <KeptWorkNotice work={kept.data} onDiscarded={kept.reload} />
-            )}
+            {keptWork && <KeptWorkNotice work={keptWork} onDiscarded={kept.reload} />}
 
             {error && (
               <Alert
