@@ -8,6 +8,7 @@ fn main() {
         "open_log_dir",
         "client_activity",
         "invite_user",
+        "clear_sign_in_lock",
         "session",
         "sign_in",
         "sign_out",

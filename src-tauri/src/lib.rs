@@ -55,6 +55,7 @@ pub fn run() -> Result<(), StartError> {
             commands::settings::open_log_dir,
             commands::clients::client_activity,
             commands::clients::invite_user,
+            commands::clients::clear_sign_in_lock,
             commands::session::session,
             commands::session::sign_in,
             commands::session::sign_out,

@@ -429,6 +429,12 @@ impl ApiClient {
             .await
     }
 
+    /// Clears the user's portal sign-in waits from every address (client token).
+    pub async fn clear_sign_in_lock(&self, id: Uuid) -> Result<(), ApiError> {
+        self.send(self.api(Method::DELETE, &format!("/users/{id}/sign-in-lock")))
+            .await
+    }
+
     pub async fn delete_user(&self, id: Uuid) -> Result<(), ApiError> {
         self.send(self.api(Method::DELETE, &format!("/users/{id}")))
             .await

@@ -682,4 +682,13 @@ impl Desk {
         }
         Ok(invitation)
     }
+
+    /// Clears a portal user's sign-in waits from every address, so the user can sign in at
+    /// once after someone else's wrong guesses (needs the server; audited as `user.unlock`).
+    #[tracing::instrument(skip(self), err)]
+    pub async fn clear_sign_in_lock(&self, client: ClientId, user: Uuid) -> Result<(), DeskError> {
+        let api = self.client_api(client).await?;
+        retry(|| api.clear_sign_in_lock(user)).await?;
+        Ok(())
+    }
 }

@@ -94,6 +94,11 @@ enum Command {
         /// The key's id (`control-panel keys` lists them).
         kid: String,
     },
+    /// Clear an operator's sign-in waits from every address (after someone else's guesses).
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
     /// Create an MSP with its first operator (password read from standard input).
     CreateAdmin {
         #[arg(long)]
@@ -213,6 +218,16 @@ async fn main() -> Result<()> {
             if let Some(new) = created {
                 eprintln!("it was the last key in force, so a new one was added: {new}");
             }
+        }
+        Command::Unlock { email } => {
+            let cleared = store::throttle::clear_account(
+                &pool,
+                store::throttle::OPERATOR_ACCOUNT,
+                &mspdesk_domain::email_key(&email),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("cleared the sign-in waits of {email} from {cleared} address(es)");
         }
         Command::SeedDemo => {
             mspdesk_server::migrate(&pool).await?;

@@ -104,6 +104,16 @@ pub async fn client_activity(
     Ok(state.desk()?.client_activity(id, 200).await?)
 }
 
+/// Clears a portal user's sign-in waits from every address (needs the server).
+#[tauri::command]
+pub async fn clear_sign_in_lock(
+    state: State<'_, DeskState>,
+    id: ClientId,
+    user: uuid::Uuid,
+) -> Result<(), IpcError> {
+    Ok(state.desk()?.clear_sign_in_lock(id, user).await?)
+}
+
 /// A one-time portal link for one of the client's users (needs the server).
 #[tauri::command]
 pub async fn invite_user(

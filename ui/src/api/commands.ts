@@ -167,6 +167,8 @@ export const commands = {
   queuedClients: () => call<QueuedClient[]>("queued_clients"),
   /** A one-time portal link for one of the client's users (fails with `offline` without it). */
   inviteUser: (id: string, user: string) => call<Invitation>("invite_user", { id, user }),
+  /** Clears a portal user's sign-in waits from every address (fails with `offline` without the server). */
+  clearSignInLock: (id: string, user: string) => call<null>("clear_sign_in_lock", { id, user }),
   /** The client's audit log from the Control Panel (fails with `offline` without it). */
   clientActivity: (id: string) => call<AuditEntry[]>("client_activity", { id }),
 

@@ -3,4 +3,4 @@
 /**
  * What an audit entry says was done, stored and sent as `target.verb`.
  */
-export type AuditAction = "client.create" | "client.update" | "client.quotas" | "client.delete" | "client.token" | "price.update" | "fx.update" | "server.create" | "server.delete" | "user.create" | "user.delete" | "user.invite" | "user.password" | "catalog.update" | "app.create" | "app.delete" | "branding.update" | "branding.asset" | "branding.domain_verify" | "operator.sign_in_failed" | "user.sign_in_failed" | "session.logout" | "other";
+export type AuditAction = "client.create" | "client.update" | "client.quotas" | "client.delete" | "client.token" | "price.update" | "fx.update" | "server.create" | "server.delete" | "user.create" | "user.delete" | "user.invite" | "user.password" | "user.unlock" | "catalog.update" | "app.create" | "app.delete" | "branding.update" | "branding.asset" | "branding.domain_verify" | "operator.sign_in_failed" | "user.sign_in_failed" | "session.logout" | "other";

@@ -402,6 +402,7 @@ export const ACTION_LABELS: Record<AuditAction, string> = {
   "user.delete": "User deleted",
   "user.invite": "Invitation sent",
   "user.password": "Portal password set",
+  "user.unlock": "Sign-in lock cleared",
   "catalog.update": "App catalog updated",
   "app.create": "App installed",
   "app.delete": "App uninstalled",

@@ -41,6 +41,9 @@ pub enum AuditAction {
     /// A portal user set a password through an invitation (the user is the actor).
     #[serde(rename = "user.password")]
     UserPassword,
+    /// A portal user's sign-in waits were cleared.
+    #[serde(rename = "user.unlock")]
+    UserUnlock,
     #[serde(rename = "catalog.update")]
     CatalogUpdate,
     /// An app was installed on a server.
@@ -94,7 +97,7 @@ pub enum AuditTarget {
 impl AuditAction {
     /// Every action the server records, for lookups by stored name and for tests that must
     /// cover each one (not [`AuditAction::Other`]).
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::ClientCreate,
         Self::ClientUpdate,
         Self::ClientQuotas,
@@ -108,6 +111,7 @@ impl AuditAction {
         Self::UserDelete,
         Self::UserInvite,
         Self::UserPassword,
+        Self::UserUnlock,
         Self::CatalogUpdate,
         Self::AppCreate,
         Self::AppDelete,
@@ -136,6 +140,7 @@ impl AuditAction {
             Self::UserDelete => "user.delete",
             Self::UserInvite => "user.invite",
             Self::UserPassword => "user.password",
+            Self::UserUnlock => "user.unlock",
             Self::CatalogUpdate => "catalog.update",
             Self::AppCreate => "app.create",
             Self::AppDelete => "app.delete",
@@ -171,6 +176,7 @@ impl AuditAction {
             | Self::UserDelete
             | Self::UserInvite
             | Self::UserPassword
+            | Self::UserUnlock
             | Self::UserSignInFailed => AuditTarget::User,
             Self::CatalogUpdate => AuditTarget::Catalog,
             Self::AppCreate | Self::AppDelete => AuditTarget::App,

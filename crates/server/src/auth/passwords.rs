@@ -70,10 +70,12 @@ pub fn dummy_hash() -> String {
 /// What [`attempt_sign_in`] needs to know of one sign-in.
 #[derive(Debug)]
 pub struct SignInAttempt<'a> {
-    /// The throttle's rule and key for the account (e.g. the folded e-mail).
-    pub account: (Rule, &'a str),
-    /// The throttle's rule and key for the caller's address.
-    pub address: (Rule, &'a str),
+    /// The throttle's rules: the account from this address, and the address.
+    pub rules: (Rule, Rule),
+    /// The account's key (e.g. its e-mail's identity key).
+    pub account: &'a str,
+    /// The caller's address key (`throttle::address_key`).
+    pub address: &'a str,
     pub password: SecretString,
 }
 
@@ -89,8 +91,13 @@ pub async fn attempt_sign_in<A>(
     lookup: impl AsyncFnOnce() -> AppResult<Option<(A, String)>>,
     on_wrong_password: impl AsyncFnOnce(&A) -> AppResult<()>,
 ) -> AppResult<Option<A>> {
-    let (account_rule, _) = attempt.account;
-    let reservation = throttle::reserve(&state.pool, &[attempt.account, attempt.address]).await?;
+    let (account_rule, address_rule) = attempt.rules;
+    let pair = throttle::pair(attempt.account, attempt.address);
+    let reservation = throttle::reserve(
+        &state.pool,
+        &[(account_rule, &pair), (address_rule, attempt.address)],
+    )
+    .await?;
     let found = lookup().await?;
     let hash = found
         .as_ref()

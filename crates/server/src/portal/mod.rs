@@ -23,6 +23,7 @@ mod respond;
 mod sign_in;
 mod stylesheets;
 
+pub use sign_in::clear_sign_in_lock;
 pub use stylesheets::SheetCache;
 
 use axum::extract::{Request, State};

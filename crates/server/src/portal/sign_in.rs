@@ -4,7 +4,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
-use mspdesk_domain::email_key;
+use mspdesk_domain::{email_key, TenantId};
 use mspdesk_portal::{sign_in_page, SignInForm};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -106,11 +106,12 @@ pub async fn sign_in(
         }
         // One identity per address: looked up and throttled by its key alone.
         let key = email_key(email);
-        let account = format!("{}:{key}", site.tenant);
+        let account = throttle_account(site.tenant, &key);
         let address = throttle::address_key(peer);
         let attempt = SignInAttempt {
-            account: (PORTAL_ACCOUNT, &account),
-            address: (PORTAL_ADDRESS, &address),
+            rules: (PORTAL_ACCOUNT, PORTAL_ADDRESS),
+            account: &account,
+            address: &address,
             password: SecretString::from(body.password),
         };
         let outcome = attempt_sign_in(
@@ -222,4 +223,25 @@ pub async fn sign_out(
     }
     .await
     .unwrap_or_else(failure)
+}
+
+/// A portal account as the throttle counts it: the client and the e-mail's identity key.
+fn throttle_account(tenant: TenantId, email_key: &str) -> String {
+    format!("{tenant}:{email_key}")
+}
+
+/// Clears a portal user's sign-in waits from every address (`DELETE /users/{id}/sign-in-lock`).
+pub async fn clear_sign_in_lock(
+    state: &AppState,
+    tenant: TenantId,
+    email_key: &str,
+) -> AppResult<()> {
+    let cleared = throttle::clear_account(
+        &state.pool,
+        PORTAL_ACCOUNT,
+        &throttle_account(tenant, email_key),
+    )
+    .await?;
+    tracing::info!(%tenant, addresses = cleared, "a portal user's sign-in waits were cleared");
+    Ok(())
 }

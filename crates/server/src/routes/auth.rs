@@ -37,8 +37,9 @@ pub async fn login(
     let account = email_key(&body.email);
     let address = throttle::address_key(peer);
     let attempt = SignInAttempt {
-        account: (OPERATOR_ACCOUNT, &account),
-        address: (OPERATOR_ADDRESS, &address),
+        rules: (OPERATOR_ACCOUNT, OPERATOR_ADDRESS),
+        account: &account,
+        address: &address,
         password: body.password,
     };
     let signed_in = attempt_sign_in(

@@ -105,6 +105,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::create_user, users::list_users))
         .routes(routes!(users::delete_user))
         .routes(routes!(users::invite_user))
+        .routes(routes!(users::clear_sign_in_lock))
         .routes(routes!(catalog::templates))
         .routes(routes!(catalog::get_catalog, catalog::put_catalog))
         .routes(routes!(apps::install_app, apps::list_apps))

@@ -76,6 +76,25 @@ pub async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Clears the user's portal sign-in waits, from every address (after failed guesses by someone
+/// else, or the user's own): the next sign-in is checked at once. Audited as `user.unlock`.
+#[utoipa::path(delete, path = "/users/{id}/sign-in-lock", tag = "tenant", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+#[tracing::instrument(skip_all, fields(tenant = %auth.tenant, id = %id))]
+pub async fn clear_sign_in_lock(
+    State(state): State<AppState>,
+    auth: ClientAdmin,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    let id: Uuid = parse_id(&id)?;
+    let key = mutate(&state, auth, Action::UserUnlock, async |tx| {
+        Ok((users::email_key(tx, id).await?, id.to_string()))
+    })
+    .await?;
+    crate::portal::clear_sign_in_lock(&state, auth.tenant, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A one-time link to the client portal, where the user sets a password (valid for 72 hours;
 /// the user's earlier links stop working). For an active user, the link resets the password
 /// and ends the user's sessions once used.

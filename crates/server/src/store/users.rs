@@ -106,6 +106,17 @@ pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<User> {
 
 /// Deletes a user; its portal password, invitations and sessions go with it (the schema's
 /// cascade), so a signed-in user is signed out at once.
+/// The e-mail identity key of one of the tenant's users (404 for anyone else).
+pub async fn email_key(tx: &mut TenantTx, id: Uuid) -> AppResult<String> {
+    let key: Option<String> =
+        sqlx::query_scalar("SELECT email_key FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tx.tenant().as_uuid())
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?;
+    key.ok_or(AppError::NotFound)
+}
+
 pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<()> {
     let deleted = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
         .bind(tx.tenant().as_uuid())

@@ -82,6 +82,11 @@ async fn tenant_scope_ids_of_another_client_are_not_found() {
             format!("/api/v1/users/{}/invitation", user.id),
             None,
         ),
+        (
+            Method::DELETE,
+            format!("/api/v1/users/{}/sign-in-lock", user.id),
+            None,
+        ),
     ];
     for (method, path, body) in &matrix {
         let got = status(&b.api, method.clone(), path, body.clone()).await;

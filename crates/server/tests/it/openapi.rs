@@ -45,6 +45,7 @@ async fn openapi_documents_every_route() {
         "GET /api/v1/users",
         "DELETE /api/v1/users/{id}",
         "POST /api/v1/users/{id}/invitation",
+        "DELETE /api/v1/users/{id}/sign-in-lock",
         "GET /api/v1/catalog/templates",
         "GET /api/v1/catalog",
         "PUT /api/v1/catalog",

@@ -572,7 +572,7 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address() {
     let blocked = sign_in(&mut browser, &acme, "ivy@acme.example", GOOD_PASSWORD).await;
     assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = blocked.header("retry-after").parse().unwrap();
-    assert!((1..=900).contains(&wait), "{wait}");
+    assert!((1..=60).contains(&wait), "{wait}");
     assert!(blocked.body.contains("Too many failed sign-ins"));
     assert!(!browser.cookies.contains_key("mspdesk_portal_session"));
     // The same e-mail at another client is another account.
@@ -586,11 +586,14 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address() {
     )
     .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
-    // When the window has passed, the account may try again.
-    sqlx::query("UPDATE throttle SET window_ends = now() - interval '1 second'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    // When the wait (and the address's window) has passed, the account may try again.
+    sqlx::query(
+        "UPDATE throttle SET blocked_until = now() - interval '1 second',
+                             window_ends = now() - interval '1 second'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let ok = sign_in(&mut browser, &acme, "ivy@acme.example", GOOD_PASSWORD).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
 
@@ -611,6 +614,45 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address() {
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     let blocked = sign_in(&mut browser, &other, "ivy@acme.example", GOOD_PASSWORD).await;
     assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_msp_clears_a_portal_users_sign_in_lock() {
+    let app = spawn_app().await;
+    let msp = msp(&app).await;
+    let acme = client(&msp, "Acme", unlimited()).await;
+    let (ivy, _) = active_user(&app, &acme, "ivy@acme.example").await;
+    let mut browser = Browser::new(&app);
+    for _ in 0..throttle::PORTAL_ACCOUNT.limit {
+        let wrong = sign_in(
+            &mut browser,
+            &acme,
+            "ivy@acme.example",
+            "wrong-password-123",
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let blocked = sign_in(&mut browser, &acme, "ivy@acme.example", GOOD_PASSWORD).await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another client cannot clear it (another tenant's user is not found).
+    let other = client(&msp, "Other", unlimited()).await;
+    let refused = other.api.clear_sign_in_lock(ivy.id).await.unwrap_err();
+    assert_eq!(refused.code(), Some(ProblemCode::NotFound));
+    acme.api.clear_sign_in_lock(ivy.id).await.unwrap();
+    let ok = sign_in(&mut browser, &acme, "ivy@acme.example", GOOD_PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    // The audit log shows the failed attempts and the clearing.
+    let audit = msp.api.audit(Some(200), None).await.unwrap();
+    let count = |action: &str| {
+        audit
+            .items
+            .iter()
+            .filter(|e| e.action.as_str() == action && e.target_id == ivy.id.to_string())
+            .count()
+    };
+    assert_eq!(count("user.sign_in_failed"), 5);
+    assert_eq!(count("user.unlock"), 1);
 }
 
 #[tokio::test]
@@ -638,7 +680,7 @@ async fn operator_logins_are_throttled_with_the_same_limits() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=900).contains(&wait));
+    assert!((1..=60).contains(&wait));
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let problem: mspdesk_api::Problem = res.json().await.unwrap();
     assert_eq!(problem.code, ProblemCode::TooManyRequests);

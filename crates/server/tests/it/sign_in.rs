@@ -102,13 +102,67 @@ async fn a_burst_of_guesses_gets_429s_while_another_account_signs_in() {
     .await
     .unwrap();
     assert_eq!(audited, i64::try_from(wrong).unwrap());
-    // The victim's own correct password is refused too until the window ends.
+    // From the guessing address, even the right password waits.
     let blocked = app
         .api
         .login(&victim.email, &secret(PASSWORD))
         .await
         .unwrap_err();
     assert_eq!(blocked.code(), Some(ProblemCode::TooManyRequests));
+    // But nobody can lock another person out: the victim on another address signs in at once.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let res = elsewhere
+        .post(format!("{}/api/v1/auth/login", app.url))
+        .json(&serde_json::json!({"email": victim.email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn each_further_failure_from_one_address_waits_longer() {
+    let app = spawn_app().await;
+    let operator = msp(&app).await;
+    let guess = secret("wrong password!!");
+    let wrong = || app.api.login(&operator.email, &guess);
+    let retry_after = async || {
+        let res = app
+            .api
+            .request(Method::POST, "/api/v1/auth/login")
+            .json(&serde_json::json!({"email": operator.email, "password": "wrong password!!"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            wrong().await.unwrap_err().code(),
+            Some(ProblemCode::Unauthorized)
+        );
+    }
+    let first = retry_after().await;
+    assert!((55..=60).contains(&first), "{first}");
+    // The wait over (moved to the past here), one more failure waits twice as long.
+    sqlx::query("UPDATE throttle SET blocked_until = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong().await.unwrap_err().code(),
+        Some(ProblemCode::Unauthorized)
+    );
+    let second = retry_after().await;
+    assert!((115..=120).contains(&second), "{second}");
 }
 
 #[tokio::test]

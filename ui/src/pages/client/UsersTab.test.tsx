@@ -65,4 +65,13 @@ describe("users tab", () => {
     expect(await screen.findByTestId("users-invite-error")).toHaveTextContent("cannot be reached");
     expect(screen.queryByTestId("users-invitation")).not.toBeInTheDocument();
   });
+
+  it("clears an active user's sign-in lock", async () => {
+    const { ipc, user } = await openUsers({ clear_sign_in_lock: null });
+    // Only an active user has a password to be locked out of.
+    expect(screen.queryByTestId("user-unlock-u2")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("user-unlock-u1"));
+    await waitFor(() => expect(ipc.argsOf("clear_sign_in_lock")).toEqual([{ id: "acme", user: "u1" }]));
+    expect(await screen.findByTestId("users-unlocked")).toHaveTextContent("ann@acme.example can sign in");
+  });
 });

@@ -1,5 +1,5 @@
 import { ActionIcon, Alert, Badge, Button, Code, CopyButton, Group, Stack, Table, Text, Tooltip } from "@mantine/core";
-import { IconCheck, IconCopy, IconMailForward } from "@tabler/icons-react";
+import { IconCheck, IconCopy, IconLockOpen, IconMailForward } from "@tabler/icons-react";
 import { useState } from "react";
 
 import { commands, errorMessage } from "../../api/commands";
@@ -13,6 +13,7 @@ export function UsersTab({ detail, onChanged }: { detail: ClientDetail; onChange
   const [invitation, setInvitation] = useState<Invitation | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [unlocked, setUnlocked] = useState<string | null>(null);
 
   if (detail.users.length === 0) {
     return (
@@ -35,9 +36,28 @@ export function UsersTab({ detail, onChanged }: { detail: ClientDetail; onChange
     }
   }
 
+  async function unlock(user: User) {
+    setBusy(`unlock-${user.id}`);
+    setError(null);
+    setUnlocked(null);
+    try {
+      await commands.clearSignInLock(detail.client.id, user.id);
+      setUnlocked(user.email);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(null);
+    }
+  }
+
   const invitedUser = invitation ? detail.users.find((u) => u.id === invitation.user_id) : undefined;
   return (
     <Stack gap="sm">
+      {unlocked && (
+        <Alert color="green" data-testid="users-unlocked" withCloseButton onClose={() => setUnlocked(null)}>
+          {unlocked} can sign in to the portal again at once.
+        </Alert>
+      )}
       {error && (
         <Alert color="red" data-testid="users-invite-error" withCloseButton onClose={() => setError(null)}>
           {error}
@@ -93,6 +113,22 @@ export function UsersTab({ detail, onChanged }: { detail: ClientDetail; onChange
               </Table.Td>
               <Table.Td>{formatDate(u.created_at)}</Table.Td>
               <Table.Td ta="right">
+                {u.state === "active" && (
+                  <Tooltip label="Lets the user sign in at once after failed guesses (from any address)">
+                    <Button
+                      size="compact-xs"
+                      variant="subtle"
+                      mr="xs"
+                      leftSection={<IconLockOpen size={14} />}
+                      loading={busy === `unlock-${u.id}`}
+                      disabled={busy !== null}
+                      onClick={() => void unlock(u)}
+                      data-testid={`user-unlock-${u.id}`}
+                    >
+                      Clear sign-in lock
+                    </Button>
+                  </Tooltip>
+                )}
                 <Button
                   size="compact-xs"
                   variant="light"
