@@ -39,6 +39,32 @@ pub struct Options {
     pub log: Option<&'static str>,
 }
 
+/// The key-encryption key of the Control Panels on `cluster`: made once by the server itself
+/// (`generate-key-encryption-key`) and kept beside the cluster's data (private to its user),
+/// so a kept cluster's signing keys open again at the next `run`.
+fn key_encryption_key(binary: &Path, cluster: &Cluster) -> Result<String> {
+    let path = cluster.dir().join("key-encryption-key");
+    if let Ok(kept) = std::fs::read_to_string(&path) {
+        if !kept.trim().is_empty() {
+            return Ok(kept.trim().to_owned());
+        }
+    }
+    let made = cmd(&binary.to_string_lossy(), &["generate-key-encryption-key"])
+        .output()
+        .context("generate-key-encryption-key")?;
+    if !made.status.success() {
+        bail!("generate-key-encryption-key failed");
+    }
+    let key = String::from_utf8(made.stdout)?.trim().to_owned();
+    std::fs::write(&path, &key).with_context(|| path.display().to_string())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(key)
+}
+
 /// A running Control Panel; stopped when dropped.
 #[derive(Debug)]
 pub struct ControlPanel {
@@ -86,7 +112,11 @@ impl ControlPanel {
         let mut serve = cmd(&binary.to_string_lossy(), &["serve"]);
         serve
             .env("DATABASE_URL", &database_url)
-            .env("CONTROL_PANEL_ADDR", format!("127.0.0.1:{port}"));
+            .env("CONTROL_PANEL_ADDR", format!("127.0.0.1:{port}"))
+            .env(
+                "CONTROL_PANEL_KEY_ENCRYPTION_KEY",
+                key_encryption_key(binary, cluster)?,
+            );
         if let Some(size) = options.pool_size {
             serve.env("CONTROL_PANEL_POOL_SIZE", size.to_string());
         }

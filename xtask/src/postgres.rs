@@ -139,6 +139,11 @@ impl Cluster {
     }
 
     /// The Control Panel's connection string: [`OWNER`] on its database.
+    /// The cluster's folder (its data and what is kept with it).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn url(&self) -> String {
         format!("postgres://{OWNER}@127.0.0.1:{}/{DATABASE}", self.port)
     }

@@ -177,6 +177,10 @@ fn rust_tests(root: &Path, cluster: Option<&Cluster>) -> Result<Tally> {
     let mut test = cmd("cargo", &["test", "--workspace", "--no-fail-fast"]);
     if let Some(cluster) = cluster {
         test.env("MSPDESK_TEST_DATABASE_URL", cluster.admin_url());
+        // pg_dump and pg_restore of the same version, for the backup test.
+        if let Some(bin) = cluster.program("pg_dump").parent() {
+            test.env("MSPDESK_TEST_PG_BIN", bin);
+        }
     }
     let (ok, out) = proc::run_teed(&mut keyring_session(test, &data_home))?;
     let (mut passed, mut failed) = (0, 0);

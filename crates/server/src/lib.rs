@@ -192,9 +192,10 @@ pub enum StartError {
 impl AppState {
     /// Loads (or creates) the signing keys and prepares shared state, with the default
     /// [`DomainSettings`] and [`Settings`] (see [`AppState::with_domains`] and
-    /// [`AppState::with_settings`]). The schema must be migrated.
-    pub async fn new(pool: PgPool) -> Result<Self, StartError> {
-        let keys = auth::Keys::load_or_create(&pool).await?;
+    /// [`AppState::with_settings`]). The schema must be migrated. `sealing` opens the stored
+    /// signing keys and seals new ones (keys sealed with a previous key are sealed again).
+    pub async fn new(pool: PgPool, sealing: auth::KeyEncryption) -> Result<Self, StartError> {
+        let keys = auth::Keys::load_or_create(&pool, sealing).await?;
         let dummy_hash = tokio::task::spawn_blocking(auth::dummy_hash)
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?;

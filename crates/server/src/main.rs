@@ -1,4 +1,5 @@
-//! `control-panel`: migrate | serve | create-admin | seed-demo | keys | rotate-keys | revoke-key.
+//! `control-panel`: migrate | serve | create-admin | seed-demo | keys | rotate-keys | revoke-key |
+//! reseal-keys | generate-key-encryption-key | unlock.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -20,10 +21,26 @@ use tracing_subscriber::EnvFilter;
 struct Cli {
     /// PostgreSQL URL of the owner role (it runs migrations; requests run as mspdesk_app).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: String,
+    database_url: Option<String>,
     /// Connections in the pool.
     #[arg(long, env = "CONTROL_PANEL_POOL_SIZE", default_value_t = 10)]
     pool_size: u32,
+    /// The key-encryption key that seals the signing keys in the database (base64 of 32
+    /// bytes; `control-panel generate-key-encryption-key` makes one). Keep it out of backups.
+    #[arg(long, env = "CONTROL_PANEL_KEY_ENCRYPTION_KEY", hide_env_values = true)]
+    key_encryption_key: Option<String>,
+    /// A file holding the key-encryption key instead (base64).
+    #[arg(long, env = "CONTROL_PANEL_KEY_ENCRYPTION_KEY_FILE")]
+    key_encryption_key_file: Option<std::path::PathBuf>,
+    /// Earlier key-encryption keys (comma-separated), during a rotation: keys they sealed are
+    /// sealed again with the current one at start.
+    #[arg(
+        long,
+        env = "CONTROL_PANEL_PREVIOUS_KEY_ENCRYPTION_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    previous_key_encryption_keys: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -32,6 +49,11 @@ struct Cli {
 enum Command {
     /// Apply database migrations and sync the app template library.
     Migrate,
+    /// Print a new random key-encryption key (base64), for CONTROL_PANEL_KEY_ENCRYPTION_KEY.
+    GenerateKeyEncryptionKey,
+    /// Seal every signing key with the current key-encryption key (a rotation's last step;
+    /// `serve` does it at start too).
+    ResealKeys,
     /// Migrate, then serve the API until SIGTERM or Ctrl-C (in-flight requests finish).
     Serve {
         /// Address to listen on.
@@ -123,10 +145,25 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let pool = db::connect(&cli.database_url, cli.pool_size)
+    if matches!(cli.command, Command::GenerateKeyEncryptionKey) {
+        println!("{}", auth::KeyEncryption::generate_base64()?);
+        return Ok(());
+    }
+    let Some(database_url) = &cli.database_url else {
+        bail!("set DATABASE_URL (or --database-url) to the Control Panel's PostgreSQL");
+    };
+    let pool = db::connect(database_url, cli.pool_size)
         .await
         .context("connecting to PostgreSQL (DATABASE_URL)")?;
+    // Needed by the commands that touch signing keys; the others never look at it.
+    let sealing = sealing(&cli);
     match cli.command {
+        Command::GenerateKeyEncryptionKey => {}
+        Command::ResealKeys => {
+            mspdesk_server::migrate(&pool).await?;
+            let resealed = auth::reseal_keys(&pool, &sealing?).await?;
+            eprintln!("{resealed} signing key(s) sealed again with the current key-encryption key");
+        }
         Command::Migrate => {
             mspdesk_server::migrate(&pool).await?;
             eprintln!("database is up to date");
@@ -164,7 +201,7 @@ async fn main() -> Result<()> {
                 idle_timeout: std::time::Duration::from_secs(idle_seconds * 6),
                 ..Settings::default()
             };
-            let state = AppState::new(pool)
+            let state = AppState::new(pool, sealing?)
                 .await?
                 .with_domains(DomainSettings {
                     nameserver: dns.map_or(Nameserver::System, Nameserver::At),
@@ -207,13 +244,13 @@ async fn main() -> Result<()> {
         }
         Command::RotateKeys => {
             mspdesk_server::migrate(&pool).await?;
-            let kid = auth::rotate_keys(&pool).await?;
+            let kid = auth::rotate_keys(&pool, &sealing?).await?;
             println!("{kid}");
             eprintln!("added signing key {kid}: running instances verify its tokens within 30 s and sign with it after 90 s");
         }
         Command::RevokeKey { kid } => {
             mspdesk_server::migrate(&pool).await?;
-            let created = auth::revoke_key(&pool, &kid).await?;
+            let created = auth::revoke_key(&pool, &kid, &sealing?).await?;
             eprintln!("revoked signing key {kid}: its tokens fail on every instance within 30 s");
             if let Some(new) = created {
                 eprintln!("it was the last key in force, so a new one was added: {new}");
@@ -276,4 +313,24 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// The key-encryption keys from the command line or the environment.
+fn sealing(cli: &Cli) -> Result<auth::KeyEncryption> {
+    let current = match (&cli.key_encryption_key, &cli.key_encryption_key_file) {
+        (Some(key), _) => key.clone(),
+        (None, Some(file)) => std::fs::read_to_string(file)
+            .with_context(|| format!("reading {} (CONTROL_PANEL_KEY_ENCRYPTION_KEY_FILE)", file.display()))?,
+        (None, None) => bail!(
+            "set CONTROL_PANEL_KEY_ENCRYPTION_KEY (or CONTROL_PANEL_KEY_ENCRYPTION_KEY_FILE): the key that seals the \
+             token signing keys in the database; `control-panel generate-key-encryption-key` makes one"
+        ),
+    };
+    let previous: Vec<&str> = cli
+        .previous_key_encryption_keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !k.trim().is_empty())
+        .collect();
+    Ok(auth::KeyEncryption::from_base64(&current, &previous)?)
 }

@@ -22,6 +22,34 @@ use uuid::Uuid;
 
 pub use mspdesk_server::demo::{DEMO_EMAIL, DEMO_PASSWORD};
 
+/// One of PostgreSQL's programs (`pg_dump`, `pg_restore`) of the test cluster's version:
+/// from `MSPDESK_TEST_PG_BIN` (set by `cargo xtask test`), else Debian's newest.
+#[must_use]
+pub fn pg_program(name: &str) -> std::path::PathBuf {
+    if let Some(bin) = std::env::var_os("MSPDESK_TEST_PG_BIN") {
+        return std::path::PathBuf::from(bin).join(name);
+    }
+    let mut versions: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("bin"))
+        .filter(|bin| bin.join(name).is_file())
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map_or_else(|| std::path::PathBuf::from(name), |bin| bin.join(name))
+}
+
+/// The key-encryption key of the tests' signing keys (every server of a test shares it, as
+/// every instance of a deployment does).
+#[must_use]
+pub fn key_encryption() -> mspdesk_server::auth::KeyEncryption {
+    mspdesk_server::auth::KeyEncryption::from_bytes(&[42; 32], &[])
+        .expect("a 32-byte key-encryption key")
+}
+
 /// The role that owns each test database and that the server runs as: not a superuser, no
 /// `BYPASSRLS` (as in production; `serve` refuses anything else).
 pub const OWNER_ROLE: &str = "mspdesk_owner";
@@ -52,6 +80,17 @@ async fn owner_role(admin: &PgPool) {
             tx.commit().await.unwrap();
         })
         .await;
+}
+
+/// The superuser's URL of the database `name` (for tools such as `pg_dump`, which must see
+/// every row under row-level security).
+#[must_use]
+pub fn superuser_url(name: &str) -> String {
+    let admin = cluster_url();
+    let user = url::Url::parse(&admin)
+        .map(|u| u.username().to_owned())
+        .unwrap_or_else(|_| "postgres".to_owned());
+    with_user_and_db(&admin, &user, name)
 }
 
 /// `url` with another user and database.
@@ -141,7 +180,7 @@ impl Server {
     /// A server with these custom-domain settings (a DNS server on loopback, the Control
     /// Panel's own host name).
     pub async fn start_with_domains(pool: &PgPool, domains: DomainSettings) -> Self {
-        let state = AppState::new(pool.clone())
+        let state = AppState::new(pool.clone(), key_encryption())
             .await
             .unwrap()
             .with_domains(domains);

@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::sealing::{KeyEncryption, Sealed};
 use super::{Claims, Minter, AUDIENCE, INVALID, ISSUER};
 use crate::error::{AppError, AppResult};
 use crate::store::keys as store;
@@ -50,6 +51,8 @@ fn signer(ages: &[std::time::Duration], activation: std::time::Duration) -> usiz
 /// rotation gives no instance a token it cannot verify yet.
 pub struct Keys {
     pool: PgPool,
+    /// Seals new keys and opens stored ones.
+    sealing: Arc<KeyEncryption>,
     set: RwLock<Arc<KeySet>>,
     /// How long a key is in force before it signs, in milliseconds (0 until reloads run).
     activation_ms: AtomicU64,
@@ -73,6 +76,8 @@ pub enum KeyError {
     Corrupt(String),
     #[error("no signing key {0} in force (unknown, or revoked already)")]
     Unknown(String),
+    #[error("{0}")]
+    Encryption(String),
 }
 
 /// A stored signing key, as `control-panel keys` lists it.
@@ -83,26 +88,30 @@ pub struct KeyInfo {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// Inserts a new Ed25519 key and returns its id.
-async fn insert_key(conn: &mut sqlx::PgConnection) -> Result<String, KeyError> {
+/// Inserts a new Ed25519 key, sealed, and returns its id.
+async fn insert_key(
+    conn: &mut sqlx::PgConnection,
+    sealing: &KeyEncryption,
+) -> Result<String, KeyError> {
     let rng = ring::rand::SystemRandom::new();
     let pkcs8 =
         ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Generate)?;
     let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
         .map_err(|_| KeyError::Generate)?;
     let kid = Uuid::now_v7().to_string();
-    store::insert(conn, &kid, pkcs8.as_ref(), pair.public_key().as_ref()).await?;
+    let sealed = sealing.seal(&kid, pkcs8.as_ref())?;
+    store::insert(conn, &kid, &sealed, pair.public_key().as_ref()).await?;
     tracing::info!(%kid, "created a new token signing key");
     Ok(kid)
 }
 
 /// Creates a key unless one is in force. Runs as the owner role (the app role has no access).
-async fn ensure_a_key(pool: &PgPool) -> Result<(), KeyError> {
+async fn ensure_a_key(pool: &PgPool, sealing: &KeyEncryption) -> Result<(), KeyError> {
     let mut tx = pool.begin().await?;
     // Two instances starting at once must not both create a "first" key.
     store::lock(&mut tx).await?;
     if !store::any_in_force(&mut tx).await? {
-        insert_key(&mut tx).await?;
+        insert_key(&mut tx, sealing).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -111,17 +120,21 @@ async fn ensure_a_key(pool: &PgPool) -> Result<(), KeyError> {
 /// `control-panel rotate-keys`: adds a new signing key. Every instance verifies with it after its
 /// next reload and signs with it three reload intervals after it was made (see [`Keys`]); the
 /// older keys keep verifying the tokens they signed until those expire.
-pub async fn rotate_keys(pool: &PgPool) -> Result<String, KeyError> {
+pub async fn rotate_keys(pool: &PgPool, sealing: &KeyEncryption) -> Result<String, KeyError> {
     let mut tx = pool.begin().await?;
     store::lock(&mut tx).await?;
-    let kid = insert_key(&mut tx).await?;
+    let kid = insert_key(&mut tx, sealing).await?;
     tx.commit().await?;
     Ok(kid)
 }
 
 /// `control-panel revoke-key KID`: every token signed by the key fails on every instance
 /// after its next reload. When no key is left in force, a new one is created (returned).
-pub async fn revoke_key(pool: &PgPool, kid: &str) -> Result<Option<String>, KeyError> {
+pub async fn revoke_key(
+    pool: &PgPool,
+    kid: &str,
+    sealing: &KeyEncryption,
+) -> Result<Option<String>, KeyError> {
     let mut tx = pool.begin().await?;
     store::lock(&mut tx).await?;
     if !store::revoke(&mut tx, kid).await? {
@@ -130,11 +143,35 @@ pub async fn revoke_key(pool: &PgPool, kid: &str) -> Result<Option<String>, KeyE
     let created = if store::any_in_force(&mut tx).await? {
         None
     } else {
-        Some(insert_key(&mut tx).await?)
+        Some(insert_key(&mut tx, sealing).await?)
     };
     tx.commit().await?;
     tracing::info!(%kid, "revoked a token signing key");
     Ok(created)
+}
+
+/// Seals again with the current key-encryption key every stored key that is not (sealed with
+/// a previous one, or stored before sealing existed); returns how many. `serve` does it at
+/// start, `control-panel reseal-keys` on demand.
+pub async fn reseal_keys(pool: &PgPool, sealing: &KeyEncryption) -> Result<usize, KeyError> {
+    let mut tx = pool.begin().await?;
+    store::lock(&mut tx).await?;
+    let mut resealed = 0;
+    for (kid, stored) in store::sealed(&mut tx).await? {
+        let (der, state) = sealing.open(&kid, &stored)?;
+        if state == Sealed::Stale {
+            store::reseal(&mut tx, &kid, &sealing.seal(&kid, &der)?).await?;
+            resealed += 1;
+        }
+    }
+    tx.commit().await?;
+    if resealed > 0 {
+        tracing::info!(
+            resealed,
+            "signing keys sealed with the current key-encryption key"
+        );
+    }
+    Ok(resealed)
 }
 
 /// Every stored key, newest first.
@@ -153,17 +190,22 @@ pub async fn list_keys(pool: &PgPool) -> Result<Vec<KeyInfo>, KeyError> {
 impl Keys {
     /// Loads the key set, creating the first key if there is none in force. Runs as the owner
     /// role: the app role has no access to keys.
-    pub async fn load_or_create(pool: &PgPool) -> Result<Arc<Self>, KeyError> {
-        ensure_a_key(pool).await?;
-        let set = Self::load(pool).await?;
+    pub async fn load_or_create(
+        pool: &PgPool,
+        sealing: KeyEncryption,
+    ) -> Result<Arc<Self>, KeyError> {
+        ensure_a_key(pool, &sealing).await?;
+        reseal_keys(pool, &sealing).await?;
+        let set = Self::load(pool, &sealing).await?;
         Ok(Arc::new(Self {
             pool: pool.clone(),
+            sealing: Arc::new(sealing),
             set: RwLock::new(Arc::new(set)),
             activation_ms: AtomicU64::new(0),
         }))
     }
 
-    async fn load(pool: &PgPool) -> Result<KeySet, KeyError> {
+    async fn load(pool: &PgPool, sealing: &KeyEncryption) -> Result<KeySet, KeyError> {
         let rows = store::in_force(pool).await?;
         let loaded_at = std::time::Instant::now();
         if rows.is_empty() {
@@ -175,12 +217,17 @@ impl Keys {
             .collect();
         let signing: Vec<SigningKey> = rows
             .into_iter()
-            .map(|r| SigningKey {
-                key: EncodingKey::from_ed_der(&r.private_der),
-                kid: r.kid,
-                age_at_load: std::time::Duration::from_millis(u64::try_from(r.age_ms).unwrap_or(0)),
+            .map(|r| {
+                let (der, _) = sealing.open(&r.kid, &r.private_der)?;
+                Ok(SigningKey {
+                    key: EncodingKey::from_ed_der(&der),
+                    kid: r.kid,
+                    age_at_load: std::time::Duration::from_millis(
+                        u64::try_from(r.age_ms).unwrap_or(0),
+                    ),
+                })
             })
-            .collect();
+            .collect::<Result<_, KeyError>>()?;
         if let Some(k) = signing.iter().find(|k| !verifying.contains_key(&k.kid)) {
             return Err(KeyError::Corrupt(k.kid.clone()));
         }
@@ -224,8 +271,8 @@ impl Keys {
 
     /// Reloads the keys in force from the database (creating one if every key was revoked).
     pub async fn reload(&self) -> Result<(), KeyError> {
-        ensure_a_key(&self.pool).await?;
-        let set = Arc::new(Self::load(&self.pool).await?);
+        ensure_a_key(&self.pool, &self.sealing).await?;
+        let set = Arc::new(Self::load(&self.pool, &self.sealing).await?);
         *self
             .set
             .write()

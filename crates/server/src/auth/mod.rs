@@ -2,6 +2,7 @@
 //!
 //! - `keys`: signing keys shared through the database, JWTs (EdDSA only);
 //! - `revocation`: tokens signed out or of deleted subjects, refused;
+//! - `sealing`: signing keys encrypted at rest with a key kept outside the database;
 //! - `passwords`: argon2id, the bounded password work, and one sign-in attempt for operators
 //!   and portal users;
 //! - `extract`: the extractors that turn a verified token into a tenant.
@@ -10,13 +11,15 @@ mod extract;
 mod keys;
 mod passwords;
 mod revocation;
+mod sealing;
 
 pub use extract::{ClientAdmin, MspAdmin, Operator, Session};
-pub use keys::{list_keys, revoke_key, rotate_keys, KeyError, KeyInfo, Keys};
+pub use keys::{list_keys, reseal_keys, revoke_key, rotate_keys, KeyError, KeyInfo, Keys};
 pub use passwords::{
     attempt_sign_in, dummy_hash, hash_password, password_work, verify_password, SignInAttempt,
 };
 pub use revocation::{check_revoked, revoke_token};
+pub use sealing::{KeyEncryption, Sealed};
 
 use chrono::Duration;
 use mspdesk_api::types::Role;

@@ -70,6 +70,23 @@ pub async fn in_force(pool: &PgPool) -> sqlx::Result<Vec<StoredKey>> {
     .await
 }
 
+/// Every key's id and stored private key (sealed), for sealing them again.
+pub async fn sealed(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, Vec<u8>)>> {
+    sqlx::query_as("SELECT kid, private_der FROM signing_keys ORDER BY created_at, kid")
+        .fetch_all(conn)
+        .await
+}
+
+/// Replaces a key's stored private key (sealed again).
+pub async fn reseal(conn: &mut PgConnection, kid: &str, sealed: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("UPDATE signing_keys SET private_der = $2 WHERE kid = $1")
+        .bind(kid)
+        .bind(sealed)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Every key, newest first: id, made, revoked.
 pub async fn all(
     pool: &PgPool,

@@ -179,17 +179,11 @@ pub async fn reserve(pool: &PgPool, keys: &[(Rule, &str)]) -> AppResult<Reservat
         .iter()
         .map(|(rule, key)| (*rule, hash(key), account_hash(*rule, key)))
         .collect();
-    let mut locks: Vec<i64> = hashed
-        .iter()
-        .map(|(rule, h, _)| lock_id(rule.scope, h))
-        .collect();
-    // Always in the same order, so two attempts never wait on each other crosswise.
-    locks.sort_unstable();
-    let mut tx = crate::db::begin(pool).await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(l) FROM unnest($1::bigint[]) AS l")
-        .bind(&locks)
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = locked(
+        pool,
+        hashed.iter().map(|(rule, h, _)| (rule.scope, h.as_slice())),
+    )
+    .await?;
     let now: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
         .fetch_one(&mut *tx)
         .await?;
@@ -260,13 +254,19 @@ impl Reservation {
             .keys
             .into_iter()
             .partition(|(rule, _)| rule.scope == account.scope);
-        for (rule, key_hash) in mine {
+        let mut tx = locked(
+            pool,
+            mine.iter().map(|(rule, h)| (rule.scope, h.as_slice())),
+        )
+        .await?;
+        for (rule, key_hash) in &mine {
             sqlx::query("DELETE FROM throttle WHERE scope = $1 AND key_hash = $2")
                 .bind(rule.scope)
                 .bind(key_hash)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
         }
+        tx.commit().await?;
         take_back(pool, others).await
     }
 
@@ -276,8 +276,30 @@ impl Reservation {
     }
 }
 
+/// A transaction holding the locks of `keys` (taken in one order, so two attempts never wait
+/// on each other crosswise): every change of a key's row is made under its lock, since
+/// [`reserve`] writes the values it computed from what it read.
+async fn locked<'k>(
+    pool: &PgPool,
+    keys: impl Iterator<Item = (&'static str, &'k [u8])>,
+) -> AppResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let mut locks: Vec<i64> = keys.map(|(scope, h)| lock_id(scope, h)).collect();
+    locks.sort_unstable();
+    let mut tx = crate::db::begin(pool).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(l) FROM unnest($1::bigint[]) AS l")
+        .bind(&locks)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 /// One attempt less on each key; a wait it started ends with it.
 async fn take_back(pool: &PgPool, keys: Vec<(Rule, Vec<u8>)>) -> AppResult<()> {
+    let mut tx = locked(
+        pool,
+        keys.iter().map(|(rule, h)| (rule.scope, h.as_slice())),
+    )
+    .await?;
     for (rule, key_hash) in keys {
         let limit = i32::try_from(rule.limit).unwrap_or(i32::MAX);
         sqlx::query(
@@ -288,9 +310,10 @@ async fn take_back(pool: &PgPool, keys: Vec<(Rule, Vec<u8>)>) -> AppResult<()> {
         .bind(rule.scope)
         .bind(key_hash)
         .bind(limit)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 

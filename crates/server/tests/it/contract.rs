@@ -200,7 +200,9 @@ async fn the_recorder_notices_an_undocumented_answer() {
         .remove("404");
     let recorder = Recorder::new(&doc);
     let (db_url, pool) = database(2).await;
-    let state = mspdesk_server::AppState::new(pool.clone()).await.unwrap();
+    let state = mspdesk_server::AppState::new(pool.clone(), mspdesk_testkit::key_encryption())
+        .await
+        .unwrap();
     let router = recorder.layer(mspdesk_server::app(state));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

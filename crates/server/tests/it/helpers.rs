@@ -12,7 +12,7 @@ use mspdesk_api::types::{ClientToken, CreateClient, QuotasInput};
 pub use mspdesk_api::{ExposeSecret, SecretString};
 use mspdesk_domain::{ClientId, Email, TenantId};
 use mspdesk_server::{store, AppState, DomainSettings, Settings};
-pub use mspdesk_testkit::{as_superuser, as_tenant, database, empty_database};
+pub use mspdesk_testkit::{as_superuser, as_tenant, database, empty_database, key_encryption};
 
 use crate::contract;
 use reqwest::{Method, StatusCode};
@@ -168,6 +168,8 @@ pub struct AppOptions {
     pub domains: DomainSettings,
     /// Limits, timeouts and token lifetimes.
     pub settings: Settings,
+    /// The key-encryption keys of the signing keys; `None`: the tests' shared one.
+    pub sealing: Option<mspdesk_server::auth::KeyEncryption>,
 }
 
 impl Default for AppOptions {
@@ -177,6 +179,7 @@ impl Default for AppOptions {
             pool_size: 10,
             domains: DomainSettings::default(),
             settings: Settings::default(),
+            sealing: None,
         }
     }
 }
@@ -204,7 +207,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         Some(database) => database,
         None => database(options.pool_size).await,
     };
-    let state = AppState::new(pool.clone())
+    let sealing = options.sealing.unwrap_or_else(key_encryption);
+    let state = AppState::new(pool.clone(), sealing)
         .await
         .expect("state")
         .with_domains(options.domains)

@@ -26,10 +26,13 @@ async fn forged_and_misaddressed_tokens_are_rejected() {
         StatusCode::OK
     );
 
-    let (kid, der): (String, Vec<u8>) = sqlx::query_as("SELECT kid, private_der FROM signing_keys")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let (kid, sealed): (String, Vec<u8>) =
+        sqlx::query_as("SELECT kid, private_der FROM signing_keys")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    // The real key, opened with the key-encryption key (what an attacker with a backup lacks).
+    let (der, _) = key_encryption().open(&kid, &sealed).unwrap();
     let now = chrono::Utc::now().timestamp();
     let claims = |overrides: serde_json::Value| {
         let mut c = json!({

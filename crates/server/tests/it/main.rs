@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod backup;
 mod billing;
 mod branding;
 mod catalog;

@@ -242,7 +242,7 @@ async fn serve_refuses_a_superuser_unless_allowed() {
             .unwrap(),
         None
     );
-    let state = mspdesk_server::AppState::new(app.admin.clone())
+    let state = mspdesk_server::AppState::new(app.admin.clone(), mspdesk_testkit::key_encryption())
         .await
         .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -213,7 +213,7 @@ async fn rotated_keys_sign_and_a_revoked_key_fails_on_a_second_instance() {
     let old = old.token.expose_secret().to_owned();
     let old_kid = kid_of(&old);
 
-    let new_kid = auth::rotate_keys(&pool).await.unwrap();
+    let new_kid = auth::rotate_keys(&pool, &key_encryption()).await.unwrap();
     assert_ne!(new_kid, old_kid);
     // Within three reloads, instance two signs with the new key; the old token still verifies.
     // Every token signed meanwhile verifies on the other instance: it has loaded a key before
@@ -238,7 +238,12 @@ async fn rotated_keys_sign_and_a_revoked_key_fails_on_a_second_instance() {
     );
 
     // Revoked: the old key's tokens fail on both instances within a reload.
-    assert_eq!(auth::revoke_key(&pool, &old_kid).await.unwrap(), None);
+    assert_eq!(
+        auth::revoke_key(&pool, &old_kid, &key_encryption())
+            .await
+            .unwrap(),
+        None
+    );
     let started = Instant::now();
     while status_of(&two, Some(&old), "/api/v1/plans").await == StatusCode::OK {
         assert!(
@@ -259,7 +264,95 @@ async fn rotated_keys_sign_and_a_revoked_key_fails_on_a_second_instance() {
         );
     }
     // Revoking the last key in force makes a new one, so instances can still sign.
-    let replacement = auth::revoke_key(&pool, &new_kid).await.unwrap();
+    let replacement = auth::revoke_key(&pool, &new_kid, &key_encryption())
+        .await
+        .unwrap();
     assert!(replacement.is_some());
-    assert!(auth::revoke_key(&pool, &new_kid).await.is_err());
+    assert!(auth::revoke_key(&pool, &new_kid, &key_encryption())
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn signing_keys_are_sealed_at_rest_and_the_sealing_key_rotates() {
+    use auth::KeyEncryption;
+
+    let (db_url, pool) = database(10).await;
+    // A key stored before sealing existed (plain PKCS#8 DER), as an older release left it.
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    use ring::signature::KeyPair;
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, private_der, public_raw) VALUES ('legacy', $1, $2)",
+    )
+    .bind(pkcs8.as_ref())
+    .bind(pair.public_key().as_ref())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let stored = async || -> Vec<Vec<u8>> {
+        sqlx::query_scalar("SELECT private_der FROM signing_keys")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    // What a backup holds is never a usable key: every row sealed once a server has started.
+    let old = KeyEncryption::from_bytes(&[1; 32], &[]).unwrap();
+    let app = spawn_app_with(AppOptions {
+        sealing: Some(KeyEncryption::from_bytes(&[1; 32], &[]).unwrap()),
+        ..AppOptions::on(&db_url, &pool)
+    })
+    .await;
+    let m = msp(&app).await;
+    let token = app
+        .api
+        .login(&m.email, &secret(PASSWORD))
+        .await
+        .unwrap()
+        .token;
+    for row in stored().await {
+        assert!(row.starts_with(b"mskk1"), "a key is stored unsealed");
+        assert!(
+            ring::signature::Ed25519KeyPair::from_pkcs8(&row).is_err(),
+            "a stored key is usable as it is"
+        );
+        assert!(!row
+            .windows(16)
+            .any(|w| pkcs8.as_ref().windows(16).any(|k| k == w)));
+    }
+    assert!(old.open("legacy", &stored().await[0]).is_ok());
+    drop(app);
+
+    // Rotation: the new key seals, the old one only opens; at start everything is sealed again.
+    let rotated = spawn_app_with(AppOptions {
+        sealing: Some(KeyEncryption::from_bytes(&[2; 32], &[[1; 32]]).unwrap()),
+        ..AppOptions::on(&db_url, &pool)
+    })
+    .await;
+    assert_eq!(
+        status_of(&rotated, Some(token.expose_secret()), "/api/v1/plans").await,
+        StatusCode::OK
+    );
+    drop(rotated);
+    let new_only = KeyEncryption::from_bytes(&[2; 32], &[]).unwrap();
+    for (kid, row) in
+        sqlx::query_as::<_, (String, Vec<u8>)>("SELECT kid, private_der FROM signing_keys")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    {
+        assert!(
+            new_only.open(&kid, &row).is_ok(),
+            "{kid} is not sealed with the new key"
+        );
+        assert!(
+            old.open(&kid, &row).is_err(),
+            "{kid} still opens with the old key"
+        );
+    }
+    // The old key alone opens nothing now: a server with it refuses to start, saying why.
+    let refused = mspdesk_server::AppState::new(pool.clone(), old).await;
+    let why = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(why.contains("CONTROL_PANEL_KEY_ENCRYPTION_KEY"), "{why}");
 }
