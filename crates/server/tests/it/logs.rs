@@ -15,7 +15,8 @@ async fn tokens_and_passwords_never_reach_the_logs() {
     assert!(app.api.login(&msp.email, &secret(wrong)).await.is_err());
     let t = client(&msp, "Logged", unlimited()).await;
     let client_token = msp.api.client_token(t.id).await.unwrap().token;
-    t.api
+    let user = t
+        .api
         .create_user(
             &CreateUser {
                 email: "u@x.example".into(),
@@ -25,6 +26,11 @@ async fn tokens_and_passwords_never_reach_the_logs() {
         )
         .await
         .unwrap();
+    // An invitation link carries its token in the path; following it is traced.
+    let link = t.api.invite_user(user.id).await.unwrap();
+    let invitation_token = link.url.rsplit('/').next().unwrap().to_owned();
+    let followed = reqwest::get(&link.url).await.unwrap();
+    assert!(followed.status().is_success(), "{}", followed.status());
     // An internal error path: a request with a bad token.
     let _ = app
         .api
@@ -39,6 +45,10 @@ async fn tokens_and_passwords_never_reach_the_logs() {
     );
     assert!(text.contains("/api/v1/auth/login"), "requests are logged");
     assert!(
+        text.contains("/invitation/[redacted]"),
+        "the invitation request is traced, its token redacted"
+    );
+    assert!(
         text.contains(&format!("create_user{{tenant={}", t.id)),
         "handlers log in a span that records the tenant"
     );
@@ -47,6 +57,7 @@ async fn tokens_and_passwords_never_reach_the_logs() {
         client_token.expose_secret(),
         PASSWORD,
         wrong,
+        &invitation_token,
     ] {
         assert!(!text.contains(secret), "a secret reached the logs");
     }
