@@ -75,6 +75,21 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
 
+/// Whether the database is a Citus coordinator (the `citus` extension is installed in it).
+pub async fn is_citus(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+        .fetch_one(pool)
+        .await
+}
+
+/// Distributes the schema over a Citus cluster: global tables become reference tables, the
+/// others are distributed by their MSP id in one co-location group. Tables already
+/// distributed are left alone, so running it again is harmless.
+pub async fn distribute(_pool: &PgPool) -> Result<(), sqlx::Error> {
+    // Filled in with the distribution-ready schema (migration 0010).
+    Ok(())
+}
+
 /// A transaction scoped to one tenant, as the app role. It also collects what its store
 /// functions changed, for the change feed, and writes that at [`TenantTx::commit`].
 #[derive(Debug)]

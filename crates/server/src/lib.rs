@@ -233,10 +233,14 @@ impl AppState {
     }
 }
 
-/// Migrates the schema and syncs the template library.
+/// Migrates the schema and syncs the template library; on a Citus database (the `citus`
+/// extension installed), also distributes what is not distributed yet ([`db::distribute`]).
 pub async fn migrate(pool: &PgPool) -> Result<(), StartError> {
     db::migrate(pool).await?;
     store::setup::sync_templates(pool).await?;
+    if db::is_citus(pool).await? {
+        db::distribute(pool).await?;
+    }
     Ok(())
 }
 
