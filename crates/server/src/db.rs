@@ -90,49 +90,86 @@ pub async fn distribute(_pool: &PgPool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// A transaction scoped to one tenant, as the app role. It also collects what its store
-/// functions changed, for the change feed, and writes that at [`TenantTx::commit`].
+/// Who a request acts for: its tenant and that tenant's MSP (the tenant itself for an MSP).
+/// The MSP is the distribution key: every query filters by it, and the transaction's
+/// `app.msp_id` carries it to the row-level-security policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    pub tenant: TenantId,
+    pub msp: TenantId,
+}
+
+impl Scope {
+    /// An MSP acting in its own tenant.
+    #[must_use]
+    pub fn msp(msp: TenantId) -> Self {
+        Self { tenant: msp, msp }
+    }
+
+    /// A client of `msp`.
+    #[must_use]
+    pub fn client(client: TenantId, msp: TenantId) -> Self {
+        Self {
+            tenant: client,
+            msp,
+        }
+    }
+
+    /// Whether the tenant is a client (not the MSP itself).
+    #[must_use]
+    pub fn is_client(&self) -> bool {
+        self.tenant != self.msp
+    }
+}
+
+/// A transaction scoped to one tenant of one MSP, as the app role. It also collects what its
+/// store functions changed, for the change feed, and writes that at [`TenantTx::commit`].
 #[derive(Debug)]
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
-    tenant: TenantId,
+    scope: Scope,
     changes: Vec<Change>,
 }
 
 impl TenantTx {
-    pub async fn begin(pool: &PgPool, tenant: TenantId) -> AppResult<Self> {
-        Self::open(pool, "BEGIN", tenant).await
+    pub async fn begin(pool: &PgPool, scope: Scope) -> AppResult<Self> {
+        Self::open(pool, "BEGIN", scope).await
     }
 
     /// A read-only transaction that sees one snapshot from its first query to its end
     /// (`REPEATABLE READ`), for reads that must be consistent across several queries.
-    pub async fn begin_snapshot(pool: &PgPool, tenant: TenantId) -> AppResult<Self> {
+    pub async fn begin_snapshot(pool: &PgPool, scope: Scope) -> AppResult<Self> {
         Self::open(
             pool,
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-            tenant,
+            scope,
         )
         .await
     }
 
-    /// Opens a transaction with `begin` and switches it to the app role and the tenant, all in
+    /// Opens a transaction with `begin` and switches it to the app role and the scope, all in
     /// one round trip (one simple query, as sqlx's custom `BEGIN`), through [`begin_with`].
-    async fn open(pool: &PgPool, begin: &str, tenant: TenantId) -> AppResult<Self> {
-        let tx = begin_with(pool, format!("{begin}; {}", scope(tenant))).await?;
-        Ok(Self::scoped(tx, tenant))
-    }
-
-    fn scoped(tx: Transaction<'static, Postgres>, tenant: TenantId) -> Self {
-        Self {
+    async fn open(pool: &PgPool, begin: &str, scope: Scope) -> AppResult<Self> {
+        let tx = begin_with(pool, format!("{begin}; {}", scoped(scope))).await?;
+        Ok(Self {
             tx,
-            tenant,
+            scope,
             changes: Vec::new(),
-        }
+        })
     }
 
     /// The tenant every query of this transaction is for.
     pub fn tenant(&self) -> TenantId {
-        self.tenant
+        self.scope.tenant
+    }
+
+    /// The tenant's MSP: the distribution key every query filters by.
+    pub fn msp(&self) -> TenantId {
+        self.scope.msp
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.scope
     }
 
     pub fn conn(&mut self) -> &mut PgConnection {
@@ -152,20 +189,26 @@ impl TenantTx {
     /// handed out in commit order.
     pub async fn commit(mut self) -> AppResult<()> {
         if !self.changes.is_empty() {
-            changes::stamp(&mut self.tx, &self.changes).await?;
+            changes::stamp(&mut self.tx, self.scope.msp, &self.changes).await?;
         }
         self.tx.commit().await?;
         Ok(())
     }
 
-    /// Serialises creates of one kind within this tenant until the transaction ends, so that
-    /// the quota check and the insert are atomic (across all server instances, since the lock
-    /// lives in PostgreSQL).
+    /// Serialises creates of one kind within this client until the transaction ends, so that
+    /// the quota check and the insert are atomic, across all server instances and all
+    /// coordinators: a row lock on the client's `quota_locks` row, which lives on the MSP's
+    /// shard. (An advisory lock would hold on one node only.)
     pub async fn lock(&mut self, what: &str) -> AppResult<()> {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(format!("{}:{what}", self.tenant))
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO quota_locks (msp_id, tenant_id, what) VALUES ($1, $2, $3)
+             ON CONFLICT (msp_id, tenant_id, what) DO UPDATE SET taken = quota_locks.taken + 1",
+        )
+        .bind(self.scope.msp.as_uuid())
+        .bind(self.scope.tenant.as_uuid())
+        .bind(what)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 }
@@ -191,43 +234,65 @@ pub async fn begin(pool: &PgPool) -> AppResult<Transaction<'static, Postgres>> {
     begin_with(pool, "BEGIN".to_owned()).await
 }
 
-/// The statements that scope a transaction to a tenant, sent with its `BEGIN` as one simple
-/// query: the switch to the app role, and the tenant for this transaction only. The tenant is
-/// a UUID printed by us (hex digits and dashes), never text from a request, so it can be
-/// written into the statement.
-fn scope(tenant: TenantId) -> String {
+/// The statements that scope a transaction, sent with its `BEGIN` as one simple query: the
+/// switch to the app role, then (Citus) that `SET LOCAL` reaches the workers this transaction
+/// uses, then the settings the policies read, for this transaction only. In that order: the
+/// propagation must be on before the settings, and runs as the app role. On one PostgreSQL the
+/// `citus.` setting is an unused placeholder. `SET` (not `set_config()`, which Citus does not
+/// pass on) cannot take parameters: the values are quoted with [`literal`].
+fn scoped(scope: Scope) -> String {
     format!(
-        "SET LOCAL ROLE {APP_ROLE}; SELECT set_config('app.tenant_id', '{}', true)",
-        tenant.as_uuid()
+        "{PRELUDE}; SET LOCAL app.tenant_id = {}; SET LOCAL app.msp_id = {}",
+        literal(&scope.tenant.as_uuid().to_string()),
+        literal(&scope.msp.as_uuid().to_string()),
     )
 }
 
+/// The start of every request's transaction: the app role, and `SET LOCAL` passed on to the
+/// Citus workers. `standard_conforming_strings` makes a backslash plain text in [`literal`]s.
+const PRELUDE: &str =
+    "SET LOCAL ROLE mspdesk_app; SET LOCAL citus.propagate_set_commands = 'local'; \
+     SET LOCAL standard_conforming_strings = on";
+
+/// `text` as an SQL string literal (with `standard_conforming_strings` on): quotes doubled.
+/// Texts from requests never hold NUL (refused at the edge).
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A transaction as the app role with no tenant, and `setting` set to `value` for the
+/// transaction only: what a lookup before any tenant is known may see.
+async fn lookup_tx(
+    pool: &PgPool,
+    setting: &str,
+    value: &str,
+) -> AppResult<Transaction<'static, Postgres>> {
+    begin_with(
+        pool,
+        format!("BEGIN; {PRELUDE}; SET LOCAL {setting} = {}", literal(value)),
+    )
+    .await
+}
+
 /// A transaction for checking a login: as the app role, with no tenant, seeing only the
-/// operator whose e-mail is being checked.
-pub async fn login_tx(pool: &PgPool, email: &str) -> AppResult<Transaction<'static, Postgres>> {
-    let mut tx = begin(pool).await?;
-    sqlx::query("SET LOCAL ROLE mspdesk_app")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT set_config('app.login_email', $1, true)")
-        .bind(email)
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+/// operator whose e-mail key (`Email::key`) is being checked.
+pub async fn login_tx(pool: &PgPool, email_key: &str) -> AppResult<Transaction<'static, Postgres>> {
+    lookup_tx(pool, "app.login_email", email_key).await
 }
 
 /// A transaction for finding the client a custom domain serves: as the app role, with no
 /// tenant, seeing only the `verified_domains` row of `host`.
 pub async fn host_tx(pool: &PgPool, host: &str) -> AppResult<Transaction<'static, Postgres>> {
-    let mut tx = begin(pool).await?;
-    sqlx::query("SET LOCAL ROLE mspdesk_app")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT set_config('app.portal_host', $1, true)")
-        .bind(host)
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+    lookup_tx(pool, "app.portal_host", host).await
+}
+
+/// A transaction for finding a client's MSP: as the app role, in the client's tenant with no
+/// MSP, which lets it see the client's `client_directory` row and nothing else.
+pub async fn directory_tx(
+    pool: &PgPool,
+    client: TenantId,
+) -> AppResult<Transaction<'static, Postgres>> {
+    lookup_tx(pool, "app.tenant_id", &client.as_uuid().to_string()).await
 }
 
 #[cfg(test)]
@@ -236,13 +301,24 @@ mod tests {
 
     #[test]
     fn a_transaction_is_scoped_in_one_statement_list() {
-        let tenant: TenantId = "01a22582-adca-719c-aac1-e5bab0a86a6d"
+        let client: TenantId = "01a22582-adca-719c-aac1-e5bab0a86a6d"
+            .parse()
+            .expect("a uuid");
+        let msp: TenantId = "01a22582-adca-719c-aac1-e5bab0a86a6e"
             .parse()
             .expect("a uuid");
         assert_eq!(
-            scope(tenant),
-            "SET LOCAL ROLE mspdesk_app; \
-             SELECT set_config('app.tenant_id', '01a22582-adca-719c-aac1-e5bab0a86a6d', true)"
+            scoped(Scope::client(client, msp)),
+            "SET LOCAL ROLE mspdesk_app; SET LOCAL citus.propagate_set_commands = 'local'; \
+             SET LOCAL standard_conforming_strings = on; \
+             SET LOCAL app.tenant_id = '01a22582-adca-719c-aac1-e5bab0a86a6d'; \
+             SET LOCAL app.msp_id = '01a22582-adca-719c-aac1-e5bab0a86a6e'"
         );
+    }
+
+    #[test]
+    fn literals_double_their_quotes() {
+        assert_eq!(literal("o'brien@x.example"), "'o''brien@x.example'");
+        assert_eq!(literal("a\\'; DROP"), "'a\\''; DROP'");
     }
 }

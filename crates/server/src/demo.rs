@@ -6,7 +6,7 @@ use mspdesk_api::types::{CreateClient, CreateServer, CreateUser, QuotasInput};
 use mspdesk_domain::{Email, TenantId};
 use sqlx::PgPool;
 
-use crate::db::TenantTx;
+use crate::db::{Scope, TenantTx};
 use crate::error::{AppError, AppResult};
 use crate::store::{apps, clients, plans, servers, setup, users};
 
@@ -40,7 +40,7 @@ pub async fn seed(pool: &PgPool) -> AppResult<Seeded> {
         }
         Err(e) => return Err(e),
     };
-    let mut tx = TenantTx::begin(pool, msp.tenant).await?;
+    let mut tx = TenantTx::begin(pool, Scope::msp(msp.tenant)).await?;
     let plans = plans::list(&mut tx).await?;
     let plan = |name: &str| {
         plans
@@ -116,7 +116,7 @@ pub async fn seed(pool: &PgPool) -> AppResult<Seeded> {
         &["odoo", "grafana", "keycloak"],
     ];
     for (i, client) in created.iter().enumerate() {
-        let mut tx = TenantTx::begin(pool, client.id.into()).await?;
+        let mut tx = TenantTx::begin(pool, Scope::client(client.id.into(), msp.tenant)).await?;
         let mut first_server = None;
         for (name, provider, server_type, storage, age_days) in fleets[i] {
             let body = CreateServer {

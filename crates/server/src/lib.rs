@@ -15,6 +15,7 @@ pub mod auth;
 pub mod conn;
 pub mod db;
 pub mod demo;
+pub mod directory;
 pub mod dns;
 pub mod error;
 pub mod extract;
@@ -152,6 +153,8 @@ pub struct AppState {
     pub password_checks: Arc<Semaphore>,
     /// The portal's brand sheets, made once per branding version.
     pub portal_sheets: Arc<portal::SheetCache>,
+    /// Which MSP each client belongs to (see [`directory`]).
+    pub directory: Arc<directory::Directory>,
 }
 
 /// How custom domains are checked: where their TXT records are looked up, and which names are
@@ -214,6 +217,7 @@ impl AppState {
             password_checks: Arc::new(Semaphore::new(settings.password_checks.max(1))),
             settings: Arc::new(settings),
             portal_sheets: Arc::default(),
+            directory: Arc::default(),
         })
     }
 

@@ -146,21 +146,52 @@ pub async fn as_superuser(pool: &PgPool) -> PgPool {
 }
 
 /// A transaction on `pool` as a request runs one: as the app role ([`db::APP_ROLE`]), under
-/// row-level security, with `app.tenant_id` set to `tenant` for the transaction only (`None`:
+/// row-level security, with `app.tenant_id` set to `tenant` and `app.msp_id` to its MSP (the
+/// tenant itself unless the directory names a client's MSP) for the transaction only (`None`:
 /// no tenant at all). The caller runs its SQL in it and commits or rolls back.
 pub async fn as_tenant(pool: &PgPool, tenant: Option<Uuid>) -> Transaction<'static, Postgres> {
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query(&format!("SET LOCAL ROLE {}", db::APP_ROLE))
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    if let Some(tenant) = tenant {
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut *tx)
+    let Some(tenant) = tenant else {
+        return as_scope(pool, None, None).await;
+    };
+    let mut tx = as_scope(pool, Some(tenant), None).await;
+    // A database of an earlier release (upgrade tests) has no directory: no MSP setting then.
+    let directory: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('client_directory')::text")
+            .fetch_one(&mut *tx)
             .await
             .unwrap();
+    let msp: Option<Uuid> = match directory {
+        None => None,
+        Some(_) => sqlx::query_scalar("SELECT msp_id FROM client_directory WHERE client_id = $1")
+            .bind(tenant)
+            .fetch_optional(&mut *tx)
+            .await
+            .unwrap(),
+    };
+    tx.rollback().await.unwrap();
+    as_scope(pool, Some(tenant), Some(msp.unwrap_or(tenant))).await
+}
+
+/// A transaction as the app role with exactly these settings (`None`: unset), for tests of
+/// what the policies make of them.
+pub async fn as_scope(
+    pool: &PgPool,
+    tenant: Option<Uuid>,
+    msp: Option<Uuid>,
+) -> Transaction<'static, Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    let mut statements = format!(
+        "SET LOCAL ROLE {}; SET LOCAL citus.propagate_set_commands = 'local'",
+        db::APP_ROLE
+    );
+    // UUIDs printed by us: safe to write into the statement.
+    if let Some(tenant) = tenant {
+        statements.push_str(&format!("; SET LOCAL app.tenant_id = '{tenant}'"));
     }
+    if let Some(msp) = msp {
+        statements.push_str(&format!("; SET LOCAL app.msp_id = '{msp}'"));
+    }
+    sqlx::raw_sql(&statements).execute(&mut *tx).await.unwrap();
     tx
 }
 

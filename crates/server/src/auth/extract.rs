@@ -8,6 +8,7 @@ use mspdesk_domain::TenantId;
 use uuid::Uuid;
 
 use super::{check_revoked, Claims, Minter};
+use crate::db::Scope;
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 
@@ -30,6 +31,7 @@ fn bearer(parts: &Parts) -> AppResult<&str> {
 /// An MSP operator, acting in its provider tenant.
 #[derive(Debug, Clone, Copy)]
 pub struct MspAdmin {
+    /// The MSP (its own tenant).
     pub tenant: TenantId,
     pub actor: Uuid,
     /// The token's session, for the client tokens minted in it.
@@ -40,6 +42,8 @@ pub struct MspAdmin {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAdmin {
     pub tenant: TenantId,
+    /// The client's MSP.
+    pub msp: TenantId,
     pub actor: Uuid,
 }
 
@@ -47,9 +51,28 @@ pub struct ClientAdmin {
 /// for what both may read, such as the template library (an MSP without clients needs it too).
 #[derive(Debug, Clone, Copy)]
 pub struct Operator {
-    pub tenant: TenantId,
+    pub scope: Scope,
     pub actor: Uuid,
 }
+
+/// The scope a verified token acts in: an MSP token's own tenant; a client token's tenant and
+/// the MSP it names, or for a token minted before tokens named their MSP, the client's MSP in
+/// the directory (a client that is gone is 401, like its revoked tokens).
+async fn scope_of(claims: &Claims, state: &AppState) -> AppResult<Scope> {
+    match (&claims.role, claims.msp) {
+        (Role::MspAdmin, Some(msp)) if msp != claims.tid => Err(INVALID),
+        (Role::MspAdmin, _) => Ok(Scope::msp(claims.tid)),
+        (_, Some(msp)) if msp == claims.tid => Err(INVALID),
+        (_, Some(msp)) => Ok(Scope::client(claims.tid, msp)),
+        (_, None) => state
+            .directory
+            .client(&state.pool, claims.tid)
+            .await?
+            .ok_or(INVALID),
+    }
+}
+
+const INVALID: AppError = AppError::Unauthorized("the token is invalid or expired");
 
 /// The bearer token's claims, verified and not revoked.
 async fn verified(parts: &Parts, state: &AppState) -> AppResult<Claims> {
@@ -112,8 +135,10 @@ impl FromRequestParts<AppState> for ClientAdmin {
             "this needs a client token: get one with POST /clients/{id}/token",
         )
         .await?;
+        let scope = scope_of(&claims, state).await?;
         Ok(Self {
-            tenant: claims.tid,
+            tenant: scope.tenant,
+            msp: scope.msp,
             actor: claims.sub,
         })
     }
@@ -128,15 +153,15 @@ impl FromRequestParts<AppState> for Operator {
     ) -> Result<Self, Self::Rejection> {
         let claims = verified(parts, state).await?;
         Ok(Self {
-            tenant: claims.tid,
+            scope: scope_of(&claims, state).await?,
             actor: claims.sub,
         })
     }
 }
 
-/// The whole verified token, whatever its role (for signing out).
+/// The whole verified token, whatever its role, with the scope it acts in (for signing out).
 #[derive(Debug, Clone)]
-pub struct Session(pub Claims);
+pub struct Session(pub Claims, pub Scope);
 
 impl FromRequestParts<AppState> for Session {
     type Rejection = AppError;
@@ -145,6 +170,8 @@ impl FromRequestParts<AppState> for Session {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(verified(parts, state).await?))
+        let claims = verified(parts, state).await?;
+        let scope = scope_of(&claims, state).await?;
+        Ok(Self(claims, scope))
     }
 }

@@ -8,7 +8,6 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use mspdesk_api::types::Role;
-use mspdesk_domain::TenantId;
 use ring::signature::KeyPair;
 use secrecy::SecretString;
 use sqlx::PgPool;
@@ -16,6 +15,7 @@ use uuid::Uuid;
 
 use super::sealing::{KeyEncryption, Sealed};
 use super::{Claims, Minter, AUDIENCE, INVALID, ISSUER};
+use crate::db::Scope;
 use crate::error::{AppError, AppResult};
 use crate::store::keys as store;
 
@@ -304,11 +304,11 @@ impl Keys {
             .unwrap_or_default()
     }
 
-    /// Issues a token for `sub` acting in `tenant` with `role`.
+    /// Issues a token for `sub` acting in `scope` (a tenant of an MSP) with `role`.
     pub fn issue(
         &self,
         sub: Uuid,
-        tenant: TenantId,
+        scope: Scope,
         role: Role,
         lifetime: Duration,
         within: Option<Minter>,
@@ -322,7 +322,8 @@ impl Keys {
         }
         let claims = Claims {
             sub,
-            tid: tenant,
+            tid: scope.tenant,
+            msp: Some(scope.msp),
             role,
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),

@@ -50,6 +50,11 @@ pub struct Claims {
     /// ends this one too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<Uuid>,
+    /// The MSP the tenant belongs to (the tenant itself on an MSP token): the request's
+    /// distribution key, set as `app.msp_id`. Absent from tokens minted before it existed;
+    /// a client's is then found in the directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msp: Option<TenantId>,
 }
 
 /// The MSP session a client token is minted in (see [`Keys::issue`]).

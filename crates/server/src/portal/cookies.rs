@@ -82,6 +82,7 @@ mod tests {
     fn attributes() {
         let site = Site {
             tenant: "0190b5c4-0000-7000-8000-000000000001".parse().expect("id"),
+            msp: "0190b5c4-0000-7000-8000-000000000002".parse().expect("id"),
             custom_host: false,
         };
         let v = set(&site, true, SESSION, "tok", Life::Session);

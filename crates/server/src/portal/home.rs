@@ -32,9 +32,10 @@ pub async fn root(
         None => resolve_host(&state, &headers).await,
     };
     match kind {
-        Ok(HostKind::Custom(tenant)) => {
+        Ok(HostKind::Custom(owner)) => {
             let site = Site {
-                tenant,
+                tenant: owner.tenant,
+                msp: owner.msp,
                 custom_host: true,
             };
             show_home(&state, site, &headers)
@@ -67,7 +68,7 @@ pub(super) async fn show_home(
     site: Site,
     headers: &HeaderMap,
 ) -> AppResult<Response> {
-    let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+    let mut tx = TenantTx::begin(&state.pool, site.scope()).await?;
     let (client, brand) = load(&mut tx).await?;
     let session = match cookies::get(headers, cookies::SESSION) {
         Some(token) => accounts::session(&mut tx, &token).await?,

@@ -35,7 +35,7 @@ pub(super) async fn open_invitation(
     site: &Site,
     raw: &str,
 ) -> AppResult<(Branded, Result<accounts::Invitee, Response>)> {
-    let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+    let mut tx = TenantTx::begin(&state.pool, site.scope()).await?;
     let (_, brand) = load(&mut tx).await?;
     let found = match link_token(raw) {
         Some(token) => accounts::invitation(&mut tx, token).await?,
@@ -195,7 +195,7 @@ pub async fn set_password(
         }
         let password = SecretString::from(body.password);
         let hash = password_work(&state, move || hash_password(&password)).await??;
-        let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+        let mut tx = TenantTx::begin(&state.pool, site.scope()).await?;
         let Some(user_id) = accounts::accept(&mut tx, &token, &hash).await? else {
             // Used by a request that raced this one.
             drop(tx);

@@ -34,8 +34,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use mspdesk_domain::TenantId;
 
-use crate::db::TenantTx;
-use crate::error::{AppError, AppResult};
+use crate::db::{Scope, TenantTx};
+use crate::error::AppResult;
 use crate::store::portal as accounts;
 use crate::AppState;
 
@@ -106,10 +106,18 @@ async fn portal_headers(request: Request, next: Next) -> Response {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Site {
     pub tenant: TenantId,
+    /// The client's MSP.
+    pub msp: TenantId,
     pub custom_host: bool,
 }
 
 impl Site {
+    /// The client's tenant and MSP, for its transactions.
+    #[must_use]
+    pub fn scope(&self) -> Scope {
+        Scope::client(self.tenant, self.msp)
+    }
+
     /// The portal's front page.
     #[must_use]
     pub fn home(&self) -> String {
@@ -178,10 +186,10 @@ pub fn request_origin(state: &AppState, headers: &HeaderMap) -> String {
 /// when it has one, otherwise the origin this request reached the Control Panel at.
 pub async fn public_origin(
     state: &AppState,
-    tenant: TenantId,
+    client: Scope,
     headers: &HeaderMap,
 ) -> AppResult<String> {
-    let mut tx = TenantTx::begin(&state.pool, tenant).await?;
+    let mut tx = TenantTx::begin(&state.pool, client).await?;
     let domain = accounts::own_domain(&mut tx).await?;
     tx.commit().await?;
     Ok(match domain {
@@ -197,8 +205,8 @@ pub enum HostKind {
     /// The Control Panel itself: its public host, an IP address, `localhost`, or any host when
     /// no public host is configured.
     ControlPanel,
-    /// A client's verified custom domain.
-    Custom(TenantId),
+    /// A client's verified custom domain (the client, with its MSP).
+    Custom(Scope),
     /// A host this server does not serve.
     Unknown,
 }
@@ -217,8 +225,7 @@ pub async fn resolve_host(state: &AppState, headers: &HeaderMap) -> AppResult<Ho
         return Ok(HostKind::ControlPanel);
     }
     if let Some(owner) = accounts::domain_owner(&state.pool, &host).await? {
-        let tenant = TenantId::try_from(owner).map_err(|e| AppError::Internal(e.to_string()))?;
-        return Ok(HostKind::Custom(tenant));
+        return Ok(HostKind::Custom(owner));
     }
     Ok(if public.is_some() {
         HostKind::Unknown
@@ -270,7 +277,7 @@ pub async fn host_filter(
     };
     match kind {
         HostKind::Unknown => return unknown_host(),
-        HostKind::Custom(tenant) if !served_on_custom_domain(request.uri().path(), tenant) => {
+        HostKind::Custom(owner) if !served_on_custom_domain(request.uri().path(), owner.tenant) => {
             return unknown_host()
         }
         HostKind::ControlPanel | HostKind::Custom(_) => {}
@@ -333,6 +340,7 @@ mod tests {
         let tenant: TenantId = "0190b5c4-0000-7000-8000-000000000001".parse().expect("id");
         let main = Site {
             tenant,
+            msp: "0190b5c4-0000-7000-8000-000000000002".parse().expect("id"),
             custom_host: false,
         };
         assert_eq!(main.home(), format!("/portal/{tenant}"));

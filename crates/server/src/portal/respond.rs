@@ -141,12 +141,21 @@ pub(super) fn signed_in(state: &AppState, site: &Site, token: &str) -> Response 
 pub(super) async fn site(state: &AppState, tenant: &str, headers: &HeaderMap) -> AppResult<Site> {
     let tenant: TenantId = tenant.parse().map_err(|_| AppError::NotFound)?;
     match resolve_host(state, headers).await? {
-        HostKind::ControlPanel => Ok(Site {
+        HostKind::ControlPanel => {
+            let client = state
+                .directory
+                .client(&state.pool, tenant)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(Site {
+                tenant,
+                msp: client.msp,
+                custom_host: false,
+            })
+        }
+        HostKind::Custom(owner) if owner.tenant == tenant => Ok(Site {
             tenant,
-            custom_host: false,
-        }),
-        HostKind::Custom(owner) if owner == tenant => Ok(Site {
-            tenant,
+            msp: owner.msp,
             custom_host: true,
         }),
         HostKind::Custom(_) | HostKind::Unknown => Err(AppError::NotFound),

@@ -83,7 +83,7 @@ pub async fn sign_in(
 ) -> Response {
     async {
         let site = site(&state, &tenant, &headers).await?;
-        let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+        let mut tx = TenantTx::begin(&state.pool, site.scope()).await?;
         let (_, brand) = load(&mut tx).await?;
         tx.commit().await?;
         let refuse = |status, email: &str, error: &str| {
@@ -122,14 +122,14 @@ pub async fn sign_in(
                 if key.contains('\0') {
                     return Ok(None);
                 }
-                let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+                let mut tx = TenantTx::begin(&state.pool, site.scope()).await?;
                 let found = accounts::credentials(&mut tx, &key).await?;
                 tx.commit().await?;
                 Ok(found)
             },
             // Audited in the client's tenant, with the user as the actor.
             async |&user_id| {
-                let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+                let mut tx = TenantTx::begin(&state.pool, site.scope()).await?;
                 audit::record(
                     &mut tx,
                     user_id,
@@ -159,7 +159,7 @@ pub async fn sign_in(
             }
             Err(e) => return Err(e),
         };
-        let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+        let mut tx = TenantTx::begin(&state.pool, site.scope()).await?;
         let (token, _) = accounts::start_session(&mut tx, user_id).await?;
         tx.commit().await?;
         tracing::info!(user = %user_id, "portal user signed in");
@@ -186,7 +186,7 @@ pub async fn sign_out(
 ) -> Response {
     async {
         let site = site(&state, &tenant, &headers).await?;
-        let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+        let mut tx = TenantTx::begin(&state.pool, site.scope()).await?;
         let (_, brand) = load(&mut tx).await?;
         if let Some(token) = cookies::get(&headers, cookies::SESSION) {
             if let Some(session) = accounts::session(&mut tx, &token).await? {

@@ -117,7 +117,7 @@ pub async fn branding_css(
 ) -> Response {
     async {
         let site = site(&state, &tenant, &headers).await?;
-        let mut tx = TenantTx::begin(&state.pool, site.tenant).await?;
+        let mut tx = TenantTx::begin(&state.pool, site.scope()).await?;
         let (client, b) = load_branding(&mut tx).await?;
         tx.commit().await?;
         let key = (site.tenant, b.version, client.version);

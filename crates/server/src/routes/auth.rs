@@ -11,6 +11,7 @@ use super::{mutate, parse_id, Actor};
 use crate::auth::{
     attempt_sign_in, revoke_token, MspAdmin, Session, SignInAttempt, CLIENT_TOKEN_LIFETIME,
 };
+use crate::db::Scope;
 use crate::error::{AppError, AppResult};
 use crate::extract::{respond, Body, PeerIp};
 use crate::store::audit::Action;
@@ -53,7 +54,10 @@ pub async fn login(
         async |&(id, tenant)| {
             let tenant =
                 TenantId::try_from(tenant).map_err(|e| AppError::Internal(e.to_string()))?;
-            let failed = Actor { tenant, actor: id };
+            let failed = Actor {
+                scope: Scope::msp(tenant),
+                actor: id,
+            };
             mutate(&state, failed, Action::OperatorSignInFailed, async |_| {
                 Ok(((), id.to_string()))
             })
@@ -69,7 +73,7 @@ pub async fn login(
     let tenant = TenantId::try_from(tenant).map_err(|e| AppError::Internal(e.to_string()))?;
     let (token, expires_at) = state.keys.issue(
         operator,
-        tenant,
+        Scope::msp(tenant),
         Role::MspAdmin,
         state.settings.msp_token_lifetime,
         None,
@@ -91,9 +95,9 @@ pub async fn login(
     responses((status = 204, description = "The token is revoked")))]
 #[tracing::instrument(skip_all, fields(tenant = %session.0.tid))]
 pub async fn logout(State(state): State<AppState>, session: Session) -> AppResult<StatusCode> {
-    let Session(claims) = session;
+    let Session(claims, scope) = session;
     let who = Actor {
-        tenant: claims.tid,
+        scope,
         actor: claims.sub,
     };
     let jti = claims.jti;
@@ -124,7 +128,7 @@ pub async fn client_token(
     .await?;
     let (token, expires_at) = state.keys.issue(
         auth.actor,
-        id.into(),
+        Scope::client(id.into(), auth.tenant),
         Role::ClientAdmin,
         CLIENT_TOKEN_LIFETIME,
         Some(auth.minter),

@@ -18,7 +18,7 @@ use crate::AppState;
 /// MSP without clients sees it too.
 #[utoipa::path(get, path = "/catalog/templates", tag = "tenant", security(("bearer" = [])),
     responses((status = 200, body = List<TemplateInfo>)))]
-#[tracing::instrument(skip_all, fields(tenant = %auth.tenant))]
+#[tracing::instrument(skip_all, fields(tenant = %auth.scope.tenant))]
 pub async fn templates(State(state): State<AppState>, auth: Operator) -> AppResult<Response> {
     read(&state, auth, async |tx| {
         Ok(List {

@@ -29,7 +29,6 @@ use axum::extract::{FromRequestParts, Query as AxumQuery};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
-use mspdesk_domain::TenantId;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -39,7 +38,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::{ClientAdmin, MspAdmin, Operator};
-use crate::db::TenantTx;
+use crate::db::{Scope, TenantTx};
 use crate::error::{AppError, AppResult};
 use crate::extract::{json_response, respond, to_value, IdempotencyKey};
 use crate::store::audit::{self as audit_log, Action};
@@ -194,18 +193,19 @@ pub(crate) fn page_size_within(limit: Option<i64>, default: u32, max: u32) -> Ap
     }
 }
 
-/// Who acts: the tenant of the verified token and the audited operator. Both auth extractors
-/// give one, so the helpers below serve MSP and client handlers alike.
+/// Who acts: the scope of the verified token (its tenant and that tenant's MSP) and the
+/// audited operator. Every auth extractor gives one, so the helpers below serve MSP and client
+/// handlers alike.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Actor {
-    pub tenant: TenantId,
+    pub scope: Scope,
     pub actor: Uuid,
 }
 
 impl From<MspAdmin> for Actor {
     fn from(a: MspAdmin) -> Self {
         Self {
-            tenant: a.tenant,
+            scope: Scope::msp(a.tenant),
             actor: a.actor,
         }
     }
@@ -214,7 +214,7 @@ impl From<MspAdmin> for Actor {
 impl From<Operator> for Actor {
     fn from(a: Operator) -> Self {
         Self {
-            tenant: a.tenant,
+            scope: a.scope,
             actor: a.actor,
         }
     }
@@ -223,7 +223,7 @@ impl From<Operator> for Actor {
 impl From<ClientAdmin> for Actor {
     fn from(a: ClientAdmin) -> Self {
         Self {
-            tenant: a.tenant,
+            scope: Scope::client(a.tenant, a.msp),
             actor: a.actor,
         }
     }
@@ -245,7 +245,7 @@ pub(crate) async fn fetch<T>(
     who: impl Into<Actor>,
     read: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<T>,
 ) -> AppResult<T> {
-    let mut tx = TenantTx::begin(&state.pool, who.into().tenant).await?;
+    let mut tx = TenantTx::begin(&state.pool, who.into().scope).await?;
     let value = read(&mut tx).await?;
     tx.commit().await?;
     Ok(value)
@@ -258,7 +258,7 @@ pub(crate) async fn read_snapshot<T: Serialize>(
     who: impl Into<Actor>,
     read: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<T>,
 ) -> AppResult<Response> {
-    let mut tx = TenantTx::begin_snapshot(&state.pool, who.into().tenant).await?;
+    let mut tx = TenantTx::begin_snapshot(&state.pool, who.into().scope).await?;
     let value = read(&mut tx).await?;
     tx.commit().await?;
     respond(StatusCode::OK, &value)
@@ -271,7 +271,7 @@ pub(crate) async fn housekeep(
     who: impl Into<Actor>,
     work: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<()>,
 ) -> AppResult<()> {
-    let mut tx = TenantTx::begin(&state.pool, who.into().tenant).await?;
+    let mut tx = TenantTx::begin(&state.pool, who.into().scope).await?;
     work(&mut tx).await?;
     tx.commit().await
 }
@@ -297,7 +297,7 @@ pub(crate) async fn mutate<T>(
     change: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<(T, String)>,
 ) -> AppResult<T> {
     let who = who.into();
-    let mut tx = TenantTx::begin(&state.pool, who.tenant).await?;
+    let mut tx = TenantTx::begin(&state.pool, who.scope).await?;
     let value = audited(&mut tx, who, action, change).await?;
     tx.commit().await?;
     Ok(value)
@@ -316,7 +316,7 @@ pub(crate) async fn create<B: Serialize, T: Serialize>(
     create: impl for<'a> AsyncFnOnce(&'a mut TenantTx) -> AppResult<(T, String)>,
 ) -> AppResult<Response> {
     let who = who.into();
-    let mut tx = TenantTx::begin(&state.pool, who.tenant).await?;
+    let mut tx = TenantTx::begin(&state.pool, who.scope).await?;
     let claimed = match idempotency::begin(&mut tx, key.as_deref(), route, body).await? {
         Begun::Replay(status, stored) => return Ok(json_response(status, &stored)),
         Begun::Fresh(claimed) => claimed,

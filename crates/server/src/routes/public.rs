@@ -56,7 +56,12 @@ pub async fn asset(
 ) -> AppResult<Response> {
     let tenant: TenantId = parse_id(&tenant)?;
     let kind = AssetKind::parse(&kind).ok_or(AppError::NotFound)?;
-    let mut tx = TenantTx::begin(&state.pool, tenant).await?;
+    let client = state
+        .directory
+        .client(&state.pool, tenant)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut tx = TenantTx::begin(&state.pool, client).await?;
     let (content_type, bytes) = branding::asset(&mut tx, kind).await?;
     tx.commit().await?;
     Ok((

@@ -7,7 +7,7 @@ use mspdesk_api::types::{CreateUser, Invitation, Page, User};
 use mspdesk_api::Problem;
 use uuid::Uuid;
 
-use super::{create, mutate, parse_id, read, PageQuery, Query};
+use super::{create, mutate, parse_id, read, Actor, PageQuery, Query};
 use crate::auth::ClientAdmin;
 use crate::error::{AppError, AppResult};
 use crate::extract::{respond, Body, IdempotencyKey};
@@ -113,7 +113,7 @@ pub async fn invite_user(
         Ok((invited, id.to_string()))
     })
     .await?;
-    let origin = crate::portal::public_origin(&state, auth.tenant, &headers).await?;
+    let origin = crate::portal::public_origin(&state, Actor::from(auth).scope, &headers).await?;
     respond(
         StatusCode::CREATED,
         &Invitation {

@@ -42,23 +42,26 @@ pub async fn install(tx: &mut TenantTx, server_id: Uuid, template_id: &str) -> A
     }
     tx.lock(&format!("apps:{server_id}")).await?;
     let (quotas, _) = super::clients::own_quotas(tx).await?;
-    let on_server: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM apps WHERE tenant_id = $1 AND server_id = $2")
-            .bind(tx.tenant().as_uuid())
-            .bind(server_id)
-            .fetch_one(tx.conn())
-            .await?;
+    let on_server: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM apps WHERE msp_id = $3 AND tenant_id = $1 AND server_id = $2",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(server_id)
+    .bind(tx.msp().as_uuid())
+    .fetch_one(tx.conn())
+    .await?;
     quotas
         .check_create(QuotaKind::MaxAppsPerServer, super::count(on_server), 1)
         .map_err(AppError::QuotaExceeded)?;
     let row: Row = sqlx::query_as(
-        "INSERT INTO apps (tenant_id, id, server_id, template_id) VALUES ($1, $2, $3, $4)
+        "INSERT INTO apps (tenant_id, id, server_id, template_id, msp_id) VALUES ($1, $2, $3, $4, $5)
          RETURNING id, server_id, template_id, created_at",
     )
     .bind(tx.tenant().as_uuid())
     .bind(Uuid::now_v7())
     .bind(server_id)
     .bind(template_id)
+    .bind(tx.msp().as_uuid())
     .fetch_one(tx.conn())
     .await?;
     super::changes::own(tx, ChangeKind::App, row.0, ChangeOp::Upsert);
@@ -77,7 +80,7 @@ pub async fn page(
     let after: Option<(DateTime<Utc>, Uuid)> = cursor.map(super::decode_cursor).transpose()?;
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, server_id, template_id, created_at FROM apps
-         WHERE tenant_id = $1 AND server_id = $2
+         WHERE msp_id = $6 AND tenant_id = $1 AND server_id = $2
            AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4))
          ORDER BY created_at, id LIMIT $5",
     )
@@ -86,6 +89,7 @@ pub async fn page(
     .bind(after.map(|a| a.0))
     .bind(after.map(|a| a.1))
     .bind(i64::from(limit) + 1)
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     let (rows, next_cursor) = super::page_of(rows, limit, |r: &Row| (r.3, r.0));
@@ -99,22 +103,25 @@ pub async fn page(
 pub async fn all(tx: &mut TenantTx) -> AppResult<Vec<App>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, server_id, template_id, created_at FROM apps
-         WHERE tenant_id = $1 ORDER BY created_at, id",
+         WHERE msp_id = $2 AND tenant_id = $1 ORDER BY created_at, id",
     )
     .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     Ok(rows.into_iter().map(app).collect())
 }
 
 pub async fn uninstall(tx: &mut TenantTx, server_id: Uuid, app_id: Uuid) -> AppResult<()> {
-    let deleted =
-        sqlx::query("DELETE FROM apps WHERE tenant_id = $1 AND server_id = $2 AND id = $3")
-            .bind(tx.tenant().as_uuid())
-            .bind(server_id)
-            .bind(app_id)
-            .execute(tx.conn())
-            .await?;
+    let deleted = sqlx::query(
+        "DELETE FROM apps WHERE msp_id = $4 AND tenant_id = $1 AND server_id = $2 AND id = $3",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(server_id)
+    .bind(app_id)
+    .bind(tx.msp().as_uuid())
+    .execute(tx.conn())
+    .await?;
     if deleted.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
@@ -126,10 +133,10 @@ pub async fn uninstall(tx: &mut TenantTx, server_id: Uuid, app_id: Uuid) -> AppR
 pub async fn of_clients_by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<App>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, server_id, template_id, created_at FROM apps
-         WHERE id = ANY($1) AND tenant_id IN (SELECT c.id FROM clients c WHERE c.tenant_id = $2)",
+         WHERE msp_id = $2 AND id = ANY($1)",
     )
     .bind(ids)
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     Ok(rows.into_iter().map(app).collect())

@@ -20,7 +20,8 @@ pub async fn record(
 ) -> AppResult<()> {
     let tenant = tx.tenant().as_uuid();
     sqlx::query(
-        "INSERT INTO audit_log (tenant_id, id, actor_id, action, target_type, target_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO audit_log (tenant_id, id, actor_id, action, target_type, target_id, msp_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(tenant)
     .bind(Uuid::now_v7())
@@ -28,6 +29,7 @@ pub async fn record(
     .bind(action.as_str())
     .bind(action.target().as_str())
     .bind(target_id)
+    .bind(tx.msp().as_uuid())
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -51,7 +53,7 @@ pub async fn list(
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT a.tenant_id, a.id, a.actor_id, a.action, a.target_type, a.target_id, a.at
          FROM audit_log a
-         WHERE (a.tenant_id = $1 OR a.tenant_id IN (SELECT c.id FROM clients c WHERE c.tenant_id = $1))
+         WHERE a.msp_id = $4 AND (a.tenant_id = $1 OR $1 = $4)
            AND ($2::uuid IS NULL OR a.id < $2)
          ORDER BY a.id DESC
          LIMIT $3",
@@ -59,6 +61,7 @@ pub async fn list(
     .bind(tenant)
     .bind(before)
     .bind(i64::from(limit) + 1)
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     let more = rows.len() > limit as usize;

@@ -82,11 +82,12 @@ pub async fn set_price(
     new: &NewPrice,
 ) -> AppResult<Price> {
     sqlx::query(
-        "INSERT INTO prices (tenant_id, provider, server_type, description, hourly, monthly, currency)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO prices (tenant_id, provider, server_type, description, hourly, monthly, currency,
+                             updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, now())
          ON CONFLICT (tenant_id, provider, server_type) DO UPDATE SET
              description = CASE WHEN $4 = '' THEN prices.description ELSE $4 END,
-             hourly = $5, monthly = $6, currency = $7, updated_at = now()",
+             hourly = $5, monthly = $6, currency = $7, updated_at = excluded.updated_at",
     )
     .bind(tx.tenant().as_uuid())
     .bind(provider.as_str())

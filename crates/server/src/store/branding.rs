@@ -58,9 +58,10 @@ pub async fn get(tx: &mut TenantTx) -> AppResult<Branding> {
     let tenant = tx.tenant().as_uuid();
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS}, b.version, {CLAIM_COLUMNS} FROM branding b {CLAIM_JOINS}
-         WHERE b.tenant_id = $1"
+         WHERE b.msp_id = $2 AND b.tenant_id = $1"
     ))
     .bind(tenant)
+    .bind(tx.msp().as_uuid())
     .fetch_optional(tx.conn())
     .await?;
     Ok(row.map_or_else(
@@ -84,10 +85,11 @@ struct ClientRow {
 pub async fn of_clients(tx: &mut TenantTx, clients: &[Uuid]) -> AppResult<Vec<(Uuid, Branding)>> {
     let rows: Vec<ClientRow> = sqlx::query_as(&format!(
         "SELECT c.id AS client, {COLUMNS}, coalesce(b.version, 1) AS version, {CLAIM_COLUMNS}
-         FROM clients c LEFT JOIN branding b ON b.tenant_id = c.id {CLAIM_JOINS}
+         FROM clients c
+         LEFT JOIN branding b ON b.msp_id = c.tenant_id AND b.tenant_id = c.id {CLAIM_JOINS}
          WHERE c.tenant_id = $1 AND c.id = ANY($2)"
     ))
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .bind(clients)
     .fetch_all(tx.conn())
     .await?;
@@ -115,12 +117,13 @@ pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResul
     .await?;
     sqlx::query(
         "INSERT INTO branding (tenant_id, company_name, logo_url, favicon_url, primary_color,
-                               secondary_color, accent_color, custom_domain, custom_css, version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10 + 1)
-         ON CONFLICT (tenant_id) DO UPDATE SET
+                               secondary_color, accent_color, custom_domain, custom_css, version,
+                               msp_id, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10 + 1, $11, now())
+         ON CONFLICT (msp_id, tenant_id) DO UPDATE SET
              company_name = $2, logo_url = $3, favicon_url = $4, primary_color = $5,
              secondary_color = $6, accent_color = $7, custom_domain = $8, custom_css = $9,
-             version = branding.version + 1, updated_at = now()",
+             version = branding.version + 1, updated_at = excluded.updated_at",
     )
     .bind(tx.tenant().as_uuid())
     .bind(new.company_name.as_ref().map(|v| v.as_str().to_owned()))
@@ -132,6 +135,7 @@ pub async fn put(tx: &mut TenantTx, new: &NewBranding, version: i64) -> AppResul
     .bind(new.custom_domain.as_ref().map(|d| d.as_str().to_owned()))
     .bind(new.custom_css.as_ref().map(|c| c.as_str().to_owned()))
     .bind(version)
+    .bind(tx.msp().as_uuid())
     .execute(tx.conn())
     .await?;
     let client = tx.tenant().as_uuid();
@@ -151,10 +155,11 @@ async fn image_url(
         Some(ImageRef::Url(url)) => Ok(Some(url.as_str().to_owned())),
         Some(ImageRef::Uploaded) => {
             let sha: Option<String> = sqlx::query_scalar(
-                "SELECT sha256 FROM branding_assets WHERE tenant_id = $1 AND kind = $2",
+                "SELECT sha256 FROM branding_assets WHERE msp_id = $3 AND tenant_id = $1 AND kind = $2",
             )
             .bind(tx.tenant().as_uuid())
             .bind(kind.as_str())
+            .bind(tx.msp().as_uuid())
             .fetch_optional(tx.conn())
             .await?;
             let sha = sha.ok_or_else(|| AppError::Validation(vec![no_upload_error(kind)]))?;
@@ -180,14 +185,17 @@ pub async fn upload(
         return Err(AppError::VersionConflict(current.version));
     }
     sqlx::query(
-        "INSERT INTO branding_assets (tenant_id, kind, content_type, bytes, sha256) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (tenant_id, kind) DO UPDATE SET content_type = $3, bytes = $4, sha256 = $5, updated_at = now()",
+        "INSERT INTO branding_assets (tenant_id, kind, content_type, bytes, sha256, msp_id, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now())
+         ON CONFLICT (msp_id, tenant_id, kind) DO UPDATE SET content_type = $3, bytes = $4,
+             sha256 = $5, updated_at = excluded.updated_at",
     )
     .bind(tx.tenant().as_uuid())
     .bind(kind.as_str())
     .bind(content_type)
     .bind(bytes)
     .bind(&sha)
+    .bind(tx.msp().as_uuid())
     .execute(tx.conn())
     .await?;
     let path = asset_path(tx.tenant(), kind, &sha);
@@ -196,14 +204,16 @@ pub async fn upload(
         AssetKind::Favicon => (current.logo_url, Some(path)),
     };
     sqlx::query(
-        "INSERT INTO branding (tenant_id, logo_url, favicon_url, version) VALUES ($1, $2, $3, $4 + 1)
-         ON CONFLICT (tenant_id) DO UPDATE SET logo_url = $2, favicon_url = $3,
-             version = branding.version + 1, updated_at = now()",
+        "INSERT INTO branding (tenant_id, logo_url, favicon_url, version, msp_id, updated_at)
+         VALUES ($1, $2, $3, $4 + 1, $5, now())
+         ON CONFLICT (msp_id, tenant_id) DO UPDATE SET logo_url = $2, favicon_url = $3,
+             version = branding.version + 1, updated_at = excluded.updated_at",
     )
     .bind(tx.tenant().as_uuid())
     .bind(logo)
     .bind(favicon)
     .bind(version)
+    .bind(tx.msp().as_uuid())
     .execute(tx.conn())
     .await?;
     let client = tx.tenant().as_uuid();
@@ -214,10 +224,12 @@ pub async fn upload(
 /// An uploaded image of the transaction's tenant: (media type, bytes).
 pub async fn asset(tx: &mut TenantTx, kind: AssetKind) -> AppResult<(String, Vec<u8>)> {
     let row: Option<(String, Vec<u8>)> = sqlx::query_as(
-        "SELECT content_type, bytes FROM branding_assets WHERE tenant_id = $1 AND kind = $2",
+        "SELECT content_type, bytes FROM branding_assets
+         WHERE msp_id = $3 AND tenant_id = $1 AND kind = $2",
     )
     .bind(tx.tenant().as_uuid())
     .bind(kind.as_str())
+    .bind(tx.msp().as_uuid())
     .fetch_optional(tx.conn())
     .await?;
     row.ok_or(AppError::NotFound)

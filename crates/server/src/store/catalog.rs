@@ -32,11 +32,13 @@ type Row = (String, Vec<String>, i64);
 type ClientRow = (Uuid, Option<String>, Option<Vec<String>>, Option<i64>);
 
 pub async fn get(tx: &mut TenantTx) -> AppResult<Catalog> {
-    let row: Option<Row> =
-        sqlx::query_as("SELECT mode, enabled, version FROM catalogs WHERE tenant_id = $1")
-            .bind(tx.tenant().as_uuid())
-            .fetch_optional(tx.conn())
-            .await?;
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT mode, enabled, version FROM catalogs WHERE msp_id = $2 AND tenant_id = $1",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
+    .fetch_optional(tx.conn())
+    .await?;
     Ok(catalog(row))
 }
 
@@ -44,10 +46,11 @@ pub async fn get(tx: &mut TenantTx) -> AppResult<Catalog> {
 pub async fn of_clients(tx: &mut TenantTx, clients: &[Uuid]) -> AppResult<Vec<(Uuid, Catalog)>> {
     let rows: Vec<ClientRow> = sqlx::query_as(
         "SELECT c.id, cat.mode, cat.enabled, cat.version
-         FROM clients c LEFT JOIN catalogs cat ON cat.tenant_id = c.id
+         FROM clients c
+         LEFT JOIN catalogs cat ON cat.msp_id = c.tenant_id AND cat.tenant_id = c.id
          WHERE c.tenant_id = $1 AND c.id = ANY($2)",
     )
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .bind(clients)
     .fetch_all(tx.conn())
     .await?;
@@ -89,14 +92,17 @@ pub async fn put(tx: &mut TenantTx, new: &NewCatalog, version: i64) -> AppResult
         return Err(AppError::VersionConflict(current.version));
     }
     let (mode, enabled, version): (String, Vec<String>, i64) = sqlx::query_as(
-        "INSERT INTO catalogs (tenant_id, mode, enabled, version) VALUES ($1, $2, $3, $4 + 1)
-         ON CONFLICT (tenant_id) DO UPDATE SET mode = $2, enabled = $3, version = catalogs.version + 1, updated_at = now()
+        "INSERT INTO catalogs (tenant_id, mode, enabled, version, msp_id, updated_at)
+         VALUES ($1, $2, $3, $4 + 1, $5, now())
+         ON CONFLICT (msp_id, tenant_id) DO UPDATE SET mode = $2, enabled = $3,
+             version = catalogs.version + 1, updated_at = excluded.updated_at
          RETURNING mode, enabled, version",
     )
     .bind(tenant)
     .bind(new.mode.as_str())
     .bind(&new.enabled)
     .bind(version)
+    .bind(tx.msp().as_uuid())
     .fetch_one(tx.conn())
     .await?;
     super::changes::own(tx, ChangeKind::Catalog, tenant, ChangeOp::Upsert);

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use mspdesk_api::types::{ChangeItem, ChangeKind, ChangeOp, ChangesPage};
-use mspdesk_domain::ClientId;
+use mspdesk_domain::{ClientId, TenantId};
 use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -83,12 +83,15 @@ const fn op_str(op: ChangeOp) -> &'static str {
     }
 }
 
-/// Writes `changes` to the feed of the MSP of the connection's tenant (`app_msp()`, derived
-/// from `app.tenant_id` only), in one statement: the head row's update numbers the changes
+/// Writes `changes` to the feed of `msp` (the transaction's MSP), in one statement: the head row's update numbers the changes
 /// (`seq - n + ordinality`) for the insert that follows it in the same statement. Must be the
 /// last statement before COMMIT: the head row stays locked until then, so the lock is held for
 /// this statement and the COMMIT only (every write of one MSP waits for it).
-pub(crate) async fn stamp(conn: &mut PgConnection, changes: &[Change]) -> AppResult<()> {
+pub(crate) async fn stamp(
+    conn: &mut PgConnection,
+    msp: TenantId,
+    changes: &[Change],
+) -> AppResult<()> {
     let n = i64::try_from(changes.len()).map_err(|e| AppError::Internal(e.to_string()))?;
     let kinds: Vec<&str> = changes.iter().map(|c| c.kind.as_str()).collect();
     let ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
@@ -96,7 +99,7 @@ pub(crate) async fn stamp(conn: &mut PgConnection, changes: &[Change]) -> AppRes
     let ops: Vec<&str> = changes.iter().map(|c| op_str(c.op)).collect();
     sqlx::query(
         "WITH head AS (
-             INSERT INTO feed_heads (tenant_id, seq) VALUES (app_msp(), $1)
+             INSERT INTO feed_heads (tenant_id, seq) VALUES ($6, $1)
              ON CONFLICT (tenant_id) DO UPDATE SET seq = feed_heads.seq + $1
              RETURNING tenant_id, seq
          )
@@ -114,6 +117,7 @@ pub(crate) async fn stamp(conn: &mut PgConnection, changes: &[Change]) -> AppRes
     .bind(&ids)
     .bind(&clients)
     .bind(&ops)
+    .bind(msp.as_uuid())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -124,7 +128,7 @@ pub(crate) async fn stamp(conn: &mut PgConnection, changes: &[Change]) -> AppRes
 /// purge it is one probe of a partial index. When there is, it takes the head row's lock
 /// first, like a writer, so the two never wait for each other in opposite orders.
 pub async fn purge(tx: &mut TenantTx) -> AppResult<()> {
-    let msp = tx.tenant().as_uuid();
+    let msp = tx.msp().as_uuid();
     let due: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM changes
              WHERE msp_id = $1 AND op = 'delete' AND changed_at < now() - make_interval(days => $2))",
@@ -225,7 +229,7 @@ pub const PAGE_QUERY: &str = "SELECT kind, id, client_id, op, seq FROM changes
 /// most `limit` items. Must run in a snapshot transaction ([`TenantTx::begin_snapshot`]), so
 /// that the feed rows and the bodies agree.
 pub async fn page(tx: &mut TenantTx, since: Option<Cursor>, limit: u32) -> AppResult<ChangesPage> {
-    let msp = tx.tenant().as_uuid();
+    let msp = tx.msp().as_uuid();
     let (head, horizon): (i64, i64) =
         sqlx::query_as("SELECT seq, horizon FROM feed_heads WHERE tenant_id = $1")
             .bind(msp)

@@ -53,14 +53,17 @@ SELECT ",
     " AS sort_key, c.id, c.company_name, c.contact_email, c.plan_id, p.name AS plan_name,
        c.max_servers, c.max_users, c.max_apps_per_server, c.storage_quota_gb,
        c.version, c.created_at, c.updated_at,
-       (SELECT count(*) FROM servers s WHERE s.tenant_id = c.id AND s.deleted_at IS NULL) AS servers,
+       (SELECT count(*) FROM servers s
+         WHERE s.msp_id = c.tenant_id AND s.tenant_id = c.id AND s.deleted_at IS NULL) AS servers,
        (SELECT coalesce(sum(s.storage_gb), 0)::bigint FROM servers s
-         WHERE s.tenant_id = c.id AND s.deleted_at IS NULL) AS storage_gb,
-       (SELECT count(*) FROM users u WHERE u.tenant_id = c.id) AS users,
+         WHERE s.msp_id = c.tenant_id AND s.tenant_id = c.id AND s.deleted_at IS NULL) AS storage_gb,
+       (SELECT count(*) FROM users u WHERE u.msp_id = c.tenant_id AND u.tenant_id = c.id) AS users,
        (SELECT coalesce(max(n), 0)::bigint FROM (
-            SELECT count(*) AS n FROM apps a JOIN servers s ON s.id = a.server_id
-            WHERE a.tenant_id = c.id AND s.deleted_at IS NULL GROUP BY a.server_id) per_server) AS busiest
-FROM clients c JOIN plans p ON p.id = c.plan_id
+            SELECT count(*) AS n FROM apps a
+            JOIN servers s ON s.msp_id = a.msp_id AND s.id = a.server_id
+            WHERE a.msp_id = c.tenant_id AND a.tenant_id = c.id AND s.deleted_at IS NULL
+            GROUP BY a.server_id) per_server) AS busiest
+FROM clients c JOIN plans p ON p.tenant_id = c.tenant_id AND p.id = c.plan_id
 "
 );
 
@@ -145,6 +148,12 @@ pub async fn create(tx: &mut TenantTx, new: &NewClient) -> AppResult<Client> {
     .bind(quota_col(quotas.storage_quota_gb))
     .execute(tx.conn())
     .await?;
+    // The directory names the client's MSP to requests that know only the client.
+    sqlx::query("INSERT INTO client_directory (client_id, msp_id) VALUES ($1, $2)")
+        .bind(id.as_uuid())
+        .bind(tx.msp().as_uuid())
+        .execute(tx.conn())
+        .await?;
     // A new client has the default catalog and branding (served at version 1).
     let client = Some(id.as_uuid());
     for kind in [
@@ -162,7 +171,7 @@ pub async fn get(tx: &mut TenantTx, id: ClientId) -> AppResult<Client> {
     let row: Option<Row> =
         sqlx::query_as(&format!("{SELECT} WHERE c.id = $1 AND c.tenant_id = $2"))
             .bind(id.as_uuid())
-            .bind(tx.tenant().as_uuid())
+            .bind(tx.msp().as_uuid())
             .fetch_optional(tx.conn())
             .await?;
     row.ok_or(AppError::NotFound)?.into_client()
@@ -173,7 +182,7 @@ pub async fn by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<Client>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE c.tenant_id = $1 AND c.id = ANY($2)"
     ))
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .bind(ids)
     .fetch_all(tx.conn())
     .await?;
@@ -184,7 +193,7 @@ pub async fn by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<Client>> {
 pub async fn all(tx: &mut TenantTx) -> AppResult<Vec<Client>> {
     let rows: Vec<Row> =
         sqlx::query_as(&format!("{SELECT} WHERE c.tenant_id = $1 ORDER BY {ORDER}"))
-            .bind(tx.tenant().as_uuid())
+            .bind(tx.msp().as_uuid())
             .fetch_all(tx.conn())
             .await?;
     rows.into_iter().map(Row::into_client).collect()
@@ -192,10 +201,12 @@ pub async fn all(tx: &mut TenantTx) -> AppResult<Vec<Client>> {
 
 /// The client whose tenant the transaction is in (for `GET /tenant`).
 pub async fn own(tx: &mut TenantTx) -> AppResult<Client> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE c.id = $1"))
-        .bind(tx.tenant().as_uuid())
-        .fetch_optional(tx.conn())
-        .await?;
+    let row: Option<Row> =
+        sqlx::query_as(&format!("{SELECT} WHERE c.tenant_id = $1 AND c.id = $2"))
+            .bind(tx.msp().as_uuid())
+            .bind(tx.tenant().as_uuid())
+            .fetch_optional(tx.conn())
+            .await?;
     row.ok_or(AppError::NotFound)?.into_client()
 }
 
@@ -251,7 +262,7 @@ pub async fn list(
          LIMIT $5",
         sort_key = sort_key!()
     ))
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .bind(pattern)
     .bind(after.as_ref().map(|c| c.name.clone()))
     .bind(after.as_ref().map(|c| c.id))
@@ -303,7 +314,7 @@ pub async fn update(
             return Err(AppError::validation("plan_id", "is not one of your plans"));
         }
     }
-    let tenant = tx.tenant().as_uuid();
+    let tenant = tx.msp().as_uuid();
     let rows = sqlx::query(
         "UPDATE clients SET company_name = coalesce($4, company_name),
                             contact_email = coalesce($5, contact_email),
@@ -330,7 +341,7 @@ pub async fn set_quotas(
     quotas: &Quotas,
     version: i64,
 ) -> AppResult<Client> {
-    let tenant = tx.tenant().as_uuid();
+    let tenant = tx.msp().as_uuid();
     let rows = sqlx::query(
         "UPDATE clients SET max_servers = $4, max_users = $5, max_apps_per_server = $6,
                             storage_quota_gb = $7, version = version + 1, updated_at = now()
@@ -349,13 +360,18 @@ pub async fn set_quotas(
     after_update(tx, id, rows).await
 }
 
-/// Deletes a client that has no servers (its users, catalog and branding go with it).
+/// Deletes a client that has no servers (its users, catalog and branding go with it; its
+/// verified domain is released, its directory entry goes, and every token of the client and
+/// of its users is revoked, in this transaction).
 pub async fn delete(tx: &mut TenantTx, id: ClientId) -> AppResult<()> {
     let client = get(tx, id).await?;
-    let servers: i64 = sqlx::query_scalar("SELECT count(*) FROM servers WHERE tenant_id = $1")
-        .bind(client.id.as_uuid())
-        .fetch_one(tx.conn())
-        .await?;
+    let msp = tx.msp().as_uuid();
+    let servers: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM servers WHERE msp_id = $1 AND tenant_id = $2")
+            .bind(msp)
+            .bind(client.id.as_uuid())
+            .fetch_one(tx.conn())
+            .await?;
     if servers > 0 {
         return Err(AppError::Conflict {
             field: "servers",
@@ -365,15 +381,30 @@ pub async fn delete(tx: &mut TenantTx, id: ClientId) -> AppResult<()> {
         });
     }
     // Its users go with it (the cascade): tombstones for them, its catalog and branding.
-    let users: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE tenant_id = $1")
-        .bind(client.id.as_uuid())
-        .fetch_all(tx.conn())
-        .await?;
-    sqlx::query("DELETE FROM clients WHERE id = $1 AND tenant_id = $2")
+    let users: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM users WHERE msp_id = $1 AND tenant_id = $2")
+            .bind(msp)
+            .bind(client.id.as_uuid())
+            .fetch_all(tx.conn())
+            .await?;
+    sqlx::query("DELETE FROM clients WHERE tenant_id = $1 AND id = $2")
+        .bind(msp)
         .bind(id.as_uuid())
-        .bind(tx.tenant().as_uuid())
         .execute(tx.conn())
         .await?;
+    sqlx::query("DELETE FROM verified_domains WHERE msp_id = $1 AND tenant_id = $2")
+        .bind(msp)
+        .bind(id.as_uuid())
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM client_directory WHERE client_id = $1 AND msp_id = $2")
+        .bind(id.as_uuid())
+        .bind(msp)
+        .execute(tx.conn())
+        .await?;
+    let mut gone = users.clone();
+    gone.push(id.as_uuid());
+    super::revocations::revoke_subjects(tx, &gone).await?;
     let owner = Some(id.as_uuid());
     for user in users {
         tx.record(Change::delete(ChangeKind::User, user, owner));

@@ -29,7 +29,7 @@ pub(crate) const CLAIM_COLUMNS: &str = "dc.token AS claim_token, dc.status AS cl
 
 /// Joins the claim of a branding row's custom domain and the domain's owner.
 pub(crate) const CLAIM_JOINS: &str = "LEFT JOIN domain_claims dc
-        ON dc.tenant_id = b.tenant_id AND dc.domain = b.custom_domain
+        ON dc.msp_id = b.msp_id AND dc.tenant_id = b.tenant_id AND dc.domain = b.custom_domain
     LEFT JOIN verified_domains vd ON vd.domain = b.custom_domain";
 
 /// A branding row's claim on its custom domain, as read with [`CLAIM_COLUMNS`].
@@ -98,12 +98,13 @@ fn new_token() -> AppResult<String> {
 /// Makes sure the tenant has a claim on `domain` (keeping an existing one and its token).
 async fn ensure_claim(tx: &mut TenantTx, domain: &str) -> AppResult<()> {
     sqlx::query(
-        "INSERT INTO domain_claims (tenant_id, domain, token) VALUES ($1, $2, $3)
-         ON CONFLICT (tenant_id, domain) DO NOTHING",
+        "INSERT INTO domain_claims (tenant_id, domain, token, msp_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (msp_id, tenant_id, domain) DO NOTHING",
     )
     .bind(tx.tenant().as_uuid())
     .bind(domain)
     .bind(new_token()?)
+    .bind(tx.msp().as_uuid())
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -127,8 +128,9 @@ pub(crate) async fn follow_change(
         }
         return Ok(());
     }
-    sqlx::query("DELETE FROM verified_domains WHERE tenant_id = $1")
+    sqlx::query("DELETE FROM verified_domains WHERE msp_id = $2 AND tenant_id = $1")
         .bind(tenant)
+        .bind(tx.msp().as_uuid())
         .execute(tx.conn())
         .await?;
     let Some(domain) = new else {
@@ -146,13 +148,14 @@ pub(crate) async fn follow_change(
         });
     }
     sqlx::query(
-        "INSERT INTO domain_claims (tenant_id, domain, token) VALUES ($1, $2, $3)
-         ON CONFLICT (tenant_id, domain) DO UPDATE
+        "INSERT INTO domain_claims (tenant_id, domain, token, msp_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (msp_id, tenant_id, domain) DO UPDATE
              SET status = 'pending', checked_at = NULL, reason = NULL",
     )
     .bind(tenant)
     .bind(domain)
     .bind(new_token()?)
+    .bind(tx.msp().as_uuid())
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -169,12 +172,14 @@ pub struct Target {
 /// The tenant's custom domain to verify. None set (or one that is the Control Panel's own
 /// host, or under it): 422 on `custom_domain`.
 pub async fn target(tx: &mut TenantTx, public_host: Option<&DomainName>) -> AppResult<Target> {
-    let domain: Option<String> =
-        sqlx::query_scalar("SELECT custom_domain FROM branding WHERE tenant_id = $1")
-            .bind(tx.tenant().as_uuid())
-            .fetch_optional(tx.conn())
-            .await?
-            .flatten();
+    let domain: Option<String> = sqlx::query_scalar(
+        "SELECT custom_domain FROM branding WHERE msp_id = $2 AND tenant_id = $1",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
+    .fetch_optional(tx.conn())
+    .await?
+    .flatten();
     let Some(domain) = domain else {
         return Err(AppError::validation(
             "custom_domain",
@@ -187,12 +192,14 @@ pub async fn target(tx: &mut TenantTx, public_host: Option<&DomainName>) -> AppR
         }
     }
     ensure_claim(tx, &domain).await?;
-    let token: String =
-        sqlx::query_scalar("SELECT token FROM domain_claims WHERE tenant_id = $1 AND domain = $2")
-            .bind(tx.tenant().as_uuid())
-            .bind(&domain)
-            .fetch_one(tx.conn())
-            .await?;
+    let token: String = sqlx::query_scalar(
+        "SELECT token FROM domain_claims WHERE msp_id = $3 AND tenant_id = $1 AND domain = $2",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(&domain)
+    .bind(tx.msp().as_uuid())
+    .fetch_one(tx.conn())
+    .await?;
     Ok(Target {
         record_name: challenge_record_name(&domain),
         domain,
@@ -238,7 +245,7 @@ pub async fn record_check(
         .await?;
         if owned.is_some() {
             sqlx::query(
-                "UPDATE domain_claims SET reason = $3 WHERE tenant_id = $1 AND domain = $2",
+                "UPDATE domain_claims SET reason = $3 WHERE msp_id = $4 AND tenant_id = $1 AND domain = $2",
             )
             .bind(tenant)
             .bind(&target.domain)
@@ -246,6 +253,7 @@ pub async fn record_check(
                 "the last check could not look TXT {} up ({why}); the domain stays verified until a check finds the record gone",
                 target.record_name
             ))
+            .bind(tx.msp().as_uuid())
             .execute(tx.conn())
             .await?;
             super::changes::own(tx, ChangeKind::Branding, tenant, ChangeOp::Upsert);
@@ -255,11 +263,12 @@ pub async fn record_check(
     let (status, reason) = match unmatched(target, answer) {
         None => {
             sqlx::query(
-                "INSERT INTO verified_domains (domain, tenant_id) VALUES ($1, $2)
+                "INSERT INTO verified_domains (domain, tenant_id, msp_id) VALUES ($1, $2, $3)
                  ON CONFLICT (domain) DO NOTHING",
             )
             .bind(&target.domain)
             .bind(tenant)
+            .bind(tx.msp().as_uuid())
             .execute(tx.conn())
             .await?;
             // A new statement: it sees the row of a concurrent verification that won.
@@ -275,22 +284,26 @@ pub async fn record_check(
             }
         }
         Some(reason) => {
-            sqlx::query("DELETE FROM verified_domains WHERE tenant_id = $1 AND domain = $2")
-                .bind(tenant)
-                .bind(&target.domain)
-                .execute(tx.conn())
-                .await?;
+            sqlx::query(
+                "DELETE FROM verified_domains WHERE msp_id = $3 AND tenant_id = $1 AND domain = $2",
+            )
+            .bind(tenant)
+            .bind(&target.domain)
+            .bind(tx.msp().as_uuid())
+            .execute(tx.conn())
+            .await?;
             ("failed", Some(reason))
         }
     };
     sqlx::query(
         "UPDATE domain_claims SET status = $3, checked_at = now(), reason = $4
-         WHERE tenant_id = $1 AND domain = $2",
+         WHERE msp_id = $5 AND tenant_id = $1 AND domain = $2",
     )
     .bind(tenant)
     .bind(&target.domain)
     .bind(status)
     .bind(reason)
+    .bind(tx.msp().as_uuid())
     .execute(tx.conn())
     .await?;
     super::changes::own(tx, ChangeKind::Branding, tenant, ChangeOp::Upsert);

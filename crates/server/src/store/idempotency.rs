@@ -58,21 +58,23 @@ pub async fn begin(
     // An expired key is no key: forget it (and, now and then, every expired key of the tenant).
     let purge_all = rand::random::<u8>() < 8;
     sqlx::query(&format!(
-        "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND ($2 OR key = $3)
+        "DELETE FROM idempotency_keys WHERE msp_id = $4 AND tenant_id = $1 AND ($2 OR key = $3)
            AND created_at < now() - interval '{KEY_LIFETIME}'"
     ))
     .bind(tenant)
     .bind(purge_all)
     .bind(key)
+    .bind(tx.msp().as_uuid())
     .execute(tx.conn())
     .await?;
     let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3)
-         ON CONFLICT (tenant_id, key) DO NOTHING",
+        "INSERT INTO idempotency_keys (tenant_id, key, request_hash, msp_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (msp_id, tenant_id, key) DO NOTHING",
     )
     .bind(tenant)
     .bind(key)
     .bind(&hash)
+    .bind(tx.msp().as_uuid())
     .execute(tx.conn())
     .await?
     .rows_affected();
@@ -81,13 +83,16 @@ pub async fn begin(
             key: key.to_owned(),
         })));
     }
-    let (stored_hash, status, body): (String, Option<i32>, Option<serde_json::Value>) = sqlx::query_as(
-        "SELECT request_hash, status, body FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
-    )
-    .bind(tenant)
-    .bind(key)
-    .fetch_one(tx.conn())
-    .await?;
+    let (stored_hash, status, body): (String, Option<i32>, Option<serde_json::Value>) =
+        sqlx::query_as(
+            "SELECT request_hash, status, body FROM idempotency_keys
+         WHERE msp_id = $3 AND tenant_id = $1 AND key = $2",
+        )
+        .bind(tenant)
+        .bind(key)
+        .bind(tx.msp().as_uuid())
+        .fetch_one(tx.conn())
+        .await?;
     if stored_hash != hash {
         return Err(AppError::validation(
             "Idempotency-Key",
@@ -117,12 +122,14 @@ pub async fn finish(
         return Ok(());
     };
     sqlx::query(
-        "UPDATE idempotency_keys SET status = $3, body = $4 WHERE tenant_id = $1 AND key = $2",
+        "UPDATE idempotency_keys SET status = $3, body = $4
+         WHERE msp_id = $5 AND tenant_id = $1 AND key = $2",
     )
     .bind(tx.tenant().as_uuid())
     .bind(&claimed.key)
     .bind(i32::from(status.as_u16()))
     .bind(body)
+    .bind(tx.msp().as_uuid())
     .execute(tx.conn())
     .await?;
     Ok(())

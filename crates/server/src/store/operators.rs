@@ -45,15 +45,26 @@ pub async fn insert(
 /// policies that show a transaction the rows whose key is its `app.login_email`.
 pub async fn credentials(pool: &PgPool, key: &str) -> AppResult<Option<Credentials>> {
     let mut tx = login_tx(pool, key).await?;
-    let found = sqlx::query_as(
-        "SELECT o.id, o.tenant_id, o.password_hash
-         FROM operator_emails e
-         JOIN operators o ON o.tenant_id = e.tenant_id AND o.id = e.operator_id
-         WHERE e.email_key = $1 AND o.email_key = $1",
-    )
-    .bind(key)
-    .fetch_optional(&mut *tx)
-    .await?;
+    // The global index first (a reference table), then the operator on its MSP's shard.
+    let entry: Option<(Uuid, Uuid)> =
+        sqlx::query_as("SELECT tenant_id, operator_id FROM operator_emails WHERE email_key = $1")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let found = match entry {
+        None => None,
+        Some((msp, operator)) => {
+            sqlx::query_as(
+                "SELECT id, tenant_id, password_hash FROM operators
+                 WHERE tenant_id = $1 AND id = $2 AND email_key = $3",
+            )
+            .bind(msp)
+            .bind(operator)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+    };
     tx.commit().await?;
     Ok(found)
 }

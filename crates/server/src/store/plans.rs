@@ -38,7 +38,7 @@ pub async fn list(tx: &mut TenantTx) -> AppResult<Vec<Plan>> {
     let rows: Vec<PlanRow> = sqlx::query_as(&format!(
         "SELECT {PLAN_COLUMNS} FROM plans WHERE tenant_id = $1 ORDER BY license_fee, name"
     ))
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     rows.into_iter().map(plan).collect()
@@ -49,7 +49,7 @@ pub async fn by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<Plan>> {
     let rows: Vec<PlanRow> = sqlx::query_as(&format!(
         "SELECT {PLAN_COLUMNS} FROM plans WHERE tenant_id = $1 AND id = ANY($2)"
     ))
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .bind(ids)
     .fetch_all(tx.conn())
     .await?;
@@ -61,7 +61,7 @@ pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<Option<Plan>> {
     let row: Option<PlanRow> = sqlx::query_as(&format!(
         "SELECT {PLAN_COLUMNS} FROM plans WHERE tenant_id = $1 AND id = $2"
     ))
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .bind(id)
     .fetch_optional(tx.conn())
     .await?;
@@ -76,7 +76,7 @@ pub async fn prices(tx: &mut TenantTx) -> AppResult<Vec<Price>> {
         "SELECT provider, server_type, description, hourly, monthly, currency FROM prices
          WHERE tenant_id = $1 ORDER BY provider, monthly, server_type",
     )
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     price_list(rows)
@@ -88,7 +88,7 @@ pub async fn prices_by_keys(tx: &mut TenantTx, keys: &[&str]) -> AppResult<Vec<P
         "SELECT provider, server_type, description, hourly, monthly, currency FROM prices
          WHERE tenant_id = $1 AND provider || '/' || server_type = ANY($2)",
     )
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .bind(keys)
     .fetch_all(tx.conn())
     .await?;
@@ -124,10 +124,9 @@ pub async fn price_for_client(
 ) -> AppResult<Option<PriceSnapshot>> {
     let row: Option<(Decimal, Decimal, String)> = sqlx::query_as(
         "SELECT p.hourly, p.monthly, p.currency FROM prices p
-         JOIN clients c ON c.tenant_id = p.tenant_id
-         WHERE c.id = $1 AND p.provider = $2 AND p.server_type = $3",
+         WHERE p.tenant_id = $1 AND p.provider = $2 AND p.server_type = $3",
     )
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .bind(provider.as_str())
     .bind(server_type)
     .fetch_optional(tx.conn())

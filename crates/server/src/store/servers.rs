@@ -83,8 +83,8 @@ pub async fn create(tx: &mut TenantTx, new: &NewServer) -> AppResult<Server> {
     }
     let row: Row = sqlx::query_as(&format!(
         "INSERT INTO servers (tenant_id, id, name, provider, server_type, storage_gb, region,
-                              hourly, monthly, currency, created_at, deleted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                              hourly, monthly, currency, created_at, deleted_at, msp_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          RETURNING {COLUMNS}"
     ))
     .bind(tx.tenant().as_uuid())
@@ -99,6 +99,7 @@ pub async fn create(tx: &mut TenantTx, new: &NewServer) -> AppResult<Server> {
     .bind(price.currency.code())
     .bind(new.created_at)
     .bind(new.deleted_at)
+    .bind(tx.msp().as_uuid())
     .fetch_one(tx.conn())
     .await?;
     super::changes::own(tx, ChangeKind::Server, row.id, ChangeOp::Upsert);
@@ -107,9 +108,10 @@ pub async fn create(tx: &mut TenantTx, new: &NewServer) -> AppResult<Server> {
 
 pub async fn list(tx: &mut TenantTx) -> AppResult<Vec<Server>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM servers WHERE tenant_id = $1 ORDER BY created_at, id"
+        "SELECT {COLUMNS} FROM servers WHERE msp_id = $2 AND tenant_id = $1 ORDER BY created_at, id"
     ))
     .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     rows.into_iter().map(Row::into_server).collect()
@@ -120,7 +122,7 @@ pub async fn list(tx: &mut TenantTx) -> AppResult<Vec<Server>> {
 pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppResult<Page<Server>> {
     let after: Option<(DateTime<Utc>, Uuid)> = cursor.map(super::decode_cursor).transpose()?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM servers WHERE tenant_id = $1
+        "SELECT {COLUMNS} FROM servers WHERE msp_id = $5 AND tenant_id = $1
            AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
          ORDER BY created_at, id LIMIT $4"
     ))
@@ -128,6 +130,7 @@ pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppRes
     .bind(after.map(|a| a.0))
     .bind(after.map(|a| a.1))
     .bind(i64::from(limit) + 1)
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     let (rows, next_cursor) = super::page_of(rows, limit, |r| (r.created_at, r.id));
@@ -142,10 +145,11 @@ pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppRes
 
 pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<Server> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM servers WHERE tenant_id = $1 AND id = $2"
+        "SELECT {COLUMNS} FROM servers WHERE msp_id = $3 AND tenant_id = $1 AND id = $2"
     ))
     .bind(tx.tenant().as_uuid())
     .bind(id)
+    .bind(tx.msp().as_uuid())
     .fetch_optional(tx.conn())
     .await?;
     row.ok_or(AppError::NotFound)?.into_server()
@@ -156,10 +160,11 @@ pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<Server> {
 pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<Server> {
     let row: Option<Row> = sqlx::query_as(&format!(
         "UPDATE servers SET deleted_at = coalesce(deleted_at, greatest(now(), created_at))
-         WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
+         WHERE msp_id = $3 AND tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
     ))
     .bind(tx.tenant().as_uuid())
     .bind(id)
+    .bind(tx.msp().as_uuid())
     .fetch_optional(tx.conn())
     .await?;
     let row = row.ok_or(AppError::NotFound)?;
@@ -171,10 +176,10 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<Server> {
 pub async fn of_clients_by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<Server>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM servers
-         WHERE id = ANY($1) AND tenant_id IN (SELECT c.id FROM clients c WHERE c.tenant_id = $2)"
+         WHERE msp_id = $2 AND id = ANY($1)"
     ))
     .bind(ids)
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     rows.into_iter().map(Row::into_server).collect()
@@ -184,12 +189,14 @@ pub async fn of_clients_by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec
 pub async fn active_in(tx: &mut TenantTx, period: Period) -> AppResult<Vec<Server>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM servers
-         WHERE tenant_id = $1 AND created_at < $3 AND (deleted_at IS NULL OR deleted_at > $2)
+         WHERE msp_id = $4 AND tenant_id = $1 AND created_at < $3
+           AND (deleted_at IS NULL OR deleted_at > $2)
          ORDER BY created_at, id"
     ))
     .bind(tx.tenant().as_uuid())
     .bind(period.start())
     .bind(period.end())
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     rows.into_iter().map(Row::into_server).collect()
@@ -211,12 +218,14 @@ pub async fn active_for_clients(
 ) -> AppResult<HashMap<Uuid, Vec<Server>>> {
     let rows: Vec<ClientRow> = sqlx::query_as(&format!(
         "SELECT tenant_id, {COLUMNS} FROM servers
-         WHERE tenant_id = ANY($1) AND created_at < $3 AND (deleted_at IS NULL OR deleted_at > $2)
+         WHERE msp_id = $4 AND tenant_id = ANY($1) AND created_at < $3
+           AND (deleted_at IS NULL OR deleted_at > $2)
          ORDER BY created_at, id"
     ))
     .bind(clients)
     .bind(period.start())
     .bind(period.end())
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     let mut by_client: HashMap<Uuid, Vec<Server>> = HashMap::new();

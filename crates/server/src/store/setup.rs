@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::changes::{msp_upsert, FX_ID};
 use super::quota_col;
-use crate::db::TenantTx;
+use crate::db::{Scope, TenantTx};
 use crate::error::{AppError, AppResult};
 
 /// Brings the `templates` table in line with the library in crates/domain (as the owner role:
@@ -60,7 +60,7 @@ pub async fn create_msp(
         .map_err(|e| AppError::Internal(e.to_string()))??;
     let tenant = TenantId::new();
     let operator = Uuid::now_v7();
-    let mut tx = TenantTx::begin(pool, tenant).await?;
+    let mut tx = TenantTx::begin(pool, Scope::msp(tenant)).await?;
     sqlx::query("INSERT INTO providers (id, name) VALUES ($1, $2)")
         .bind(tenant.as_uuid())
         .bind(name)

@@ -38,9 +38,10 @@ fn user(r: Row) -> User {
 
 /// The columns of a [`Row`], for a query over `users u`.
 const COLUMNS: &str = "u.id, u.email, u.name, u.created_at,
-    EXISTS (SELECT 1 FROM portal_credentials c WHERE c.user_id = u.id) AS active,
+    EXISTS (SELECT 1 FROM portal_credentials c WHERE c.msp_id = u.msp_id AND c.user_id = u.id)
+        AS active,
     (SELECT max(i.expires_at) FROM portal_invitations i
-     WHERE i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > now()) AS invitation_expires_at";
+     WHERE i.msp_id = u.msp_id AND i.tenant_id = u.tenant_id AND i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > now()) AS invitation_expires_at";
 
 /// Adds a user after checking `max_users` under the tenant's user lock.
 pub async fn create(tx: &mut TenantTx, new: &NewUser) -> AppResult<User> {
@@ -50,7 +51,8 @@ pub async fn create(tx: &mut TenantTx, new: &NewUser) -> AppResult<User> {
         .check_create(QuotaKind::MaxUsers, usage.users, 1)
         .map_err(AppError::QuotaExceeded)?;
     let row: Row = sqlx::query_as(
-        "INSERT INTO users (tenant_id, id, email, email_key, name) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO users (tenant_id, id, email, email_key, name, msp_id)
+         VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING id, email, name, created_at, false AS active,
                    NULL::timestamptz AS invitation_expires_at",
     )
@@ -59,6 +61,7 @@ pub async fn create(tx: &mut TenantTx, new: &NewUser) -> AppResult<User> {
     .bind(new.email.as_str())
     .bind(new.email.key())
     .bind(new.name.as_str())
+    .bind(tx.msp().as_uuid())
     .fetch_one(tx.conn())
     .await?;
     super::changes::own(tx, ChangeKind::User, row.id, ChangeOp::Upsert);
@@ -75,7 +78,8 @@ pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppRes
         sort_key: String,
     }
     let rows: Vec<Keyed> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, u.email_key AS sort_key FROM users u WHERE u.tenant_id = $1
+        "SELECT {COLUMNS}, u.email_key AS sort_key FROM users u
+         WHERE u.msp_id = $5 AND u.tenant_id = $1
            AND ($2::text IS NULL OR (u.email_key, u.id) > ($2, $3))
          ORDER BY u.email_key, u.id LIMIT $4"
     ))
@@ -83,6 +87,7 @@ pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppRes
     .bind(after.as_ref().map(|a| a.0.clone()))
     .bind(after.as_ref().map(|a| a.1))
     .bind(i64::from(limit) + 1)
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     let (rows, next_cursor) = super::page_of(rows, limit, |k| (k.sort_key.clone(), k.row.id));
@@ -95,10 +100,11 @@ pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppRes
 /// One user of the transaction's tenant (404 for any other id).
 pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<User> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users u WHERE u.tenant_id = $1 AND u.id = $2"
+        "SELECT {COLUMNS} FROM users u WHERE u.msp_id = $3 AND u.tenant_id = $1 AND u.id = $2"
     ))
     .bind(tx.tenant().as_uuid())
     .bind(id)
+    .bind(tx.msp().as_uuid())
     .fetch_optional(tx.conn())
     .await?;
     row.map(user).ok_or(AppError::NotFound)
@@ -108,24 +114,28 @@ pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<User> {
 /// cascade), so a signed-in user is signed out at once.
 /// The e-mail identity key of one of the tenant's users (404 for anyone else).
 pub async fn email_key(tx: &mut TenantTx, id: Uuid) -> AppResult<String> {
-    let key: Option<String> =
-        sqlx::query_scalar("SELECT email_key FROM users WHERE tenant_id = $1 AND id = $2")
-            .bind(tx.tenant().as_uuid())
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await?;
+    let key: Option<String> = sqlx::query_scalar(
+        "SELECT email_key FROM users WHERE msp_id = $3 AND tenant_id = $1 AND id = $2",
+    )
+    .bind(tx.tenant().as_uuid())
+    .bind(id)
+    .bind(tx.msp().as_uuid())
+    .fetch_optional(tx.conn())
+    .await?;
     key.ok_or(AppError::NotFound)
 }
 
 pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<()> {
-    let deleted = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
+    let deleted = sqlx::query("DELETE FROM users WHERE msp_id = $3 AND tenant_id = $1 AND id = $2")
         .bind(tx.tenant().as_uuid())
         .bind(id)
+        .bind(tx.msp().as_uuid())
         .execute(tx.conn())
         .await?;
     if deleted.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
+    super::revocations::revoke_subjects(tx, &[id]).await?;
     super::changes::own(tx, ChangeKind::User, id, ChangeOp::Delete);
     Ok(())
 }
@@ -134,10 +144,10 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<()> {
 pub async fn of_clients_by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<User>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM users u
-         WHERE u.id = ANY($1) AND u.tenant_id IN (SELECT c.id FROM clients c WHERE c.tenant_id = $2)"
+         WHERE u.msp_id = $2 AND u.id = ANY($1)"
     ))
     .bind(ids)
-    .bind(tx.tenant().as_uuid())
+    .bind(tx.msp().as_uuid())
     .fetch_all(tx.conn())
     .await?;
     Ok(rows.into_iter().map(user).collect())

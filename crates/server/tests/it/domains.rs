@@ -622,9 +622,10 @@ async fn ownership_rows_are_visible_to_every_tenant_but_written_only_by_their_ow
     // Taking a domain in A's name is refused by the policy.
     sqlx::query("SAVEPOINT s").execute(&mut *tx).await.unwrap();
     let forged = sqlx::query(
-        "INSERT INTO verified_domains (domain, tenant_id) VALUES ('forged.example', $1)",
+        "INSERT INTO verified_domains (domain, tenant_id, msp_id) VALUES ('forged.example', $1, $2)",
     )
     .bind(a.id.as_uuid())
+    .bind(msp1.tenant.as_uuid())
     .execute(&mut *tx)
     .await;
     assert!(forged.is_err());

@@ -12,7 +12,9 @@ use mspdesk_api::types::{ClientToken, CreateClient, QuotasInput};
 pub use mspdesk_api::{ExposeSecret, SecretString};
 use mspdesk_domain::{ClientId, Email, TenantId};
 use mspdesk_server::{store, AppState, DomainSettings, Settings};
-pub use mspdesk_testkit::{as_superuser, as_tenant, database, empty_database, key_encryption};
+pub use mspdesk_testkit::{
+    as_scope, as_superuser, as_tenant, database, empty_database, key_encryption,
+};
 
 use crate::contract;
 use reqwest::{Method, StatusCode};
@@ -323,26 +325,29 @@ pub fn server_body(name: &str, storage_gb: i64) -> mspdesk_api::types::CreateSer
     }
 }
 
-/// Holds client `t`'s server-creation lock (the advisory lock the store takes), so that a
+/// Holds client `t`'s server-creation lock (the `quota_locks` row the store locks), so that a
 /// create waits inside the server until the returned transaction ends.
 #[allow(dead_code)] // used by some modules only
 pub async fn hold_server_lock(
     app: &TestApp,
     t: &Tenant,
 ) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut blocker = app.pool.begin().await.expect("begin");
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("{}:servers", t.id))
-        .execute(&mut *blocker)
-        .await
-        .expect("the lock");
+    let mut blocker = app.admin.begin().await.expect("begin");
+    sqlx::query(
+        "INSERT INTO quota_locks (msp_id, tenant_id, what)
+         SELECT msp_id, client_id, 'servers' FROM client_directory WHERE client_id = $1
+         ON CONFLICT (msp_id, tenant_id, what) DO UPDATE SET taken = quota_locks.taken + 1",
+    )
+    .bind(t.id.as_uuid())
+    .execute(&mut *blocker)
+    .await
+    .expect("the lock");
     blocker
 }
 
 /// Starts creating server `name` for `t` and returns once the request waits inside the server
-/// on the lock [`hold_server_lock`] holds. pg_locks shows the whole cluster, where tests
-/// running beside this one take advisory locks of their own: only this database's waiter on
-/// this key counts (a bigint key is split into classid and objid).
+/// on the lock [`hold_server_lock`] holds (a backend of this test's own database waiting on a
+/// lock in its `quota_locks` statement).
 #[allow(dead_code)] // used by some modules only
 pub async fn create_waiting_on_lock(
     app: &TestApp,
@@ -354,16 +359,13 @@ pub async fn create_waiting_on_lock(
     let request = tokio::spawn(async move { api.create_server(&body, None).await });
     for _ in 0..100 {
         let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_locks, hashtextextended($1, 0) AS key \
-             WHERE locktype = 'advisory' AND NOT granted \
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-               AND classid = ((key >> 32) & 4294967295)::oid \
-               AND objid = (key & 4294967295)::oid AND objsubid = 1",
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'
+               AND query LIKE 'INSERT INTO quota_locks%'",
         )
-        .bind(format!("{}:servers", t.id))
-        .fetch_one(&app.pool)
+        .fetch_one(&app.admin)
         .await
-        .expect("pg_locks");
+        .expect("pg_stat_activity");
         if n > 0 {
             return request;
         }

@@ -131,20 +131,22 @@ async fn every_list_pages_with_limit_and_cursor() {
     let t = client(&m, "Pages", unlimited()).await;
     // 60 users and 60 servers (written directly), 3 apps on one server.
     sqlx::query(
-        "INSERT INTO users (tenant_id, id, email, email_key, name)
-         SELECT $1, gen_random_uuid(), 'u' || g || '@x.example', 'u' || g || '@x.example', 'U'
+        "INSERT INTO users (msp_id, tenant_id, id, email, email_key, name)
+         SELECT $2, $1, gen_random_uuid(), 'u' || g || '@x.example', 'u' || g || '@x.example', 'U'
          FROM generate_series(1, 60) g",
     )
     .bind(t.id.as_uuid())
+    .bind(m.tenant.as_uuid())
     .execute(&app.admin)
     .await
     .unwrap();
     sqlx::query(
-        "INSERT INTO servers (tenant_id, id, name, provider, server_type, storage_gb, hourly, monthly, currency, created_at)
-         SELECT $1, gen_random_uuid(), 's' || g, 'hetzner', 'cx22', 1, 0, 0, 'EUR', now() - g * interval '1 minute'
+        "INSERT INTO servers (msp_id, tenant_id, id, name, provider, server_type, storage_gb, hourly, monthly, currency, created_at)
+         SELECT $2, $1, gen_random_uuid(), 's' || g, 'hetzner', 'cx22', 1, 0, 0, 'EUR', now() - g * interval '1 minute'
          FROM generate_series(1, 60) g",
     )
     .bind(t.id.as_uuid())
+    .bind(m.tenant.as_uuid())
     .execute(&app.admin)
     .await
     .unwrap();

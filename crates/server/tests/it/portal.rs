@@ -910,9 +910,10 @@ async fn custom_domains_serve_their_portal_and_unknown_hosts_get_a_plain_404() {
     assert_eq!(res.headers()["content-type"], "text/plain; charset=utf-8");
 
     // Verified (as POST /branding/domain/verify records it).
-    sqlx::query("INSERT INTO verified_domains (domain, tenant_id) VALUES ($1, $2)")
+    sqlx::query("INSERT INTO verified_domains (domain, tenant_id, msp_id) VALUES ($1, $2, $3)")
         .bind("portal.acme.example")
         .bind(acme.id.as_uuid())
+        .bind(msp.tenant.as_uuid())
         .execute(&app.admin)
         .await
         .unwrap();

@@ -291,16 +291,21 @@ async fn policies_tell_a_provider_tenant_from_a_client_tenant() {
     // A provider tenant writes no client-owned rows in its own name.
     let p = m.tenant.as_uuid();
     for sql in [
-        "INSERT INTO users (tenant_id, id, email, email_key, name) VALUES ($1, gen_random_uuid(), 'u@x.example', 'u@x.example', 'U')",
-        "INSERT INTO catalogs (tenant_id) VALUES ($1)",
-        "INSERT INTO branding (tenant_id) VALUES ($1)",
+        "INSERT INTO users (msp_id, tenant_id, id, email, email_key, name) VALUES ($1, $1, gen_random_uuid(), 'u@x.example', 'u@x.example', 'U')",
+        "INSERT INTO catalogs (msp_id, tenant_id) VALUES ($1, $1)",
+        "INSERT INTO branding (msp_id, tenant_id) VALUES ($1, $1)",
     ] {
         assert!(run_as(&app, p, sql).await.is_err(), "an MSP may: {sql}");
     }
     // What each may do still works.
-    run_as(&app, c, "INSERT INTO catalogs (tenant_id) VALUES ($1)")
-        .await
-        .unwrap();
+    run_as(
+        &app,
+        c,
+        "INSERT INTO catalogs (msp_id, tenant_id)
+         SELECT msp_id, client_id FROM client_directory WHERE client_id = $1",
+    )
+    .await
+    .unwrap();
     run_as(
         &app,
         p,
@@ -308,6 +313,27 @@ async fn policies_tell_a_provider_tenant_from_a_client_tenant() {
     )
     .await
     .unwrap();
+
+    // The MSP of a transaction is a setting the server takes from the signed token (policies
+    // cannot read tables to check it): a client paired with another MSP by mistake sees none
+    // of its own or its MSP's client rows, and writes nothing.
+    let stranger = msp(&app).await.tenant.as_uuid();
+    let mut tx = as_scope(&app.pool, Some(c), Some(stranger)).await;
+    let seen: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM clients) + (SELECT count(*) FROM catalogs)
+              + (SELECT count(*) FROM servers) + (SELECT count(*) FROM audit_log)",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(seen, 0);
+    let written = sqlx::query("INSERT INTO branding (msp_id, tenant_id) VALUES ($1, $2)")
+        .bind(stranger)
+        .bind(c)
+        .execute(&mut *tx)
+        .await;
+    assert!(written.is_err(), "a client wrote under another MSP");
+    tx.rollback().await.unwrap();
 }
 
 #[tokio::test]
@@ -325,10 +351,11 @@ async fn foreign_keys_keep_references_within_a_tenant() {
     // Even the superuser, whom row-level security does not stop, cannot point A's app at B's
     // server, nor give A a plan of another MSP.
     let app_row = sqlx::query(
-        "INSERT INTO apps (tenant_id, id, server_id, template_id) VALUES ($1, gen_random_uuid(), $2, 'gitea')",
+        "INSERT INTO apps (msp_id, tenant_id, id, server_id, template_id) VALUES ($3, $1, gen_random_uuid(), $2, 'gitea')",
     )
     .bind(a.id.as_uuid())
     .bind(b_server.id)
+    .bind(m.tenant.as_uuid())
     .execute(&app.admin)
     .await
     .unwrap_err();
