@@ -82,12 +82,183 @@ pub async fn is_citus(pool: &PgPool) -> Result<bool, sqlx::Error> {
         .await
 }
 
+/// Global tables: copied to every node (Citus reference tables). Listed so that a table with
+/// a foreign key to one comes after it.
+pub const REFERENCE_TABLES: &[&str] = &[
+    "templates",
+    "signing_keys",
+    "revoked_tokens",
+    "revoked_subjects",
+    "throttle",
+    "operator_emails",
+    "verified_domains",
+    "client_directory",
+];
+
+/// Tables distributed by their MSP id, all in `providers`' co-location group, with the column
+/// that holds the MSP id. Listed so that a table comes after every table its foreign keys
+/// reference.
+pub const DISTRIBUTED_TABLES: &[(&str, &str)] = &[
+    ("providers", "id"),
+    ("operators", "tenant_id"),
+    ("plans", "tenant_id"),
+    ("prices", "tenant_id"),
+    ("fx_rates", "tenant_id"),
+    ("feed_heads", "tenant_id"),
+    ("changes", "msp_id"),
+    ("clients", "tenant_id"),
+    ("servers", "msp_id"),
+    ("users", "msp_id"),
+    ("catalogs", "msp_id"),
+    ("branding", "msp_id"),
+    ("branding_assets", "msp_id"),
+    ("domain_claims", "msp_id"),
+    ("quota_locks", "msp_id"),
+    ("apps", "msp_id"),
+    ("portal_credentials", "msp_id"),
+    ("portal_invitations", "msp_id"),
+    ("portal_sessions", "msp_id"),
+    ("idempotency_keys", "msp_id"),
+    ("audit_log", "msp_id"),
+];
+
+/// What [`distribute`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Distributed {
+    /// Tables made reference tables now.
+    pub reference: usize,
+    /// Tables distributed now.
+    pub distributed: usize,
+}
+
 /// Distributes the schema over a Citus cluster: global tables become reference tables, the
-/// others are distributed by their MSP id in one co-location group. Tables already
-/// distributed are left alone, so running it again is harmless.
-pub async fn distribute(_pool: &PgPool) -> Result<(), sqlx::Error> {
-    // Filled in with the distribution-ready schema (migration 0010).
-    Ok(())
+/// others are distributed by their MSP id in one co-location group, so that everything of one
+/// MSP lives on one shard. A database already distributed is left alone, so running it again
+/// (as every `migrate` on Citus does) is harmless. Runs as the schema's owner, in one
+/// transaction, so a failure leaves the database as it was:
+/// - the foreign keys between these tables go first and come back last (Citus distributes a
+///   table only when no local table references it), validated again on the shards;
+/// - row-level security is unforced while Citus copies rows that are already there (the copy
+///   runs as the owner, whom forced policies would show nothing), and forced again after.
+pub async fn distribute(pool: &PgPool) -> Result<Distributed, sqlx::Error> {
+    let mut report = Distributed::default();
+    let done: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM citus_tables
+         WHERE citus_table_type IN ('distributed', 'reference')",
+    )
+    .fetch_all(pool)
+    .await?;
+    let pending = |table: &&str| !done.iter().any(|d| d == table);
+    let reference: Vec<&str> = REFERENCE_TABLES.iter().copied().filter(pending).collect();
+    let distributed: Vec<(&str, &str)> = DISTRIBUTED_TABLES
+        .iter()
+        .copied()
+        .filter(|(table, _)| pending(table))
+        .collect();
+    if reference.is_empty() && distributed.is_empty() {
+        return Ok(report);
+    }
+    let all: Vec<&str> = REFERENCE_TABLES
+        .iter()
+        .copied()
+        .chain(DISTRIBUTED_TABLES.iter().map(|(t, _)| *t))
+        .collect();
+    let mut tx = pool.begin().await?;
+    // Foreign keys, reference tables and distributed tables in one transaction.
+    sqlx::raw_sql("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
+        .execute(&mut *tx)
+        .await?;
+    // Requests switch to the app role, and Citus opens the workers' connections as that role.
+    sqlx::raw_sql(&format!("ALTER ROLE {APP_ROLE} LOGIN"))
+        .execute(&mut *tx)
+        .await?;
+    // The policies' functions, on every node.
+    for function in ["app_tenant()", "app_msp()"] {
+        sqlx::query("SELECT create_distributed_function($1::regprocedure)")
+            .bind(function)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let keys: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT c.conrelid::regclass::text, c.conname::text, pg_get_constraintdef(c.oid)
+         FROM pg_constraint c
+         WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY($1)
+           AND c.confrelid::regclass::text = ANY($1)
+         ORDER BY c.oid",
+    )
+    .bind(&all)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (table, name, _) in &keys {
+        sqlx::raw_sql(&format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            ident(table),
+            ident(name)
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let forced: Vec<String> = sqlx::query_scalar(
+        "SELECT relname::text FROM pg_class
+         WHERE relnamespace = 'public'::regnamespace AND relforcerowsecurity
+           AND relname::text = ANY($1)",
+    )
+    .bind(&all)
+    .fetch_all(&mut *tx)
+    .await?;
+    for table in &forced {
+        sqlx::raw_sql(&format!(
+            "ALTER TABLE {} NO FORCE ROW LEVEL SECURITY",
+            ident(table)
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    for table in &reference {
+        sqlx::query("SELECT create_reference_table($1::regclass)")
+            .bind(table)
+            .execute(&mut *tx)
+            .await?;
+        report.reference += 1;
+    }
+    for (table, column) in &distributed {
+        let colocate = if *table == "providers" {
+            "none"
+        } else {
+            "providers"
+        };
+        sqlx::query("SELECT create_distributed_table($1::regclass, $2, colocate_with => $3)")
+            .bind(table)
+            .bind(column)
+            .bind(colocate)
+            .execute(&mut *tx)
+            .await?;
+        report.distributed += 1;
+    }
+    for (table, name, definition) in &keys {
+        sqlx::raw_sql(&format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {definition}",
+            ident(table),
+            ident(name)
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    for table in &forced {
+        sqlx::raw_sql(&format!(
+            "ALTER TABLE {} FORCE ROW LEVEL SECURITY",
+            ident(table)
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// A name as a quoted SQL identifier.
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Who a request acts for: its tenant and that tenant's MSP (the tenant itself for an MSP).

@@ -243,7 +243,14 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StartError> {
     db::migrate(pool).await?;
     store::setup::sync_templates(pool).await?;
     if db::is_citus(pool).await? {
-        db::distribute(pool).await?;
+        let done = db::distribute(pool).await?;
+        if done != db::Distributed::default() {
+            tracing::info!(
+                reference = done.reference,
+                distributed = done.distributed,
+                "tables distributed over the Citus cluster"
+            );
+        }
     }
     Ok(())
 }

@@ -86,7 +86,7 @@ pub async fn of_clients(tx: &mut TenantTx, clients: &[Uuid]) -> AppResult<Vec<(U
     let rows: Vec<ClientRow> = sqlx::query_as(&format!(
         "SELECT c.id AS client, {COLUMNS}, coalesce(b.version, 1) AS version, {CLAIM_COLUMNS}
          FROM clients c
-         LEFT JOIN branding b ON b.msp_id = c.tenant_id AND b.tenant_id = c.id {CLAIM_JOINS}
+         LEFT JOIN branding b ON b.msp_id = $1 AND b.tenant_id = c.id {CLAIM_JOINS}
          WHERE c.tenant_id = $1 AND c.id = ANY($2)"
     ))
     .bind(tx.msp().as_uuid())

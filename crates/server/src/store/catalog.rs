@@ -47,7 +47,7 @@ pub async fn of_clients(tx: &mut TenantTx, clients: &[Uuid]) -> AppResult<Vec<(U
     let rows: Vec<ClientRow> = sqlx::query_as(
         "SELECT c.id, cat.mode, cat.enabled, cat.version
          FROM clients c
-         LEFT JOIN catalogs cat ON cat.msp_id = c.tenant_id AND cat.tenant_id = c.id
+         LEFT JOIN catalogs cat ON cat.msp_id = $1 AND cat.tenant_id = c.id
          WHERE c.tenant_id = $1 AND c.id = ANY($2)",
     )
     .bind(tx.msp().as_uuid())

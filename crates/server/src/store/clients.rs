@@ -45,7 +45,9 @@ macro_rules! sort_key {
 /// The client list's order: the sort key, then the id as tie-breaker.
 const ORDER: &str = concat!(sort_key!(), ", c.id");
 
-/// Clients with their live usage. Callers add the WHERE clause.
+/// Clients with their live usage. Callers add the WHERE clause, and bind the MSP as `$1`:
+/// every table is filtered by it explicitly, so that Citus routes the query to the MSP's
+/// shard (a correlation through `c.tenant_id` would not tell it).
 const SELECT: &str = concat!(
     "
 SELECT ",
@@ -54,16 +56,16 @@ SELECT ",
        c.max_servers, c.max_users, c.max_apps_per_server, c.storage_quota_gb,
        c.version, c.created_at, c.updated_at,
        (SELECT count(*) FROM servers s
-         WHERE s.msp_id = c.tenant_id AND s.tenant_id = c.id AND s.deleted_at IS NULL) AS servers,
+         WHERE s.msp_id = $1 AND s.tenant_id = c.id AND s.deleted_at IS NULL) AS servers,
        (SELECT coalesce(sum(s.storage_gb), 0)::bigint FROM servers s
-         WHERE s.msp_id = c.tenant_id AND s.tenant_id = c.id AND s.deleted_at IS NULL) AS storage_gb,
-       (SELECT count(*) FROM users u WHERE u.msp_id = c.tenant_id AND u.tenant_id = c.id) AS users,
+         WHERE s.msp_id = $1 AND s.tenant_id = c.id AND s.deleted_at IS NULL) AS storage_gb,
+       (SELECT count(*) FROM users u WHERE u.msp_id = $1 AND u.tenant_id = c.id) AS users,
        (SELECT coalesce(max(n), 0)::bigint FROM (
             SELECT count(*) AS n FROM apps a
-            JOIN servers s ON s.msp_id = a.msp_id AND s.id = a.server_id
-            WHERE a.msp_id = c.tenant_id AND a.tenant_id = c.id AND s.deleted_at IS NULL
+            JOIN servers s ON s.msp_id = $1 AND s.id = a.server_id
+            WHERE a.msp_id = $1 AND a.tenant_id = c.id AND s.deleted_at IS NULL
             GROUP BY a.server_id) per_server) AS busiest
-FROM clients c JOIN plans p ON p.tenant_id = c.tenant_id AND p.id = c.plan_id
+FROM clients c JOIN plans p ON p.tenant_id = $1 AND p.id = c.plan_id
 "
 );
 
@@ -169,9 +171,9 @@ pub async fn create(tx: &mut TenantTx, new: &NewClient) -> AppResult<Client> {
 /// One of the MSP's clients; another MSP's client is "not found".
 pub async fn get(tx: &mut TenantTx, id: ClientId) -> AppResult<Client> {
     let row: Option<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE c.id = $1 AND c.tenant_id = $2"))
-            .bind(id.as_uuid())
+        sqlx::query_as(&format!("{SELECT} WHERE c.tenant_id = $1 AND c.id = $2"))
             .bind(tx.msp().as_uuid())
+            .bind(id.as_uuid())
             .fetch_optional(tx.conn())
             .await?;
     row.ok_or(AppError::NotFound)?.into_client()

@@ -36,12 +36,18 @@ fn user(r: Row) -> User {
     }
 }
 
-/// The columns of a [`Row`], for a query over `users u`.
-const COLUMNS: &str = "u.id, u.email, u.name, u.created_at,
-    EXISTS (SELECT 1 FROM portal_credentials c WHERE c.msp_id = u.msp_id AND c.user_id = u.id)
+/// The columns of a [`Row`], for a query over `users u` that binds the MSP as `msp` (such as
+/// `"$3"`): the subqueries filter by it explicitly, so that Citus keeps them on its shard.
+fn columns(msp: &str) -> String {
+    format!(
+        "u.id, u.email, u.name, u.created_at,
+    EXISTS (SELECT 1 FROM portal_credentials c WHERE c.msp_id = {msp} AND c.user_id = u.id)
         AS active,
     (SELECT max(i.expires_at) FROM portal_invitations i
-     WHERE i.msp_id = u.msp_id AND i.tenant_id = u.tenant_id AND i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > now()) AS invitation_expires_at";
+     WHERE i.msp_id = {msp} AND i.tenant_id = u.tenant_id AND i.user_id = u.id
+       AND i.used_at IS NULL AND i.expires_at > now()) AS invitation_expires_at"
+    )
+}
 
 /// Adds a user after checking `max_users` under the tenant's user lock.
 pub async fn create(tx: &mut TenantTx, new: &NewUser) -> AppResult<User> {
@@ -78,10 +84,11 @@ pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppRes
         sort_key: String,
     }
     let rows: Vec<Keyed> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, u.email_key AS sort_key FROM users u
+        "SELECT {}, u.email_key AS sort_key FROM users u
          WHERE u.msp_id = $5 AND u.tenant_id = $1
            AND ($2::text IS NULL OR (u.email_key, u.id) > ($2, $3))
-         ORDER BY u.email_key, u.id LIMIT $4"
+         ORDER BY u.email_key, u.id LIMIT $4",
+        columns("$5")
     ))
     .bind(tx.tenant().as_uuid())
     .bind(after.as_ref().map(|a| a.0.clone()))
@@ -100,7 +107,8 @@ pub async fn page(tx: &mut TenantTx, limit: u32, cursor: Option<&str>) -> AppRes
 /// One user of the transaction's tenant (404 for any other id).
 pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<User> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users u WHERE u.msp_id = $3 AND u.tenant_id = $1 AND u.id = $2"
+        "SELECT {} FROM users u WHERE u.msp_id = $3 AND u.tenant_id = $1 AND u.id = $2",
+        columns("$3")
     ))
     .bind(tx.tenant().as_uuid())
     .bind(id)
@@ -143,8 +151,9 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<()> {
 /// Those of `ids` that are users of the MSP's clients.
 pub async fn of_clients_by_ids(tx: &mut TenantTx, ids: &[Uuid]) -> AppResult<Vec<User>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users u
-         WHERE u.msp_id = $2 AND u.id = ANY($1)"
+        "SELECT {} FROM users u
+         WHERE u.msp_id = $2 AND u.id = ANY($1)",
+        columns("$2")
     ))
     .bind(ids)
     .bind(tx.msp().as_uuid())
