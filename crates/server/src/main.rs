@@ -47,8 +47,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Apply database migrations and sync the app template library.
-    Migrate,
+    /// Apply database migrations and sync the app template library; on a Citus coordinator,
+    /// distribute the tables by MSP too.
+    Migrate {
+        /// Require Citus: fail unless the database has the `citus` extension (a plain
+        /// PostgreSQL database is never distributed).
+        #[arg(long)]
+        citus: bool,
+    },
     /// Print a new random key-encryption key (base64), for CONTROL_PANEL_KEY_ENCRYPTION_KEY.
     GenerateKeyEncryptionKey,
     /// Seal every signing key with the current key-encryption key (a rotation's last step;
@@ -164,9 +170,19 @@ async fn main() -> Result<()> {
             let resealed = auth::reseal_keys(&pool, &sealing?).await?;
             eprintln!("{resealed} signing key(s) sealed again with the current key-encryption key");
         }
-        Command::Migrate => {
+        Command::Migrate { citus } => {
+            let on_citus = db::is_citus(&pool).await?;
+            if citus && !on_citus {
+                bail!(
+                    "the database has no citus extension: as a superuser, CREATE EXTENSION citus on every node and add the workers first (README, \"Scaling out on Citus\")"
+                );
+            }
             mspdesk_server::migrate(&pool).await?;
-            eprintln!("database is up to date");
+            if on_citus {
+                eprintln!("database is up to date and distributed by MSP");
+            } else {
+                eprintln!("database is up to date");
+            }
         }
         Command::Serve {
             addr,
