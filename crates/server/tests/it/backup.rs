@@ -158,28 +158,85 @@ async fn snapshot(
     out
 }
 
-#[tokio::test]
-async fn todays_migrations_keep_everything_of_the_previous_release() {
-    let url = mspdesk_testkit::empty_database().await;
-    let pool = mspdesk_server::db::connect(&url, 5).await.unwrap();
-    // The previous release's schema (stop 16 landed migrations 0001 to 0007).
+/// Applies the migrations whose file names sort before `first_left_out`.
+async fn migrate_before(pool: &sqlx::PgPool, first_left_out: &str) {
     let dir = std::env::temp_dir().join(format!("mspdesk-previous-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/server");
     for entry in std::fs::read_dir(&source).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.as_str() < "0008" {
+        if name.as_str() < first_left_out {
             std::fs::copy(&path, dir.join(&name)).unwrap();
         }
     }
     sqlx::migrate::Migrator::new(dir.as_path())
         .await
         .unwrap()
-        .run(&pool)
+        .run(pool)
         .await
         .unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// With every table under forced row-level security, `ADD FOREIGN KEY` used to validate as the
+/// owner, who sees no rows: a broken reference passed. Migration 0010 re-creates the foreign
+/// keys with RLS unforced, so an app on another client's server (slipped in behind the
+/// schema's back) stops the upgrade instead of being carried along.
+#[tokio::test]
+async fn the_distribution_migration_validates_foreign_keys_over_every_row() {
+    let url = mspdesk_testkit::empty_database().await;
+    let pool = mspdesk_server::db::connect(&url, 2).await.unwrap();
+    migrate_before(&pool, "0010").await;
+    mspdesk_server::store::setup::sync_templates(&pool)
+        .await
+        .unwrap();
+    let admin = as_superuser(&pool).await;
+    let (msp, plan, a, b, server) = (
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+    );
+    let mut tx = admin.begin().await.unwrap();
+    sqlx::raw_sql(&format!(
+        "SET LOCAL session_replication_role = replica;
+         INSERT INTO providers (id, name) VALUES ('{msp}', 'M');
+         INSERT INTO plans (tenant_id, id, name, license_fee, currency)
+             VALUES ('{msp}', '{plan}', 'P', 1, 'EUR');
+         INSERT INTO clients (tenant_id, id, company_name, contact_email, plan_id)
+             VALUES ('{msp}', '{a}', 'A', 'a@x.example', '{plan}'),
+                    ('{msp}', '{b}', 'B', 'b@x.example', '{plan}');
+         INSERT INTO servers (tenant_id, id, name, provider, server_type, storage_gb, hourly,
+                              monthly, currency, created_at)
+             VALUES ('{b}', '{server}', 'b-1', 'hetzner', 'cx22', 1, 0, 0, 'EUR', now());
+         INSERT INTO apps (tenant_id, id, server_id, template_id)
+             VALUES ('{a}', gen_random_uuid(), '{server}', 'gitea');"
+    ))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let refused = mspdesk_server::migrate(&pool)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("apps_server_fkey"), "{refused}");
+    // Nothing of the migration stayed: the database is still at 0009.
+    let latest: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert_eq!(latest, 9);
+}
+
+#[tokio::test]
+async fn todays_migrations_keep_everything_of_the_previous_release() {
+    let url = mspdesk_testkit::empty_database().await;
+    let pool = mspdesk_server::db::connect(&url, 5).await.unwrap();
+    // The previous release's schema (stop 16 landed migrations 0001 to 0007).
+    migrate_before(&pool, "0008").await;
     mspdesk_server::store::setup::sync_templates(&pool)
         .await
         .unwrap();
@@ -311,4 +368,15 @@ async fn todays_migrations_keep_everything_of_the_previous_release() {
             .await
             .unwrap();
     assert!(sealed.starts_with(b"mskk1"));
+    // The client's rows name their MSP now, and the directory knows the client.
+    let named: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM servers WHERE msp_id = $1),
+                (SELECT count(*) FROM client_directory WHERE client_id = $2 AND msp_id = $1)",
+    )
+    .bind(msp_id)
+    .bind(client_id)
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(named, (1, 1));
 }
