@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use crate::citus::{self, CitusCluster};
 use crate::control_panel::{self, ControlPanel, Data};
 use crate::postgres::Cluster;
 use crate::proc::{self, cmd};
@@ -127,6 +128,8 @@ pub fn run(root: &Path, only: Option<String>) -> Result<bool> {
     });
     report.stage("rust tests", || rust_tests(root, cluster.as_ref().ok()));
     drop(cluster);
+    // `--only citus` runs just this one.
+    report.stage(CITUS_STAGE, || citus_tests(root));
 
     report.stage("ui unit tests (vitest)", || ui_tests(root));
     report.stage("end-to-end (tauri-driver, Xvfb)", || end_to_end(root));
@@ -183,6 +186,11 @@ fn rust_tests(root: &Path, cluster: Option<&Cluster>) -> Result<Tally> {
         }
     }
     let (ok, out) = proc::run_teed(&mut keyring_session(test, &data_home))?;
+    Ok(cargo_test_tally(ok, &out))
+}
+
+/// The tally of a `cargo test` run from its `test result:` lines.
+fn cargo_test_tally(ok: bool, out: &str) -> Tally {
     let (mut passed, mut failed) = (0, 0);
     for line in out.lines() {
         if let Some(rest) = line.strip_prefix("test result: ") {
@@ -190,7 +198,65 @@ fn rust_tests(root: &Path, cluster: Option<&Cluster>) -> Result<Tally> {
             failed += count_before(rest, " failed");
         }
     }
-    Ok(Tally::from_runner(ok, passed, failed))
+    Tally::from_runner(ok, passed, failed)
+}
+
+const CITUS_STAGE: &str = "citus (server tests, 3 nodes)";
+
+/// The server's integration suite again, on distributed PostgreSQL: Citus built (or found in
+/// the cache), a coordinator and two workers on loopback, and every test's database made on
+/// all three by the testkit (`MSPDESK_TEST_CITUS_WORKERS`). Tests that cannot run there skip
+/// themselves (`mspdesk_testkit::is_citus`).
+fn citus_tests(root: &Path) -> Result<Tally> {
+    if !cfg!(target_os = "linux") {
+        eprintln!("the Citus tests run on Linux only; skipped");
+        return Ok(Tally::default());
+    }
+    let started = Instant::now();
+    citus::ensure(root)?;
+    eprintln!(
+        "citus {}: ready in {:.1} s",
+        citus::VERSION,
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let cluster = CitusCluster::start(2)?;
+    let coordinator = cluster.coordinator();
+    eprintln!(
+        "citus cluster: coordinator {}, workers {}, started in {:.1} s",
+        coordinator.admin_url(),
+        cluster.worker_addresses(),
+        started.elapsed().as_secs_f64()
+    );
+    let mut test = cmd(
+        "cargo",
+        &[
+            "test",
+            "--package",
+            "mspdesk-server",
+            "--test",
+            "it",
+            "--no-fail-fast",
+        ],
+    );
+    test.env("MSPDESK_TEST_DATABASE_URL", coordinator.admin_url())
+        .env("MSPDESK_TEST_CITUS_WORKERS", cluster.worker_addresses());
+    if let Some(bin) = coordinator.program("pg_dump").parent() {
+        test.env("MSPDESK_TEST_PG_BIN", bin);
+    }
+    let started = Instant::now();
+    let (ok, out) = proc::run_teed(&mut test)?;
+    eprintln!(
+        "citus: the suite took {:.1} s (with its build)",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    drop(cluster);
+    eprintln!(
+        "citus cluster: stopped and deleted in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(cargo_test_tally(ok, &out))
 }
 
 /// In "ok. 12 passed; 0 failed; ...", the number before `label`.
