@@ -102,10 +102,7 @@ impl Postgres {
                 .with_context(|| format!("`{} {flag}` failed", pg_config.display()))
         };
         let version = ask("--version")?;
-        let major = version
-            .strip_prefix("PostgreSQL ")
-            .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|m| m.parse().ok())
+        let major = major_version(&version)
             .with_context(|| format!("unexpected `pg_config --version`: {version}"))?;
         Ok(Self {
             version,
@@ -124,10 +121,7 @@ impl Postgres {
         }
         let control =
             std::fs::read_to_string(self.sharedir.join("extension/citus.control")).ok()?;
-        control.lines().find_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            (key.trim() == "default_version").then(|| value.trim().trim_matches('\'').to_owned())
-        })
+        default_version(&control)
     }
 
     fn has_citus(&self) -> bool {
@@ -154,6 +148,37 @@ impl Postgres {
     }
 }
 
+/// The major version in `pg_config --version` (`PostgreSQL 15.18 (Debian ...)`: 15).
+fn major_version(version: &str) -> Option<u32> {
+    version
+        .strip_prefix("PostgreSQL ")?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The `default_version` of an extension's control file.
+fn default_version(control: &str) -> Option<String> {
+    control.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "default_version").then(|| value.trim().trim_matches('\'').to_owned())
+    })
+}
+
+/// The vendored tarball beside the repository at `root`, or an error that says where it was
+/// looked for.
+fn vendored_tarball(root: &Path) -> Result<PathBuf> {
+    let tarball = root.join(VENDOR_DIR).join(TARBALL);
+    if !tarball.is_file() {
+        bail!(
+            "the Citus source is missing: expected {} (`{VENDOR_DIR}/{TARBALL}`, the shared folder beside the repository)",
+            tarball.display()
+        );
+    }
+    Ok(tarball.canonicalize()?)
+}
+
 /// Makes sure the PostgreSQL that the tests run has Citus [`VERSION`]'s line installed:
 /// nothing to do when it has; else installs the build dependencies (Debian/Ubuntu), builds in
 /// the cache (unless an earlier run did) and installs (as root, or through sudo).
@@ -162,16 +187,8 @@ pub fn ensure(root: &Path) -> Result<()> {
         return Ok(());
     }
     let started = Instant::now();
-    let vendor = root.join(VENDOR_DIR);
-    let tarball = vendor.join(TARBALL);
-    if !tarball.is_file() {
-        bail!(
-            "the Citus source is missing: expected {} (`{VENDOR_DIR}/{TARBALL}`, the shared folder beside the repository)",
-            tarball.display()
-        );
-    }
-    let vendor = vendor.canonicalize()?;
-    let tarball = vendor.join(TARBALL);
+    let tarball = vendored_tarball(root)?;
+    let vendor = tarball.parent().unwrap_or(root);
     build_dependencies(&Postgres::find()?)?;
     // Again: apt may have brought the server to a newer minor with its headers.
     let pg = Postgres::find()?;
@@ -404,5 +421,37 @@ impl Drop for CitusCluster {
                 scope.spawn(move || drop(node));
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_major_version_of_pg_config() {
+        assert_eq!(
+            major_version("PostgreSQL 15.18 (Debian 15.18-0+deb12u1)"),
+            Some(15)
+        );
+        assert_eq!(major_version("PostgreSQL 17devel"), Some(17));
+        assert_eq!(major_version("psql 15"), None);
+    }
+
+    #[test]
+    fn reads_the_default_version_of_a_control_file() {
+        let control = "# Citus extension\ncomment = 'Citus distributed database'\ndefault_version = '13.2-1'\nmodule_pathname = '$libdir/citus'\n";
+        let version = default_version(control);
+        assert_eq!(version.as_deref(), Some("13.2-1"));
+        assert!(version.is_some_and(|v| v.starts_with(CONTROL_VERSION_PREFIX)));
+        assert_eq!(default_version("comment = 'x'"), None);
+    }
+
+    #[test]
+    fn a_missing_vendored_source_says_where_it_was_expected() {
+        let root = std::env::temp_dir().join(format!("mspdesk-no-vendor-{}", std::process::id()));
+        let error = vendored_tarball(&root).map(|_| ()).unwrap_err().to_string();
+        assert!(error.contains("the Citus source is missing"), "{error}");
+        assert!(error.contains(TARBALL), "{error}");
     }
 }

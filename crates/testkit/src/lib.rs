@@ -3,6 +3,10 @@
 //! Panel on one (seeded with the demo MSP by the test when it wants it), reached through a TCP
 //! proxy the test can take down or make drop a response. Panics are the point here: a failed
 //! set-up fails the test.
+//!
+//! The test cluster is plain PostgreSQL, or a Citus cluster when [`CITUS_WORKERS_VAR`] names
+//! its workers (`MSPDESK_TEST_DATABASE_URL` is then the coordinator): every database is then
+//! made on every node, ready to distribute ([`is_citus`]).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -375,7 +379,8 @@ fn with_user_and_db(url: &str, user: &str, name: &str) -> String {
 }
 
 /// A new, empty database owned by [`OWNER_ROLE`], created through the cluster's superuser;
-/// returns the owner's URL of it (for tests that migrate it their own way).
+/// returns the owner's URL of it (for tests that migrate it their own way). On Citus it is on
+/// every node, with the extension and the workers registered: migrating it distributes it.
 pub async fn empty_database() -> String {
     let admin_url = cluster_url();
     let admin = PgPool::connect(&admin_url)
@@ -390,9 +395,7 @@ pub async fn empty_database() -> String {
             .await
             .expect("create database");
     } else {
-        let started = std::time::Instant::now();
         citus_database(&admin, &admin_url, &name, &workers).await;
-        eprintln!("citus database {name}: {:?}", started.elapsed());
     }
     admin.close().await;
     with_user_and_db(&admin_url, OWNER_ROLE, &name)
