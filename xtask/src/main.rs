@@ -2,7 +2,7 @@
 //! developer machine and in CI.
 //!
 //! - `setup`: install what is missing (system packages on Debian/Ubuntu, npm packages,
-//!   tauri-driver); quick when everything is there.
+//!   tauri-driver, Citus built from the vendored source); quick when everything is there.
 //! - `run`: setup, build, launch the desktop app.
 //! - `test`: setup, then every check and test; ends with `N passed, N failed`.
 //! - `bindings`: regenerate the TypeScript bindings the UI imports from Rust types.
@@ -12,6 +12,7 @@
 
 mod bench;
 mod bundle;
+mod citus;
 mod control_panel;
 mod postgres;
 mod proc;
@@ -63,7 +64,7 @@ fn main() -> Result<()> {
     let root = workspace_root();
     std::env::set_current_dir(&root)?;
     match cli.command {
-        Command::Setup => setup::run(&root),
+        Command::Setup => setup::run_with_citus(&root),
         Command::Run => run::run(&root),
         Command::Test { only } => {
             let passed = test::run(&root, only)?;

@@ -16,6 +16,8 @@ use crate::proc::{self, cmd};
 
 /// The role that owns the Control Panel's database and runs the server.
 pub const OWNER: &str = "mspdesk_owner";
+/// The role requests run as (`SET LOCAL ROLE`), created by [`OWNER_SETUP`].
+pub const APP_ROLE: &str = "mspdesk_app";
 /// The database the server uses (`url`); tests make their own.
 const DATABASE: &str = "controlpanel";
 
@@ -46,15 +48,26 @@ impl Cluster {
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
-        Self::open(dir, false)
+        Self::open(dir, false, &[])
+    }
+
+    /// [`Cluster::start`] with more server settings (`name=value`, each passed as `-c`), in a
+    /// folder of its own named by `name`, so several run side by side (a Citus cluster's
+    /// nodes).
+    pub fn start_named(name: &str, settings: &[&str]) -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("mspdesk-pg-{}-{name}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        Self::open(dir, false, settings)
     }
 
     /// The cluster kept in `dir` (created on first use); stopped, not deleted, when dropped.
     pub fn start_in(dir: &Path) -> Result<Self> {
-        Self::open(dir.to_path_buf(), true)
+        Self::open(dir.to_path_buf(), true, &[])
     }
 
-    fn open(dir: PathBuf, keep: bool) -> Result<Self> {
+    fn open(dir: PathBuf, keep: bool, settings: &[&str]) -> Result<Self> {
         let bin = bin_dir()?;
         let run_as = proc::is_root().then_some("postgres");
         std::fs::create_dir_all(&dir)?;
@@ -102,11 +115,15 @@ impl Cluster {
                 .then_some(())
                 .context("initdb failed")?;
         }
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             cluster.port,
             cluster.dir.to_string_lossy()
         );
+        for setting in settings {
+            options.push_str(" -c ");
+            options.push_str(setting);
+        }
         let started = cluster
             .pg(
                 "pg_ctl",
@@ -138,12 +155,17 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// The Control Panel's connection string: [`OWNER`] on its database.
     /// The cluster's folder (its data and what is kept with it).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// The port it listens on (on 127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The Control Panel's connection string: [`OWNER`] on its database.
     pub fn url(&self) -> String {
         format!("postgres://{OWNER}@127.0.0.1:{}/{DATABASE}", self.port)
     }
@@ -168,7 +190,12 @@ impl Cluster {
     /// [`Cluster::psql`] in the Control Panel's database (as the superuser: it sees every
     /// tenant's rows), for checks of what the server stored.
     pub fn psql_control_panel(&self, sql: &str) -> Result<String> {
-        let url = format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.port);
+        self.psql_in(DATABASE, sql)
+    }
+
+    /// [`Cluster::psql`] in another database (as the superuser).
+    pub fn psql_in(&self, database: &str, sql: &str) -> Result<String> {
+        let url = format!("postgres://postgres@127.0.0.1:{}/{database}", self.port);
         self.psql_at(&url, sql)
     }
 
@@ -220,7 +247,7 @@ impl Drop for Cluster {
 
 /// The folder with initdb and pg_ctl: Debian keeps them in /usr/lib/postgresql/<major>/bin
 /// (newest wins); elsewhere they are on PATH.
-fn bin_dir() -> Result<PathBuf> {
+pub fn bin_dir() -> Result<PathBuf> {
     let debian = Path::new("/usr/lib/postgresql");
     if let Ok(entries) = std::fs::read_dir(debian) {
         let mut versions: Vec<(u32, PathBuf)> = entries

@@ -3,7 +3,9 @@
 //! On Debian/Ubuntu it installs missing system packages with apt-get (as root, or through sudo).
 //! Elsewhere it checks prerequisites and says precisely what is missing. Then it installs the npm
 //! packages and tauri-driver. Each step is skipped when its result is already there, so a second
-//! run takes a few seconds.
+//! run takes a few seconds. `cargo xtask setup` also builds and installs Citus for the tests on
+//! distributed PostgreSQL (`citus::ensure`); the other commands that set up first (`run`,
+//! `bundle`, `bench`, `test`) leave that to the test stage that needs it.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -66,10 +68,25 @@ pub fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask setup`: [`run`], then Citus (Linux only: the only platform its tests run on).
+pub fn run_with_citus(root: &Path) -> Result<()> {
+    run(root)?;
+    if cfg!(target_os = "linux") {
+        let started = Instant::now();
+        crate::citus::ensure(root)?;
+        eprintln!(
+            "setup: Citus {} ready ({:.1} s)",
+            crate::citus::VERSION,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
 fn system_packages() -> Result<()> {
     if cfg!(target_os = "linux") {
         if Path::new("/etc/debian_version").exists() {
-            return debian_packages();
+            return debian_packages(DEBIAN_PACKAGES);
         }
         return check_commands(&[
             ("pkg-config", "pkg-config"),
@@ -111,12 +128,14 @@ fn check_commands(needed: &[(&str, &str)]) -> Result<()> {
     }
 }
 
-fn debian_packages() -> Result<()> {
+/// Installs those of `packages` that are not installed yet, with apt-get (as root, or through
+/// sudo); one dpkg-query when all are there.
+pub fn debian_packages(packages: &[&str]) -> Result<()> {
     let mut query = cmd(
         "dpkg-query",
         &["-W", "-f", "${Package} ${db:Status-Abbrev}\n"],
     );
-    query.args(DEBIAN_PACKAGES);
+    query.args(packages);
     let listed = proc::output(&mut query).unwrap_or_default();
     let installed: Vec<&str> = listed
         .lines()
@@ -124,7 +143,7 @@ fn debian_packages() -> Result<()> {
         .filter(|(_, status)| status.starts_with("ii"))
         .map(|(name, _)| name)
         .collect();
-    let missing: Vec<&str> = DEBIAN_PACKAGES
+    let missing: Vec<&str> = packages
         .iter()
         .copied()
         .filter(|p| !installed.contains(p))

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use crate::citus::{self, CitusCluster};
 use crate::control_panel::{self, ControlPanel, Data};
 use crate::postgres::Cluster;
 use crate::proc::{self, cmd};
@@ -125,8 +126,11 @@ pub fn run(root: &Path, only: Option<String>) -> Result<bool> {
         eprintln!("PostgreSQL {version} at {}", cluster.url());
         Ok(Tally::check(!version.is_empty()))
     });
-    report.stage("rust tests", || rust_tests(root, cluster.as_ref().ok()));
+    report.stage(RUST_TESTS, || rust_tests(root, cluster.as_ref().ok()));
     drop(cluster);
+    // `--only citus` runs just this one.
+    let workspace_built = report.stages.iter().any(|(name, _, _)| name == RUST_TESTS);
+    report.stage(CITUS_STAGE, || citus_tests(root, workspace_built));
 
     report.stage("ui unit tests (vitest)", || ui_tests(root));
     report.stage("end-to-end (tauri-driver, Xvfb)", || end_to_end(root));
@@ -183,6 +187,11 @@ fn rust_tests(root: &Path, cluster: Option<&Cluster>) -> Result<Tally> {
         }
     }
     let (ok, out) = proc::run_teed(&mut keyring_session(test, &data_home))?;
+    Ok(cargo_test_tally(ok, &out))
+}
+
+/// The tally of a `cargo test` run from its `test result:` lines.
+fn cargo_test_tally(ok: bool, out: &str) -> Tally {
     let (mut passed, mut failed) = (0, 0);
     for line in out.lines() {
         if let Some(rest) = line.strip_prefix("test result: ") {
@@ -190,7 +199,120 @@ fn rust_tests(root: &Path, cluster: Option<&Cluster>) -> Result<Tally> {
             failed += count_before(rest, " failed");
         }
     }
-    Ok(Tally::from_runner(ok, passed, failed))
+    Tally::from_runner(ok, passed, failed)
+}
+
+const RUST_TESTS: &str = "rust tests";
+const CITUS_STAGE: &str = "citus (server tests, 3 nodes)";
+
+/// The server's integration suite again, on distributed PostgreSQL: Citus built (or found in
+/// the cache), a coordinator and two workers on loopback, and every test's database made on
+/// all three by the testkit (`MSPDESK_TEST_CITUS_WORKERS`). Tests that cannot run there skip
+/// themselves (`mspdesk_testkit::is_citus`). `workspace_built`: the rust tests stage ran, so
+/// the suite's binary is there to reuse ([`server_suite`]).
+fn citus_tests(root: &Path, workspace_built: bool) -> Result<Tally> {
+    if !cfg!(target_os = "linux") {
+        eprintln!("the Citus tests run on Linux only; skipped");
+        return Ok(Tally::default());
+    }
+    let started = Instant::now();
+    citus::ensure(root)?;
+    eprintln!(
+        "citus {}: ready in {:.1} s",
+        citus::VERSION,
+        started.elapsed().as_secs_f64()
+    );
+    let suite = server_suite(root, workspace_built)?;
+    let started = Instant::now();
+    let cluster = CitusCluster::start(2)?;
+    let coordinator = cluster.coordinator();
+    eprintln!(
+        "citus cluster: coordinator {}, workers {}, started in {:.1} s",
+        coordinator.admin_url(),
+        cluster.worker_addresses(),
+        started.elapsed().as_secs_f64()
+    );
+    let mut test = cmd(&suite.to_string_lossy(), &[]);
+    test.current_dir(root.join("crates/server"))
+        .env("MSPDESK_TEST_DATABASE_URL", coordinator.admin_url())
+        .env("MSPDESK_TEST_CITUS_WORKERS", cluster.worker_addresses());
+    if let Some(bin) = coordinator.program("pg_dump").parent() {
+        test.env("MSPDESK_TEST_PG_BIN", bin);
+    }
+    let started = Instant::now();
+    let (ok, out) = proc::run_teed(&mut test)?;
+    eprintln!(
+        "citus: the suite took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    drop(cluster);
+    eprintln!(
+        "citus cluster: stopped and deleted in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(cargo_test_tally(ok, &out))
+}
+
+/// The server's integration-test binary (`crates/server/tests/it`), run directly.
+///
+/// After the rust tests stage, the one it built for the whole workspace (`--workspace --no-run`
+/// builds nothing then): `cargo test -p mspdesk-server` resolves the dependencies' features
+/// differently and would build all of the server's dependencies a second time (minutes, and
+/// gigabytes of target folder). Without that stage (`--only citus`), only the server's suite
+/// is built, as `cargo test -p mspdesk-server --test it` by hand does, and the app (which
+/// needs the built UI) is not.
+fn server_suite(root: &Path, workspace_built: bool) -> Result<PathBuf> {
+    let selection: &[&str] = if workspace_built {
+        &["--workspace"]
+    } else {
+        &["--package", "mspdesk-server", "--test", "it"]
+    };
+    let what = format!("cargo test --no-run {}", selection.join(" "));
+    eprintln!("$ {what}");
+    let out = cmd(
+        "cargo",
+        &[
+            "test",
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+        ],
+    )
+    .args(selection)
+    .current_dir(root)
+    .stderr(std::process::Stdio::inherit())
+    .output()
+    .with_context(|| format!("could not start `{what}`"))?;
+    if !out.status.success() {
+        anyhow::bail!("`{what}` failed ({})", out.status);
+    }
+    let manifest = root.join("crates/server/Cargo.toml");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .find_map(|message| suite_executable(&message, &manifest))
+        .with_context(|| {
+            format!(
+                "`{what}` named no test binary `it` of {}",
+                manifest.display()
+            )
+        })
+}
+
+/// The executable of a cargo `compiler-artifact` message, when it is the test target `it` of
+/// the package whose manifest is `manifest`.
+fn suite_executable(message: &serde_json::Value, manifest: &Path) -> Option<PathBuf> {
+    let is_suite = message["reason"] == "compiler-artifact"
+        && message["target"]["name"] == "it"
+        && message["target"]["kind"]
+            .as_array()?
+            .iter()
+            .any(|kind| kind == "test")
+        && Path::new(message["manifest_path"].as_str()?) == manifest;
+    if !is_suite {
+        return None;
+    }
+    message["executable"].as_str().map(PathBuf::from)
 }
 
 /// In "ok. 12 passed; 0 failed; ...", the number before `label`.
@@ -431,6 +553,30 @@ mod tests {
         let bad = "FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out";
         assert_eq!(count_before(bad, " passed"), 3);
         assert_eq!(count_before(bad, " failed"), 2);
+    }
+
+    #[test]
+    fn finds_the_server_suite_among_cargo_artifacts() {
+        let manifest = Path::new("/repo/crates/server/Cargo.toml");
+        let artifact = |name: &str, kind: &str, manifest: &str| {
+            serde_json::json!({
+                "reason": "compiler-artifact",
+                "manifest_path": manifest,
+                "target": { "name": name, "kind": [kind] },
+                "executable": format!("/t/debug/deps/{name}-0123"),
+            })
+        };
+        let suite = artifact("it", "test", "/repo/crates/server/Cargo.toml");
+        assert_eq!(
+            suite_executable(&suite, manifest),
+            Some(PathBuf::from("/t/debug/deps/it-0123"))
+        );
+        let desk = artifact("it", "test", "/repo/crates/desk/Cargo.toml");
+        assert_eq!(suite_executable(&desk, manifest), None);
+        let lib = artifact("mspdesk_server", "lib", "/repo/crates/server/Cargo.toml");
+        assert_eq!(suite_executable(&lib, manifest), None);
+        let finished = serde_json::json!({ "reason": "build-finished", "success": true });
+        assert_eq!(suite_executable(&finished, manifest), None);
     }
 
     #[test]
