@@ -169,9 +169,17 @@ pub async fn distribute(pool: &PgPool) -> Result<Distributed, sqlx::Error> {
         .execute(&mut *tx)
         .await?;
     // Requests switch to the app role, and Citus opens the workers' connections as that role.
-    sqlx::raw_sql(&format!("ALTER ROLE {APP_ROLE} LOGIN"))
-        .execute(&mut *tx)
+    // (Roles are cluster-wide: only when needed, so databases migrating side by side do not
+    // update the role's row at once.)
+    let login: bool = sqlx::query_scalar("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1")
+        .bind(APP_ROLE)
+        .fetch_one(&mut *tx)
         .await?;
+    if !login {
+        sqlx::raw_sql(&format!("ALTER ROLE {APP_ROLE} LOGIN"))
+            .execute(&mut *tx)
+            .await?;
+    }
     // The policies' functions, on every node.
     for function in ["app_tenant()", "app_msp()"] {
         sqlx::query("SELECT create_distributed_function($1::regprocedure)")

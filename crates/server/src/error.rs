@@ -187,8 +187,12 @@ impl From<sqlx::Error> for AppError {
             return AppError::Unavailable(DATABASE_RETRY_AFTER);
         }
         if let Some(db) = e.as_database_error() {
+            let constraint = db
+                .constraint()
+                .or_else(|| named_constraint(db.message()))
+                .map(unsharded);
             if db.is_unique_violation() {
-                let (field, detail) = match db.constraint() {
+                let (field, detail) = match constraint {
                     Some("users_tenant_email") => {
                         ("email", "a user with this e-mail already exists")
                     }
@@ -202,7 +206,7 @@ impl From<sqlx::Error> for AppError {
                     detail: detail.to_owned(),
                 };
             }
-            if db.is_foreign_key_violation() && db.constraint() == Some("servers_tenant_id_fkey") {
+            if db.is_foreign_key_violation() && constraint == Some("servers_client_fkey") {
                 return AppError::Conflict {
                     field: "servers",
                     detail: "the client has servers (deleted ones are kept for billing history)"
@@ -215,3 +219,48 @@ impl From<sqlx::Error> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// The constraint a message names (`... constraint "x" ...`): Citus passes a shard's error
+/// on with its message but without the constraint field.
+fn named_constraint(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once("constraint \"")?;
+    rest.split_once('"').map(|(name, _)| name)
+}
+
+/// A constraint's name as the schema has it: a Citus shard reports it with the shard's number
+/// appended (`operator_emails_pkey_102008`).
+fn unsharded(name: &str) -> &str {
+    match name.rsplit_once('_') {
+        Some((base, shard)) if !shard.is_empty() && shard.bytes().all(|b| b.is_ascii_digit()) => {
+            base
+        }
+        _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsharded;
+
+    #[test]
+    fn shard_numbers_are_dropped_from_constraint_names() {
+        assert_eq!(
+            unsharded("operator_emails_pkey_102008"),
+            "operator_emails_pkey"
+        );
+        assert_eq!(unsharded("users_tenant_email"), "users_tenant_email");
+        assert_eq!(unsharded("servers_client_fkey"), "servers_client_fkey");
+        assert_eq!(unsharded("x_"), "x_");
+    }
+
+    #[test]
+    fn a_shards_message_names_its_constraint() {
+        assert_eq!(
+            super::named_constraint(
+                "duplicate key value violates unique constraint \"operator_emails_pkey_102013\""
+            ),
+            Some("operator_emails_pkey_102013")
+        );
+        assert_eq!(super::named_constraint("something else"), None);
+    }
+}

@@ -410,6 +410,24 @@ pub async fn database(pool_size: u32) -> (String, PgPool) {
     (url, pool)
 }
 
+/// A pool for the server on the database at `url` (the owner's): on Citus, every statement it
+/// runs that would touch more than one shard fails (`citus.multi_task_query_log_level =
+/// error`), so a test of any route fails when that route's queries are not single-shard.
+pub async fn server_pool(url: &str, pool_size: u32) -> PgPool {
+    let options: sqlx::postgres::PgConnectOptions = url.parse().expect("a database URL");
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(pool_size)
+        .acquire_timeout(db::ACQUIRE_TIMEOUT)
+        .test_before_acquire(true)
+        .connect_with(
+            options
+                .application_name("control-panel")
+                .options([("citus.multi_task_query_log_level", "error")]),
+        )
+        .await
+        .expect("connect")
+}
+
 /// A fresh, migrated database with a pool of ten connections (see [`database`]).
 pub async fn fresh_database() -> (String, PgPool) {
     database(10).await

@@ -156,18 +156,23 @@ pub async fn get(tx: &mut TenantTx, id: Uuid) -> AppResult<Server> {
 }
 
 /// Marks a server deleted now (kept for billing), which frees its quota. Deleting a deleted
-/// server changes nothing.
+/// server changes nothing. (Two statements: Citus evaluates `now()` only outside
+/// `coalesce`/`CASE`.)
 pub async fn delete(tx: &mut TenantTx, id: Uuid) -> AppResult<Server> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "UPDATE servers SET deleted_at = coalesce(deleted_at, greatest(now(), created_at))
-         WHERE msp_id = $3 AND tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        "UPDATE servers SET deleted_at = greatest(now(), created_at)
+         WHERE msp_id = $3 AND tenant_id = $1 AND id = $2 AND deleted_at IS NULL
+         RETURNING {COLUMNS}"
     ))
     .bind(tx.tenant().as_uuid())
     .bind(id)
     .bind(tx.msp().as_uuid())
     .fetch_optional(tx.conn())
     .await?;
-    let row = row.ok_or(AppError::NotFound)?;
+    let Some(row) = row else {
+        // Deleted before, or not the tenant's (404).
+        return get(tx, id).await;
+    };
     super::changes::own(tx, ChangeKind::Server, row.id, ChangeOp::Upsert);
     row.into_server()
 }

@@ -301,9 +301,11 @@ async fn todays_migrations_keep_everything_of_the_previous_release() {
 
     // Every table of that schema, with its columns then.
     let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT table_name::text, column_name::text FROM information_schema.columns
-         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'
-         ORDER BY table_name, ordinal_position",
+        "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c
+         JOIN information_schema.tables t USING (table_schema, table_name)
+         WHERE c.table_schema = 'public' AND c.table_name <> '_sqlx_migrations'
+           AND t.table_type = 'BASE TABLE'
+         ORDER BY c.table_name, c.ordinal_position",
     )
     .fetch_all(&admin)
     .await

@@ -205,12 +205,21 @@ pub async fn spawn_app() -> TestApp {
 /// The server as `options` say.
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     init_logging();
-    let (db_url, pool) = match options.database {
-        Some(database) => database,
-        None => database(options.pool_size).await,
+    let (db_url, pool, server_pool) = match options.database {
+        Some((url, pool)) => (url, pool.clone(), pool),
+        None => {
+            let (url, pool) = database(options.pool_size).await;
+            // On Citus: a pool of its own, on which any multi-shard statement fails.
+            let server_pool = if mspdesk_testkit::is_citus() {
+                mspdesk_testkit::server_pool(&url, options.pool_size).await
+            } else {
+                pool.clone()
+            };
+            (url, pool, server_pool)
+        }
     };
     let sealing = options.sealing.unwrap_or_else(key_encryption);
-    let state = AppState::new(pool.clone(), sealing)
+    let state = AppState::new(server_pool, sealing)
         .await
         .expect("state")
         .with_domains(options.domains)
@@ -346,8 +355,8 @@ pub async fn hold_server_lock(
 }
 
 /// Starts creating server `name` for `t` and returns once the request waits inside the server
-/// on the lock [`hold_server_lock`] holds (a backend of this test's own database waiting on a
-/// lock in its `quota_locks` statement).
+/// on the lock [`hold_server_lock`] holds (a backend of this test's own database waiting in
+/// its `quota_locks` statement: on a lock, or on Citus, on the worker that waits on it).
 #[allow(dead_code)] // used by some modules only
 pub async fn create_waiting_on_lock(
     app: &TestApp,
@@ -360,8 +369,8 @@ pub async fn create_waiting_on_lock(
     for _ in 0..100 {
         let n: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'
-               AND query LIKE 'INSERT INTO quota_locks%'",
+             WHERE datname = current_database() AND state = 'active'
+               AND wait_event IS NOT NULL AND query LIKE 'INSERT INTO quota_locks%'",
         )
         .fetch_one(&app.admin)
         .await

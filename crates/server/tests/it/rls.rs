@@ -301,8 +301,10 @@ async fn policies_tell_a_provider_tenant_from_a_client_tenant() {
     run_as(
         &app,
         c,
-        "INSERT INTO catalogs (msp_id, tenant_id)
-         SELECT msp_id, client_id FROM client_directory WHERE client_id = $1",
+        &format!(
+            "INSERT INTO catalogs (msp_id, tenant_id) VALUES ('{}', $1)",
+            m.tenant
+        ),
     )
     .await
     .unwrap();
