@@ -13,6 +13,7 @@ mod catalog;
 mod changes;
 mod clients;
 mod contract;
+mod distribution;
 mod domains;
 mod hostile;
 mod idempotency;
